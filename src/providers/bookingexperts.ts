@@ -1,0 +1,40 @@
+// Booking Experts (seed 002): authorization code with a real redirect URL, `/v3/subscription`
+// fetched and kept right after install, JSON:API with `accept-language`, and a refresh answer
+// that says `expires` instead of `expires_in`.
+import { defineProvider } from './schema.js'
+
+export const bookingexperts = defineProvider({
+  name: 'bookingexperts',
+  aliases: ['booking-experts'],
+  displayName: 'Booking Experts',
+  docsUrl: 'https://developers.bookingexperts.com/',
+  urls: {
+    authorize: 'https://app.bookingexperts.nl/oauth/authorize',
+    // The seed posts to app.bookingexperts.nl and also names the API host's /oauth/token.
+    token: 'https://app.bookingexperts.nl/oauth/token',
+    revoke: 'https://app.bookingexperts.nl/oauth/revoke',
+    api: 'https://api.bookingexperts.nl',
+    extraHosts: ['https://app.bookingexperts.nl'],
+  },
+  connect: 'authorization_code',
+  grants: ['authorization_code', 'refresh_token'],
+  clientAuthentication: 'client_secret_post',
+  authorization: { pkce: false },
+  tokenResponse: { expiresInAliases: ['expires'] },
+  refresh: { rotates: true, renewWith: 'refresh_token' },
+  api: {
+    headers: { accept: 'application/vnd.api+json', 'accept-language': 'en,nl' },
+  },
+  postConnect: [
+    {
+      name: 'subscription',
+      method: 'GET',
+      path: '/v3/subscription',
+      extract: {
+        subscriptionId: 'data.id',
+        administrationIds: 'data.relationships.administrations.data[].id',
+        returnUrl: 'data.attributes.return_url',
+      },
+    },
+  ],
+})

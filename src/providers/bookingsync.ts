@@ -1,0 +1,48 @@
+// BookingSync API v3, also sold as Smily (seeds 000 and 001; PLATFORMS.md). Doorkeeper-based:
+// authorization code with the out-of-band redirect, 2-hour tokens, refresh tokens that rotate
+// on every refresh, and the first step's `redirect_uri` repeated on refresh.
+import { defineProvider } from './schema.js'
+
+export const bookingsync = defineProvider({
+  name: 'bookingsync',
+  aliases: ['smily'],
+  displayName: 'BookingSync (Smily)',
+  docsUrl: 'https://developers.bookingsync.com/guides/authorization/',
+  urls: {
+    authorize: 'https://www.bookingsync.com/oauth/authorize',
+    token: 'https://www.bookingsync.com/oauth/token',
+    revoke: 'https://www.bookingsync.com/oauth/revoke',
+    api: 'https://www.bookingsync.com/api/v3',
+  },
+  connect: 'authorization_code',
+  grants: ['authorization_code', 'refresh_token', 'client_credentials'],
+  clientAuthentication: 'client_secret_post',
+  authorization: { defaultRedirectUri: 'urn:ietf:wg:oauth:2.0:oob', pkce: false },
+  scopes: {
+    default: ['public'],
+    implicit: ['public'],
+    known: [
+      'public',
+      'bookings_read',
+      'bookings_write',
+      'bookings_write_owned',
+      'clients_read',
+      'clients_write',
+      'inquiries_read',
+      'inquiries_write',
+      'inquiries_write_owned',
+      'payments_read',
+      'payments_write',
+      'payments_write_owned',
+      'rates_read',
+      'rates_write',
+      'rentals_read',
+      'rentals_write',
+      'reviews_write',
+    ],
+  },
+  // "The refresh request must carry the same redirect_uri as the first step."
+  tokenParams: { refresh_token: { redirect_uri: '{app.redirectUri}' } },
+  refresh: { rotates: true, renewWith: 'refresh_token' },
+  api: { headers: { accept: 'application/vnd.api+json' } },
+})

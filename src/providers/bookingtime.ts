@@ -1,0 +1,37 @@
+// bookingtime (seed 003): both grants answer first with a *refresh* token (a 30-day JWT), which
+// is exchanged with an `organization_id` for a 5-minute access token whose `expires_in` is a
+// string. The Module API uses the same flow with an empty client secret.
+import { defineProvider } from './schema.js'
+
+export const bookingtime = defineProvider({
+  name: 'bookingtime',
+  displayName: 'bookingtime',
+  docsUrl: 'https://developer.bookingtime.com/',
+  urls: {
+    authorize: 'https://auth.bookingtime.com/oauth/authorize',
+    token: 'https://auth.bookingtime.com/oauth/token',
+    api: 'https://api.bookingtime.com/app/v3',
+    extraHosts: ['https://api.bookingtime.com'],
+  },
+  connect: 'client_credentials',
+  grants: ['client_credentials', 'authorization_code', 'refresh_token'],
+  clientAuthentication: 'client_secret_post',
+  clientSecretOptional: true,
+  authorization: { pkce: false },
+  tokenParams: { refresh_token: { organization_id: '{metadata.organizationId}' } },
+  tokenResponse: {
+    expiryFromJwt: true,
+    refreshTokenOnlyGrants: ['client_credentials', 'authorization_code'],
+    refreshTokenLifetime: 2_592_000,
+  },
+  refresh: { rotates: false, renewWith: 'refresh_token', refreshTokenRenewal: 'client_credentials' },
+  api: { headers: { accept: 'application/json' } },
+  connectOptions: [
+    {
+      name: 'organizationId',
+      flag: 'organization',
+      description: 'the organization the access token is for',
+      required: true,
+    },
+  ],
+})

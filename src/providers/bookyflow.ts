@@ -1,0 +1,43 @@
+// BookyFlow (seed 004): self-hosted, so every URL derives from a required base URL; client
+// credentials with required scopes, 1-hour tokens and no refresh token; the Channel Management
+// Framework needs a channel announce and the `X-BOOKYFLOW-channel-name` header afterwards;
+// paths carry `@variable` placeholders.
+import { defineProvider } from './schema.js'
+
+export const bookyflow = defineProvider({
+  name: 'bookyflow',
+  displayName: 'BookyFlow',
+  docsUrl: 'https://bookyflow.com/docs/api/authentication',
+  settings: {
+    baseUrl: {
+      description: 'the address of your BookyFlow installation, e.g. https://yourdomain.com',
+      required: true,
+    },
+  },
+  urls: {
+    token: '{app.baseUrl}/bookyflow/api/oauth/token',
+    api: '{app.baseUrl}/bookyflow/api',
+  },
+  connect: 'client_credentials',
+  grants: ['client_credentials'],
+  clientAuthentication: 'client_secret_post',
+  scopes: { default: ['read'], known: ['read', 'write', 'delete'], requiredForClientCredentials: true },
+  refresh: { rotates: false, renewWith: 'client_credentials' },
+  api: {
+    headers: { accept: 'application/json', 'X-BOOKYFLOW-channel-name': '{metadata.channel}' },
+    placeholderStyle: 'at',
+  },
+  connectOptions: [
+    { name: 'channel', flag: 'channel', description: 'announce this channel (Channel Management Framework)' },
+  ],
+  postConnect: [
+    {
+      name: 'channel announce',
+      when: 'channel',
+      method: 'POST',
+      path: '/cmf/announce',
+      body: { channel_name: '{options.channel}' },
+      save: { channel: '{options.channel}' },
+    },
+  ],
+})

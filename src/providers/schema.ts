@@ -1,0 +1,155 @@
+// The shape of a provider definition: everything that differs between platforms, as data.
+// The core reads these fields and never branches on a provider's name (DESIGN.md invariant 4).
+//
+// Templates: strings may contain `{app.baseUrl}`, `{app.redirectUri}`, `{app.apiUrl}`,
+// `{metadata.<key>}` and `{options.<key>}`; see `src/providers/template.ts`.
+import { z } from 'zod'
+
+export const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const
+export type Grant = (typeof GRANTS)[number]
+
+const template = z.string().min(1)
+
+/** Copies values out of a JSON answer into the connection's metadata (`data.id`, `data.items[].id`). */
+const extractSchema = z.record(z.string(), z.string())
+
+const postConnectStepSchema = z.object({
+  /** Shown in logs and the CLI's narration: "fetching subscription". */
+  name: z.string(),
+  /** Run only when this connect option is given (e.g. BookyFlow's `channel`). */
+  when: z.string().optional(),
+  method: z.enum(['GET', 'POST', 'PUT']).default('GET'),
+  /** Appended to the API base URL. */
+  path: template,
+  /** JSON body; string leaves are templates. */
+  body: z.record(z.string(), z.unknown()).optional(),
+  /** metadata key → path into the JSON answer. */
+  extract: extractSchema.default({}),
+  /** metadata key → template, saved after the step succeeds (e.g. the announced channel name). */
+  save: z.record(z.string(), template).default({}),
+})
+export type PostConnectStep = z.infer<typeof postConnectStepSchema>
+
+const connectOptionSchema = z.object({
+  /** Option name in the library (`organizationId`) and metadata key it is saved under. */
+  name: z.string(),
+  /** CLI flag without dashes (`organization`). */
+  flag: z.string(),
+  description: z.string(),
+  required: z.boolean().default(false),
+})
+export type ConnectOption = z.infer<typeof connectOptionSchema>
+
+const settingSchema = z.object({
+  description: z.string(),
+  required: z.boolean().default(false),
+})
+
+export const providerDefinitionSchema = z.object({
+  /** Canonical name used in app records (`bookingsync`). */
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  /** Other names that resolve to this definition (`smily`). */
+  aliases: z.array(z.string()).default([]),
+  displayName: z.string(),
+  docsUrl: z.string().url().optional(),
+
+  /** App settings beyond client id/secret, e.g. BookyFlow's required `baseUrl`. */
+  settings: z.record(z.string(), settingSchema).default({}),
+
+  urls: z.object({
+    authorize: template.optional(),
+    token: template,
+    api: template,
+    revoke: template.optional(),
+    /** Other hosts the API lives on (full URLs given to `fetch` may target these). */
+    extraHosts: z.array(template).default([]),
+  }),
+
+  /** How an account is connected: a person authorizes, or the client's own credentials suffice. */
+  connect: z.enum(['authorization_code', 'client_credentials']),
+  grants: z.array(z.enum(GRANTS)).min(1),
+
+  /** Where the client id/secret go on the token endpoint. */
+  clientAuthentication: z.enum(['client_secret_post', 'client_secret_basic']).default('client_secret_post'),
+  /** The secret may be empty (bookingtime's Module API); it is then omitted. */
+  clientSecretOptional: z.boolean().default(false),
+
+  authorization: z
+    .object({
+      /** The redirect URI used when the app has none: out-of-band shows the code on a page. */
+      defaultRedirectUri: z.string().optional(),
+      pkce: z.boolean().default(false),
+      /** Extra query parameters on the authorize URL. */
+      params: z.record(z.string(), template).default({}),
+    })
+    .default({ pkce: false, params: {} }),
+
+  scopes: z
+    .object({
+      default: z.array(z.string()).default([]),
+      /** Scopes the platform knows; empty means any scope is accepted. */
+      known: z.array(z.string()).default([]),
+      /** Scopes always granted even when not asked for (BookingSync's `public`). */
+      implicit: z.array(z.string()).default([]),
+      /** The client-credentials grant must name scopes (BookyFlow). */
+      requiredForClientCredentials: z.boolean().default(false),
+      separator: z.string().default(' '),
+    })
+    .default({ default: [], known: [], implicit: [], requiredForClientCredentials: false, separator: ' ' }),
+
+  /** Extra form parameters per grant type, as templates. */
+  tokenParams: z.partialRecord(z.enum(GRANTS), z.record(z.string(), template)).default({}),
+
+  tokenResponse: z
+    .object({
+      /** Field names read as `expires_in` when it is absent (Booking Experts' `expires`). */
+      expiresInAliases: z.array(z.string()).default([]),
+      /** Read the expiry from the access token's JWT `exp` claim when no lifetime is given. */
+      expiryFromJwt: z.boolean().default(false),
+      /** Grants whose answer carries only a refresh token (bookingtime's first step). */
+      refreshTokenOnlyGrants: z.array(z.enum(GRANTS)).default([]),
+      /** Lifetime of a refresh token when the answer does not say, in seconds. */
+      refreshTokenLifetime: z.number().int().positive().optional(),
+    })
+    .default({ expiresInAliases: [], expiryFromJwt: false, refreshTokenOnlyGrants: [] }),
+
+  refresh: z
+    .object({
+      /** Each refresh returns a new refresh token and the old one stops working. */
+      rotates: z.boolean().default(false),
+      /** The previous refresh token still works for a while after rotation (safe to retry with it). */
+      previousTokenGrace: z.boolean().default(false),
+      /**
+       * How an access token is renewed when it is due: with the refresh token, or by running
+       * the client-credentials grant again (providers that issue no refresh token).
+       */
+      renewWith: z.enum(['refresh_token', 'client_credentials']).default('refresh_token'),
+      /** A refresh token that expires is renewed by this grant before it ends (bookingtime). */
+      refreshTokenRenewal: z.enum(['client_credentials']).optional(),
+      /** Refresh at least this often even when idle, so a grant that dies unused stays alive. */
+      keepAliveSeconds: z.number().int().positive().optional(),
+    })
+    .default({ rotates: false, previousTokenGrace: false, renewWith: 'refresh_token' }),
+
+  api: z
+    .object({
+      /** Headers sent on every API call; templates, dropped when a placeholder has no value. */
+      headers: z.record(z.string(), template).default({}),
+      /** Path placeholders look like `@name` (BookyFlow) rather than `{name}`. */
+      placeholderStyle: z.enum(['at', 'braces']).default('braces'),
+      /** Paths reachable without a token. */
+      publicPaths: z.array(z.string()).default([]),
+    })
+    .default({ headers: {}, placeholderStyle: 'braces', publicPaths: [] }),
+
+  /** Options a connect call takes (bookingtime's organization id, BookyFlow's channel). */
+  connectOptions: z.array(connectOptionSchema).default([]),
+  postConnect: z.array(postConnectStepSchema).default([]),
+})
+
+export type ProviderDefinitionInput = z.input<typeof providerDefinitionSchema>
+export type ProviderDefinition = z.output<typeof providerDefinitionSchema>
+
+export function defineProvider(input: ProviderDefinitionInput): ProviderDefinition {
+  return providerDefinitionSchema.parse(input)
+}

@@ -1,0 +1,122 @@
+// The Store interface every backend implements (memory, SQLite, PostgreSQL, Redis), and the
+// records it holds. Stores encrypt every secret field with the keyring they are given
+// (see `src/stores/codec.ts`); callers hand them plaintext records and get plaintext back.
+
+import type { TokenSet } from '../oauth/token-set.js'
+import type { AppSettings } from '../providers/endpoints.js'
+
+/** A registered OAuth application on one platform. */
+export interface AppRecord {
+  name: string
+  /** Canonical provider name (`bookingsync`, never the alias `smily`). */
+  provider: string
+  clientId: string
+  /** Secret; may be '' where the provider allows it (bookingtime's Module API). Encrypted at rest. */
+  clientSecret: string
+  redirectUri?: string
+  scopes?: string[]
+  settings: AppSettings
+  createdAt: number
+  updatedAt: number
+}
+
+/** Stored states; `expiring` and `refreshing` are derived when a connection is shown. */
+export type StoredConnectionState = 'active' | 'needs_reauth' | 'error' | 'revoked'
+export type ConnectionState = StoredConnectionState | 'expiring' | 'refreshing'
+
+export interface ConnectionError {
+  code: string
+  message: string
+  at: number
+}
+
+/** One authorized account of an app: `<app>/<name>`. */
+export interface ConnectionRecord {
+  id: string
+  app: string
+  name: string
+  state: StoredConnectionState
+  /** Encrypted at rest. */
+  tokens: TokenSet | null
+  /** The refresh token before the last rotation, kept until the new one has worked. Encrypted at rest. */
+  previousRefreshToken?: string
+  scopes: string[]
+  /** Public facts from connect and post-connect steps (subscription id, organization id, channel). */
+  metadata: Record<string, unknown>
+  lastError?: ConnectionError
+  /** Consecutive failed refreshes, for backoff. */
+  failures: number
+  /** When the next refresh should happen (access expiry minus margin, or a backoff time). */
+  refreshDueAt?: number
+  createdAt: number
+  updatedAt: number
+  lastRefreshAt?: number
+  /** Increases by one on every save; `saveConnection` compares it (optimistic concurrency). */
+  version: number
+}
+
+/** An authorization-code flow started and not yet completed (state and PKCE verifier). */
+export interface PendingAuthorization {
+  state: string
+  app: string
+  name: string
+  redirectUri: string
+  scopes: string[]
+  /** PKCE verifier; encrypted at rest. */
+  codeVerifier?: string
+  options: Record<string, string>
+  createdAt: number
+  expiresAt: number
+}
+
+/** A held lease on a key: only its holder may act; `fencingToken` grows with every grant. */
+export interface Lease {
+  key: string
+  owner: string
+  fencingToken: number
+  expiresAt: number
+}
+
+export interface ListConnectionsFilter {
+  app?: string
+}
+
+export interface Store {
+  readonly kind: 'memory' | 'sqlite' | 'postgres' | 'redis'
+
+  putApp(app: AppRecord): Promise<void>
+  getApp(name: string): Promise<AppRecord | null>
+  listApps(): Promise<AppRecord[]>
+  /** Deletes the app and its connections and pending authorizations; false when it did not exist. */
+  deleteApp(name: string): Promise<boolean>
+
+  getConnection(id: string): Promise<ConnectionRecord | null>
+  listConnections(filter?: ListConnectionsFilter): Promise<ConnectionRecord[]>
+  /**
+   * Writes a connection. With `expectedVersion`, the write happens only if the stored version
+   * still equals it (0: the connection must not exist yet), and fails with a StoreError
+   * `conflict` otherwise. Without it, the write replaces whatever is stored. Returns the record
+   * as stored, with its version increased by one.
+   */
+  saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord>
+  deleteConnection(id: string): Promise<boolean>
+
+  putPendingAuthorization(pending: PendingAuthorization): Promise<void>
+  /** Atomically removes and returns the pending authorization for `state` (single use); null if absent or expired. */
+  takePendingAuthorization(state: string, now: number): Promise<PendingAuthorization | null>
+  /** The newest unexpired pending authorization of an app (for `innkeeper connect --code`), not removed. */
+  latestPendingAuthorization(app: string, now: number): Promise<PendingAuthorization | null>
+
+  /** Takes the lease on `key` if nobody holds an unexpired one; null otherwise. */
+  acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null>
+  /** Extends a held lease; false if it was lost (expired and taken, or released). */
+  renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean>
+  /** Releases a lease only if the fencing token still matches; false otherwise. */
+  releaseLease(lease: Lease): Promise<boolean>
+  /** The current unexpired holder of a key, if any. */
+  getLease(key: string, now: number): Promise<Lease | null>
+
+  /** Checks the store answers (for `/readyz` and `innkeeper doctor`). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,13 @@
+// Vitest: TypeScript and ESM without a build step, per-file isolation, and a watch mode;
+// node:test would need a loader for TypeScript and has no per-test timeout ergonomics.
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+})
