@@ -77,6 +77,17 @@ export interface Lease {
   expiresAt: number
 }
 
+/** A connection picked up by `claimDueConnections`, with the refresh lease taken on it. */
+export interface ClaimedConnection {
+  connection: ConnectionRecord
+  lease: Lease
+}
+
+/** The lease key that guards refreshing one connection, shared by workers and on-demand callers. */
+export function refreshLeaseKey(connectionId: string): string {
+  return `refresh:${connectionId}`
+}
+
 export interface ListConnectionsFilter {
   app?: string
 }
@@ -115,6 +126,20 @@ export interface Store {
   releaseLease(lease: Lease): Promise<boolean>
   /** The current unexpired holder of a key, if any. */
   getLease(key: string, now: number): Promise<Lease | null>
+
+  /**
+   * For the background refresher: atomically picks up to `limit` connections whose
+   * `refreshDueAt <= now` and whose state is `active` or `error`, that nobody holds an
+   * unexpired lease on (key `refresh:<id>`, see `refreshLeaseKey`), earliest due first, and
+   * takes that lease for `owner` for `leaseMs` on each one, so other workers and on-demand
+   * callers wait. Concurrent claimers never receive the same connection.
+   */
+  claimDueConnections(
+    now: number,
+    limit: number,
+    owner: string,
+    leaseMs: number,
+  ): Promise<ClaimedConnection[]>
 
   /** Checks the store answers (for `/readyz` and `innkeeper doctor`). */
   ping(): Promise<void>

@@ -1,0 +1,221 @@
+// The in-memory Store: for tests, demos and one-off scripts. Nothing is written anywhere, so
+// nothing is encrypted; every record is deep-copied in and out so callers cannot change what is
+// stored by mutating an object they passed or received. Every method runs to completion without
+// awaiting, so each one is atomic within the process (which is the only process that can see it).
+
+import { StoreError } from '../errors.js'
+import {
+  type AppRecord,
+  type ClaimedConnection,
+  type ConnectionRecord,
+  type Lease,
+  type ListConnectionsFilter,
+  type PendingAuthorization,
+  refreshLeaseKey,
+  type Store,
+} from './store.js'
+
+interface LeaseSlot {
+  /** Highest fencing token ever granted on the key; kept after release so tokens only grow. */
+  lastFencingToken: number
+  held: Lease | null
+}
+
+const CLAIMABLE_STATES = new Set(['active', 'error'])
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const
+  private readonly apps = new Map<string, AppRecord>()
+  private readonly connections = new Map<string, ConnectionRecord>()
+  private readonly pending = new Map<string, PendingAuthorization>()
+  private readonly leases = new Map<string, LeaseSlot>()
+  private closed = false
+
+  async putApp(app: AppRecord): Promise<void> {
+    this.assertOpen()
+    this.apps.set(app.name, structuredClone(app))
+  }
+
+  async getApp(name: string): Promise<AppRecord | null> {
+    this.assertOpen()
+    return copyOrNull(this.apps.get(name))
+  }
+
+  async listApps(): Promise<AppRecord[]> {
+    this.assertOpen()
+    return [...this.apps.values()].sort((a, b) => compare(a.name, b.name)).map((app) => structuredClone(app))
+  }
+
+  async deleteApp(name: string): Promise<boolean> {
+    this.assertOpen()
+    if (!this.apps.delete(name)) return false
+    for (const [id, connection] of this.connections) if (connection.app === name) this.connections.delete(id)
+    for (const [state, pending] of this.pending) if (pending.app === name) this.pending.delete(state)
+    return true
+  }
+
+  async getConnection(id: string): Promise<ConnectionRecord | null> {
+    this.assertOpen()
+    return copyOrNull(this.connections.get(id))
+  }
+
+  async listConnections(filter: ListConnectionsFilter = {}): Promise<ConnectionRecord[]> {
+    this.assertOpen()
+    return [...this.connections.values()]
+      .filter((connection) => filter.app === undefined || connection.app === filter.app)
+      .sort((a, b) => compare(a.id, b.id))
+      .map((connection) => structuredClone(connection))
+  }
+
+  async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
+    this.assertOpen()
+    if (!this.apps.has(record.app)) throw unknownApp(record.app)
+    const storedVersion = this.connections.get(record.id)?.version ?? 0
+    if (expectedVersion !== undefined && storedVersion !== expectedVersion) {
+      throw versionConflict(record.id, expectedVersion, storedVersion)
+    }
+    const stored = structuredClone({ ...record, version: storedVersion + 1 })
+    this.connections.set(record.id, stored)
+    return structuredClone(stored)
+  }
+
+  async deleteConnection(id: string): Promise<boolean> {
+    this.assertOpen()
+    return this.connections.delete(id)
+  }
+
+  async putPendingAuthorization(pending: PendingAuthorization): Promise<void> {
+    this.assertOpen()
+    if (!this.apps.has(pending.app)) throw unknownApp(pending.app)
+    this.pending.set(pending.state, structuredClone(pending))
+  }
+
+  async takePendingAuthorization(state: string, now: number): Promise<PendingAuthorization | null> {
+    this.assertOpen()
+    const pending = this.pending.get(state)
+    if (!pending) return null
+    this.pending.delete(state)
+    return pending.expiresAt > now ? pending : null
+  }
+
+  async latestPendingAuthorization(app: string, now: number): Promise<PendingAuthorization | null> {
+    this.assertOpen()
+    let latest: PendingAuthorization | undefined
+    for (const pending of this.pending.values()) {
+      if (pending.app !== app || pending.expiresAt <= now) continue
+      if (!latest || pending.createdAt > latest.createdAt) latest = pending
+    }
+    return copyOrNull(latest)
+  }
+
+  async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
+    this.assertOpen()
+    return this.acquireLeaseNow(key, owner, ttlMs, now)
+  }
+
+  async renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean> {
+    this.assertOpen()
+    const held = this.heldLease(lease)
+    if (!held) return false
+    held.expiresAt = now + ttlMs
+    return true
+  }
+
+  async releaseLease(lease: Lease): Promise<boolean> {
+    this.assertOpen()
+    const slot = this.leases.get(lease.key)
+    if (!slot || !this.heldLease(lease)) return false
+    slot.held = null
+    return true
+  }
+
+  async getLease(key: string, now: number): Promise<Lease | null> {
+    this.assertOpen()
+    const held = this.leases.get(key)?.held
+    return held && held.expiresAt > now ? { ...held } : null
+  }
+
+  async claimDueConnections(
+    now: number,
+    limit: number,
+    owner: string,
+    leaseMs: number,
+  ): Promise<ClaimedConnection[]> {
+    this.assertOpen()
+    const due = [...this.connections.values()]
+      .filter(
+        (connection) =>
+          connection.refreshDueAt !== undefined &&
+          connection.refreshDueAt <= now &&
+          CLAIMABLE_STATES.has(connection.state),
+      )
+      .sort((a, b) => (a.refreshDueAt ?? 0) - (b.refreshDueAt ?? 0) || compare(a.id, b.id))
+    const claimed: ClaimedConnection[] = []
+    for (const connection of due) {
+      if (claimed.length >= limit) break
+      const lease = this.acquireLeaseNow(refreshLeaseKey(connection.id), owner, leaseMs, now)
+      if (lease) claimed.push({ connection: structuredClone(connection), lease })
+    }
+    return claimed
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+  }
+
+  private acquireLeaseNow(key: string, owner: string, ttlMs: number, now: number): Lease | null {
+    const slot = this.leases.get(key) ?? { lastFencingToken: 0, held: null }
+    if (slot.held && slot.held.expiresAt > now) return null
+    slot.lastFencingToken += 1
+    slot.held = { key, owner, fencingToken: slot.lastFencingToken, expiresAt: now + ttlMs }
+    this.leases.set(key, slot)
+    return { ...slot.held }
+  }
+
+  /** The stored lease if `lease` is still the one held (same owner and fencing token). */
+  private heldLease(lease: Lease): Lease | null {
+    const held = this.leases.get(lease.key)?.held
+    if (!held || held.fencingToken !== lease.fencingToken || held.owner !== lease.owner) return null
+    return held
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new StoreError('store_unavailable', 'This memory store was closed; open a new one.')
+    }
+  }
+}
+
+export function openMemoryStore(): MemoryStore {
+  return new MemoryStore()
+}
+
+function copyOrNull<T>(value: T | undefined): T | null {
+  return value === undefined ? null : structuredClone(value)
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export function unknownApp(app: string): StoreError {
+  return new StoreError(
+    'unknown_app',
+    `There is no app named '${app}'; add it before connecting accounts to it.`,
+    {
+      details: { app },
+    },
+  )
+}
+
+export function versionConflict(id: string, expected: number, actual: number): StoreError {
+  return new StoreError(
+    'conflict',
+    `Connection '${id}' changed since it was read (expected version ${expected}, found ${actual}); read it again and retry.`,
+    { details: { connection: id, expectedVersion: expected, actualVersion: actual } },
+  )
+}

@@ -1,0 +1,661 @@
+// The store conformance suite: every Store (memory, SQLite, PostgreSQL, Redis) runs these same
+// cases, and a store that fails any of them does not ship (STYLE.md section 3).
+//
+// Usage, from `test/stores/<kind>.test.ts`:
+//   runStoreConformance('sqlite', async () => ({ store, rawBytes, cleanup }))
+// `open` is called once per test and must return an EMPTY store. `rawBytes`, when given, returns
+// everything the store has written at rest (file bytes, a dump of rows or keys) so the suite can
+// check that no secret is stored in plaintext. Times are passed explicitly: stores must judge
+// expiry by the `now` argument they are given (tests move `now` forward instead of sleeping).
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StoreError } from '../../src/errors.js'
+import type { TokenSet } from '../../src/oauth/token-set.js'
+import type { AppRecord, ConnectionRecord, PendingAuthorization, Store } from '../../src/stores/store.js'
+
+export interface OpenedStore {
+  store: Store
+  rawBytes?: () => Promise<Buffer | string>
+  cleanup?: () => Promise<void>
+}
+
+const T0 = Date.now()
+const MINUTE = 60_000
+
+export function sampleApp(overrides: Partial<AppRecord> = {}): AppRecord {
+  return {
+    name: 'acme',
+    provider: 'bookingsync',
+    clientId: 'acme-client-id',
+    clientSecret: 'acme-client-secret-value',
+    redirectUri: 'urn:ietf:wg:oauth:2.0:oob',
+    scopes: ['public', 'rentals_read'],
+    settings: { baseUrl: 'https://www.bookingsync.com' },
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  }
+}
+
+export function sampleTokens(overrides: Partial<TokenSet> = {}): TokenSet {
+  return {
+    accessToken: 'access-token-value-1',
+    tokenType: 'Bearer',
+    expiresAt: T0 + 2 * 60 * MINUTE,
+    refreshToken: 'refresh-token-value-1',
+    scope: ['public'],
+    obtainedAt: T0,
+    ...overrides,
+  }
+}
+
+export function sampleConnection(overrides: Partial<ConnectionRecord> = {}): ConnectionRecord {
+  const app = overrides.app ?? 'acme'
+  const name = overrides.name ?? 'main'
+  return {
+    id: `${app}/${name}`,
+    app,
+    name,
+    state: 'active',
+    tokens: sampleTokens(),
+    scopes: ['public'],
+    metadata: { account: { id: 42, name: 'Beach House' } },
+    failures: 0,
+    refreshDueAt: T0 + 110 * MINUTE,
+    createdAt: T0,
+    updatedAt: T0,
+    version: 0,
+    ...overrides,
+  }
+}
+
+export function samplePending(overrides: Partial<PendingAuthorization> = {}): PendingAuthorization {
+  return {
+    state: 'state-abc',
+    app: 'acme',
+    name: 'main',
+    redirectUri: 'urn:ietf:wg:oauth:2.0:oob',
+    scopes: ['public'],
+    codeVerifier: 'code-verifier-value-0123456789',
+    options: { prompt: 'consent' },
+    createdAt: T0,
+    expiresAt: T0 + 10 * MINUTE,
+    ...overrides,
+  }
+}
+
+function sortedBy<T>(items: T[], key: (item: T) => string): T[] {
+  return [...items].sort((a, b) => key(a).localeCompare(key(b)))
+}
+
+async function expectStoreError(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )
+  expect(error, `expected a StoreError '${code}'`).toBeInstanceOf(StoreError)
+  expect((error as StoreError).code).toBe(code)
+}
+
+export function runStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`${name} store conformance`, () => {
+    let opened: OpenedStore
+    let store: Store
+
+    beforeEach(async () => {
+      opened = await open()
+      store = opened.store
+    })
+
+    afterEach(async () => {
+      await store.close()
+      await opened.cleanup?.()
+    })
+
+    describe('apps', () => {
+      it('stores an app and gives it back unchanged', async () => {
+        await store.putApp(sampleApp())
+        expect(await store.getApp('acme')).toEqual(sampleApp())
+      })
+
+      it('keeps an empty client secret (bookingtime Module API)', async () => {
+        await store.putApp(sampleApp({ name: 'module', provider: 'bookingtime', clientSecret: '' }))
+        expect((await store.getApp('module'))?.clientSecret).toBe('')
+      })
+
+      it('keeps optional fields absent when they were not given', async () => {
+        const { redirectUri: _r, scopes: _s, ...minimal } = sampleApp()
+        await store.putApp(minimal)
+        const loaded = await store.getApp('acme')
+        expect(loaded).toEqual(minimal)
+        expect(loaded?.redirectUri).toBeUndefined()
+        expect(loaded?.scopes).toBeUndefined()
+      })
+
+      it('replaces an app that is put again under the same name', async () => {
+        await store.putApp(sampleApp())
+        await store.putApp(sampleApp({ clientSecret: 'rotated-secret', updatedAt: T0 + 1 }))
+        const loaded = await store.getApp('acme')
+        expect(loaded?.clientSecret).toBe('rotated-secret')
+        expect(loaded?.updatedAt).toBe(T0 + 1)
+        expect(await store.listApps()).toHaveLength(1)
+      })
+
+      it('answers null for an unknown app and lists every app', async () => {
+        expect(await store.getApp('nope')).toBeNull()
+        await store.putApp(sampleApp({ name: 'b' }))
+        await store.putApp(sampleApp({ name: 'a' }))
+        const names = (await store.listApps()).map((app) => app.name).sort()
+        expect(names).toEqual(['a', 'b'])
+      })
+
+      it('deleting an app removes its connections and pending authorizations, and nothing else', async () => {
+        await store.putApp(sampleApp())
+        await store.putApp(sampleApp({ name: 'other' }))
+        await store.saveConnection(sampleConnection())
+        await store.saveConnection(sampleConnection({ app: 'other' }))
+        await store.putPendingAuthorization(samplePending())
+        await store.putPendingAuthorization(samplePending({ state: 'state-other', app: 'other' }))
+
+        expect(await store.deleteApp('acme')).toBe(true)
+
+        expect(await store.getApp('acme')).toBeNull()
+        expect(await store.getConnection('acme/main')).toBeNull()
+        expect(await store.takePendingAuthorization('state-abc', T0)).toBeNull()
+        expect(await store.getConnection('other/main')).not.toBeNull()
+        expect(await store.latestPendingAuthorization('other', T0)).not.toBeNull()
+      })
+
+      it('deleting an app that does not exist answers false', async () => {
+        expect(await store.deleteApp('nope')).toBe(false)
+      })
+    })
+
+    describe('connections', () => {
+      beforeEach(async () => {
+        await store.putApp(sampleApp())
+      })
+
+      it('gives back exactly the tokens, metadata and last error that were saved', async () => {
+        const record = sampleConnection({
+          state: 'error',
+          previousRefreshToken: 'previous-refresh-token-value',
+          lastError: { code: 'provider_unavailable', message: 'The platform answered 503.', at: T0 + 5 },
+          failures: 2,
+          lastRefreshAt: T0 + 3,
+          tokens: sampleTokens({ refreshTokenExpiresAt: T0 + 30 * 24 * 60 * MINUTE }),
+        })
+        const saved = await store.saveConnection(record)
+        expect(saved).toEqual({ ...record, version: 1 })
+        expect(await store.getConnection('acme/main')).toEqual({ ...record, version: 1 })
+      })
+
+      it('keeps optional fields absent and null tokens null', async () => {
+        const record = sampleConnection({ tokens: null, refreshDueAt: undefined, metadata: {} })
+        delete record.refreshDueAt
+        await store.saveConnection(record)
+        const loaded = await store.getConnection('acme/main')
+        expect(loaded).toEqual({ ...record, version: 1 })
+        expect(loaded?.tokens).toBeNull()
+        expect(loaded?.previousRefreshToken).toBeUndefined()
+        expect(loaded?.lastError).toBeUndefined()
+        expect(loaded?.refreshDueAt).toBeUndefined()
+        expect(loaded?.lastRefreshAt).toBeUndefined()
+      })
+
+      it('keeps a token set that has a refresh token and no access token (bookingtime first step)', async () => {
+        const tokens: TokenSet = { tokenType: 'Bearer', refreshToken: 'only-refresh-token', obtainedAt: T0 }
+        await store.saveConnection(sampleConnection({ tokens }))
+        expect((await store.getConnection('acme/main'))?.tokens).toEqual(tokens)
+      })
+
+      it('answers null for an unknown connection', async () => {
+        expect(await store.getConnection('acme/nope')).toBeNull()
+      })
+
+      it('refuses a connection whose app does not exist', async () => {
+        await expectStoreError(store.saveConnection(sampleConnection({ app: 'ghost' })), 'unknown_app')
+      })
+
+      it('lists all connections, or only those of one app', async () => {
+        await store.putApp(sampleApp({ name: 'other' }))
+        await store.saveConnection(sampleConnection({ name: 'one' }))
+        await store.saveConnection(sampleConnection({ name: 'two' }))
+        await store.saveConnection(sampleConnection({ app: 'other', name: 'one' }))
+
+        const all = sortedBy(await store.listConnections(), (c) => c.id).map((c) => c.id)
+        expect(all).toEqual(['acme/one', 'acme/two', 'other/one'])
+        const acme = sortedBy(await store.listConnections({ app: 'acme' }), (c) => c.id).map((c) => c.id)
+        expect(acme).toEqual(['acme/one', 'acme/two'])
+        expect(await store.listConnections({ app: 'nobody' })).toEqual([])
+        const listed = (await store.listConnections({ app: 'other' }))[0]
+        expect(listed?.tokens?.refreshToken).toBe('refresh-token-value-1')
+      })
+
+      it('deletes a connection, and answers false when there was none', async () => {
+        await store.saveConnection(sampleConnection())
+        expect(await store.deleteConnection('acme/main')).toBe(true)
+        expect(await store.getConnection('acme/main')).toBeNull()
+        expect(await store.deleteConnection('acme/main')).toBe(false)
+      })
+
+      it('increases the version by one on every save', async () => {
+        const first = await store.saveConnection(sampleConnection(), 0)
+        expect(first.version).toBe(1)
+        const second = await store.saveConnection({ ...first, failures: 1 }, 1)
+        expect(second.version).toBe(2)
+        const third = await store.saveConnection({ ...second, failures: 2 })
+        expect(third.version).toBe(3)
+        expect((await store.getConnection('acme/main'))?.version).toBe(3)
+      })
+
+      it('a stale version cannot overwrite a newer token set', async () => {
+        const created = await store.saveConnection(sampleConnection(), 0)
+        const rotated = await store.saveConnection(
+          { ...created, tokens: sampleTokens({ refreshToken: 'refresh-token-value-2' }) },
+          created.version,
+        )
+
+        await expectStoreError(
+          store.saveConnection(
+            { ...created, tokens: sampleTokens({ refreshToken: 'refresh-token-value-stale' }) },
+            created.version,
+          ),
+          'conflict',
+        )
+
+        const stored = await store.getConnection('acme/main')
+        expect(stored?.tokens?.refreshToken).toBe('refresh-token-value-2')
+        expect(stored?.version).toBe(rotated.version)
+      })
+
+      it('expected version 0 means "create": it fails when the connection already exists', async () => {
+        await store.saveConnection(sampleConnection(), 0)
+        await expectStoreError(store.saveConnection(sampleConnection({ failures: 9 }), 0), 'conflict')
+        expect((await store.getConnection('acme/main'))?.failures).toBe(0)
+      })
+
+      it('an expected version other than 0 fails when the connection does not exist', async () => {
+        await expectStoreError(store.saveConnection(sampleConnection(), 3), 'conflict')
+        expect(await store.getConnection('acme/main')).toBeNull()
+      })
+
+      it('of many concurrent saves expecting the same version, exactly one wins', async () => {
+        const created = await store.saveConnection(sampleConnection(), 0)
+        const attempts = Array.from({ length: 20 }, (_, i) =>
+          store.saveConnection(
+            { ...created, tokens: sampleTokens({ refreshToken: `refresh-token-attempt-${i}` }) },
+            created.version,
+          ),
+        )
+        const results = await Promise.allSettled(attempts)
+        const winners = results.filter((r) => r.status === 'fulfilled')
+        expect(winners).toHaveLength(1)
+        for (const loser of results.filter((r) => r.status === 'rejected')) {
+          expect((loser as PromiseRejectedResult).reason).toBeInstanceOf(StoreError)
+          expect(((loser as PromiseRejectedResult).reason as StoreError).code).toBe('conflict')
+        }
+        const winner = (winners[0] as PromiseFulfilledResult<ConnectionRecord>).value
+        expect((await store.getConnection('acme/main'))?.tokens?.refreshToken).toBe(
+          winner.tokens?.refreshToken,
+        )
+      })
+    })
+
+    describe('pending authorizations', () => {
+      beforeEach(async () => {
+        await store.putApp(sampleApp())
+      })
+
+      it('can be taken exactly once, with the code verifier intact', async () => {
+        await store.putPendingAuthorization(samplePending())
+        expect(await store.takePendingAuthorization('state-abc', T0 + 1)).toEqual(samplePending())
+        expect(await store.takePendingAuthorization('state-abc', T0 + 2)).toBeNull()
+      })
+
+      it('keeps an absent code verifier absent', async () => {
+        const { codeVerifier: _v, ...withoutVerifier } = samplePending()
+        await store.putPendingAuthorization(withoutVerifier)
+        const taken = await store.takePendingAuthorization('state-abc', T0)
+        expect(taken).toEqual(withoutVerifier)
+        expect(taken?.codeVerifier).toBeUndefined()
+      })
+
+      it('an expired authorization cannot be taken', async () => {
+        await store.putPendingAuthorization(samplePending())
+        expect(await store.takePendingAuthorization('state-abc', T0 + 11 * MINUTE)).toBeNull()
+      })
+
+      it('an unknown state answers null', async () => {
+        expect(await store.takePendingAuthorization('never-issued', T0)).toBeNull()
+      })
+
+      it('of many concurrent takes of one state, exactly one gets it', async () => {
+        await store.putPendingAuthorization(samplePending())
+        const takes = await Promise.all(
+          Array.from({ length: 20 }, () => store.takePendingAuthorization('state-abc', T0)),
+        )
+        expect(takes.filter((taken) => taken !== null)).toHaveLength(1)
+      })
+
+      it('the latest unexpired authorization of an app is found, and not consumed', async () => {
+        await store.putApp(sampleApp({ name: 'other' }))
+        await store.putPendingAuthorization(samplePending({ state: 'old', createdAt: T0 }))
+        await store.putPendingAuthorization(samplePending({ state: 'new', createdAt: T0 + 1000 }))
+        await store.putPendingAuthorization(
+          samplePending({ state: 'other-app', app: 'other', createdAt: T0 + 2000 }),
+        )
+
+        expect((await store.latestPendingAuthorization('acme', T0 + 2000))?.state).toBe('new')
+        expect((await store.latestPendingAuthorization('acme', T0 + 2000))?.codeVerifier).toBe(
+          'code-verifier-value-0123456789',
+        )
+        expect(await store.takePendingAuthorization('new', T0 + 2000)).not.toBeNull()
+        expect((await store.latestPendingAuthorization('acme', T0 + 2000))?.state).toBe('old')
+      })
+
+      it('the latest pending authorization skips expired ones', async () => {
+        await store.putPendingAuthorization(
+          samplePending({ state: 'short', createdAt: T0 + 1000, expiresAt: T0 + 2000 }),
+        )
+        await store.putPendingAuthorization(
+          samplePending({ state: 'long', createdAt: T0, expiresAt: T0 + 10 * MINUTE }),
+        )
+        expect((await store.latestPendingAuthorization('acme', T0 + 5000))?.state).toBe('long')
+        expect(await store.latestPendingAuthorization('acme', T0 + 11 * MINUTE)).toBeNull()
+        expect(await store.latestPendingAuthorization('nobody', T0)).toBeNull()
+      })
+
+      it('refuses a pending authorization whose app does not exist', async () => {
+        await expectStoreError(store.putPendingAuthorization(samplePending({ app: 'ghost' })), 'unknown_app')
+      })
+    })
+
+    describe('leases', () => {
+      const TTL = 30_000
+
+      it('a free key is leased to the first owner who asks', async () => {
+        const lease = await store.acquireLease('refresh:acme/main', 'worker-a', TTL, T0)
+        expect(lease).toMatchObject({ key: 'refresh:acme/main', owner: 'worker-a', expiresAt: T0 + TTL })
+        expect(lease?.fencingToken).toBeGreaterThan(0)
+        expect(await store.getLease('refresh:acme/main', T0 + 1)).toEqual(lease)
+      })
+
+      it('a held lease keeps everyone else out until it expires', async () => {
+        await store.acquireLease('k', 'worker-a', TTL, T0)
+        expect(await store.acquireLease('k', 'worker-b', TTL, T0 + TTL - 1)).toBeNull()
+        const taken = await store.acquireLease('k', 'worker-b', TTL, T0 + TTL + 1)
+        expect(taken?.owner).toBe('worker-b')
+        expect(await store.getLease('k', T0 + TTL + 2)).toEqual(taken)
+      })
+
+      it('an expired lease is no longer reported as held', async () => {
+        await store.acquireLease('k', 'worker-a', TTL, T0)
+        expect(await store.getLease('k', T0 + TTL + 1)).toBeNull()
+        expect(await store.getLease('never-leased', T0)).toBeNull()
+      })
+
+      it('leases on different keys are independent', async () => {
+        expect(await store.acquireLease('k1', 'worker-a', TTL, T0)).not.toBeNull()
+        expect(await store.acquireLease('k2', 'worker-b', TTL, T0)).not.toBeNull()
+      })
+
+      it('renewing a held lease extends it', async () => {
+        const lease = await store.acquireLease('k', 'worker-a', TTL, T0)
+        expect(await store.renewLease(lease!, TTL, T0 + TTL - 1000)).toBe(true)
+        const held = await store.getLease('k', T0 + TTL + 1000)
+        expect(held?.owner).toBe('worker-a')
+        expect(held?.fencingToken).toBe(lease?.fencingToken)
+        expect(held?.expiresAt).toBe(T0 + 2 * TTL - 1000)
+        expect(await store.acquireLease('k', 'worker-b', TTL, T0 + TTL + 1000)).toBeNull()
+      })
+
+      it('a lease that expired and was taken by someone else cannot be renewed or released', async () => {
+        const lost = await store.acquireLease('k', 'worker-a', TTL, T0)
+        const current = await store.acquireLease('k', 'worker-b', TTL, T0 + TTL + 1)
+        expect(await store.renewLease(lost!, TTL, T0 + TTL + 2)).toBe(false)
+        expect(await store.releaseLease(lost!)).toBe(false)
+        expect(await store.getLease('k', T0 + TTL + 3)).toEqual(current)
+      })
+
+      it('releasing frees the key at once; a released lease cannot be renewed or released again', async () => {
+        const lease = await store.acquireLease('k', 'worker-a', TTL, T0)
+        expect(await store.releaseLease(lease!)).toBe(true)
+        expect(await store.getLease('k', T0 + 1)).toBeNull()
+        expect(await store.renewLease(lease!, TTL, T0 + 2)).toBe(false)
+        expect(await store.releaseLease(lease!)).toBe(false)
+        expect((await store.acquireLease('k', 'worker-b', TTL, T0 + 3))?.owner).toBe('worker-b')
+      })
+
+      it('a release with the wrong fencing token fails and leaves the lease held', async () => {
+        const lease = await store.acquireLease('k', 'worker-a', TTL, T0)
+        const forged = { ...lease!, fencingToken: lease!.fencingToken + 1000 }
+        expect(await store.releaseLease(forged)).toBe(false)
+        expect(await store.renewLease(forged, TTL, T0 + 1)).toBe(false)
+        expect(await store.getLease('k', T0 + 2)).toEqual(lease)
+      })
+
+      it('fencing tokens strictly increase with every grant, across release and expiry', async () => {
+        const first = await store.acquireLease('k', 'worker-a', TTL, T0)
+        await store.releaseLease(first!)
+        const second = await store.acquireLease('k', 'worker-b', TTL, T0 + 1)
+        const third = await store.acquireLease('k', 'worker-c', TTL, T0 + TTL + 2)
+        expect(second!.fencingToken).toBeGreaterThan(first!.fencingToken)
+        expect(third!.fencingToken).toBeGreaterThan(second!.fencingToken)
+      })
+
+      it('of many concurrent acquirers of one key, exactly one wins', async () => {
+        const attempts = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.acquireLease('contended', `worker-${i}`, TTL, T0)),
+        )
+        const winners = attempts.filter((lease) => lease !== null)
+        expect(winners).toHaveLength(1)
+        expect(await store.getLease('contended', T0 + 1)).toEqual(winners[0])
+      })
+    })
+
+    describe('claiming due connections', () => {
+      const LEASE_MS = 30_000
+
+      beforeEach(async () => {
+        await store.putApp(sampleApp())
+      })
+
+      async function saveDue(
+        name: string,
+        refreshDueAt: number | undefined,
+        overrides: Partial<ConnectionRecord> = {},
+      ) {
+        const record = sampleConnection({ name, refreshDueAt, ...overrides })
+        if (refreshDueAt === undefined) delete record.refreshDueAt
+        return store.saveConnection(record)
+      }
+
+      it('claims only connections that are due, earliest first, and leases each one', async () => {
+        await saveDue('later', T0 + 2000)
+        await saveDue('first', T0 - 2000)
+        await saveDue('second', T0 - 1000)
+        await saveDue('never', undefined)
+
+        const claimed = await store.claimDueConnections(T0, 10, 'worker-a', LEASE_MS)
+
+        expect(claimed.map((c) => c.connection.id)).toEqual(['acme/first', 'acme/second'])
+        for (const { connection, lease } of claimed) {
+          expect(lease).toMatchObject({
+            key: `refresh:${connection.id}`,
+            owner: 'worker-a',
+            expiresAt: T0 + LEASE_MS,
+          })
+          expect(await store.getLease(`refresh:${connection.id}`, T0 + 1)).toEqual(lease)
+        }
+        expect(claimed[0]?.connection.tokens?.refreshToken).toBe('refresh-token-value-1')
+        expect(claimed[0]?.connection.version).toBe(1)
+      })
+
+      it('claims only active connections and those in error, not ones that need a person or were revoked', async () => {
+        await saveDue('active', T0 - 4)
+        await saveDue('error', T0 - 3, { state: 'error', failures: 1 })
+        await saveDue('reauth', T0 - 2, { state: 'needs_reauth' })
+        await saveDue('revoked', T0 - 1, { state: 'revoked' })
+
+        const claimed = await store.claimDueConnections(T0, 10, 'worker-a', LEASE_MS)
+        expect(claimed.map((c) => c.connection.id)).toEqual(['acme/active', 'acme/error'])
+      })
+
+      it('respects the limit', async () => {
+        for (let i = 0; i < 5; i++) await saveDue(`c${i}`, T0 - 100 + i)
+        const claimed = await store.claimDueConnections(T0, 3, 'worker-a', LEASE_MS)
+        expect(claimed.map((c) => c.connection.id)).toEqual(['acme/c0', 'acme/c1', 'acme/c2'])
+      })
+
+      it('skips a connection someone already holds the refresh lease on', async () => {
+        await saveDue('busy', T0 - 2)
+        await saveDue('free', T0 - 1)
+        const held = await store.acquireLease('refresh:acme/busy', 'on-demand-caller', LEASE_MS, T0)
+
+        const claimed = await store.claimDueConnections(T0, 10, 'worker-a', LEASE_MS)
+        expect(claimed.map((c) => c.connection.id)).toEqual(['acme/free'])
+        expect(await store.getLease('refresh:acme/busy', T0 + 1)).toEqual(held)
+      })
+
+      it('a claimed connection is not claimed again until its lease expires or is released', async () => {
+        await saveDue('one', T0 - 1)
+        const [first] = await store.claimDueConnections(T0, 10, 'worker-a', LEASE_MS)
+        expect(first).toBeDefined()
+        expect(await store.claimDueConnections(T0 + 1, 10, 'worker-b', LEASE_MS)).toEqual([])
+        expect(await store.acquireLease('refresh:acme/one', 'on-demand-caller', LEASE_MS, T0 + 1)).toBeNull()
+
+        const [again] = await store.claimDueConnections(T0 + LEASE_MS + 1, 10, 'worker-b', LEASE_MS)
+        expect(again?.lease.owner).toBe('worker-b')
+        expect(again!.lease.fencingToken).toBeGreaterThan(first!.lease.fencingToken)
+
+        expect(await store.releaseLease(again!.lease)).toBe(true)
+        const [third] = await store.claimDueConnections(T0 + LEASE_MS + 2, 10, 'worker-c', LEASE_MS)
+        expect(third?.lease.owner).toBe('worker-c')
+      })
+
+      it('concurrent claimers never get the same connection, and together they get them all', async () => {
+        const total = 30
+        for (let i = 0; i < total; i++) await saveDue(`c${String(i).padStart(2, '0')}`, T0 - 1000 + i)
+
+        const batches = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => store.claimDueConnections(T0, 7, `worker-${i}`, LEASE_MS)),
+        )
+        const rest = await store.claimDueConnections(T0, total, 'worker-late', LEASE_MS)
+
+        const ids = [...batches.flat(), ...rest].map((c) => c.connection.id)
+        expect(new Set(ids).size).toBe(ids.length)
+        expect(ids.length).toBe(total)
+        for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(7)
+      })
+
+      it('answers an empty list when nothing is due', async () => {
+        await saveDue('later', T0 + 1000)
+        expect(await store.claimDueConnections(T0, 10, 'worker-a', LEASE_MS)).toEqual([])
+      })
+    })
+
+    describe('isolation of stored state', () => {
+      beforeEach(async () => {
+        await store.putApp(sampleApp())
+      })
+
+      it('changing a record after saving it does not change what is stored', async () => {
+        const record = sampleConnection()
+        await store.saveConnection(record)
+        record.tokens!.accessToken = 'mutated-by-caller'
+        ;(record.metadata.account as { name: string }).name = 'mutated-by-caller'
+        record.scopes.push('mutated')
+
+        const loaded = await store.getConnection('acme/main')
+        expect(loaded?.tokens?.accessToken).toBe('access-token-value-1')
+        expect(loaded?.metadata).toEqual({ account: { id: 42, name: 'Beach House' } })
+        expect(loaded?.scopes).toEqual(['public'])
+      })
+
+      it('changing a record that was loaded or returned does not change what is stored', async () => {
+        const saved = await store.saveConnection(sampleConnection())
+        saved.tokens!.refreshToken = 'mutated-by-caller'
+        const loaded = await store.getConnection('acme/main')
+        loaded!.tokens!.refreshToken = 'mutated-by-caller'
+        ;(loaded!.metadata.account as { id: number }).id = 0
+        const [listed] = await store.listConnections()
+        listed!.scopes.push('mutated')
+
+        const again = await store.getConnection('acme/main')
+        expect(again?.tokens?.refreshToken).toBe('refresh-token-value-1')
+        expect(again?.metadata).toEqual({ account: { id: 42, name: 'Beach House' } })
+        expect(again?.scopes).toEqual(['public'])
+      })
+
+      it('changing an app, a pending authorization or a lease handed out does not change the stored one', async () => {
+        const app = sampleApp()
+        await store.putApp(app)
+        app.settings.baseUrl = 'https://evil.example'
+        const loadedApp = await store.getApp('acme')
+        loadedApp!.scopes!.push('mutated')
+        expect(await store.getApp('acme')).toEqual(sampleApp())
+
+        const pending = samplePending()
+        await store.putPendingAuthorization(pending)
+        pending.options.prompt = 'mutated'
+        const latest = await store.latestPendingAuthorization('acme', T0)
+        latest!.scopes.push('mutated')
+        expect(await store.takePendingAuthorization('state-abc', T0)).toEqual(samplePending())
+
+        const lease = await store.acquireLease('k', 'worker-a', 1000, T0)
+        lease!.fencingToken += 1000
+        expect((await store.getLease('k', T0))?.fencingToken).toBe(lease!.fencingToken - 1000)
+      })
+    })
+
+    it('answers a ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined()
+    })
+
+    describe('encryption at rest', () => {
+      it('no token, refresh token, client secret or code verifier is stored in plaintext', async (context) => {
+        if (!opened.rawBytes) {
+          context.skip()
+          return
+        }
+        const secrets = {
+          clientSecret: 'CLIENT-SECRET-d41d8cd98f00b204',
+          accessToken: 'ACCESS-TOKEN-e9800998ecf8427e',
+          refreshToken: 'REFRESH-TOKEN-5d41402abc4b2a76',
+          previousRefreshToken: 'PREVIOUS-REFRESH-7d793037a0760186',
+          codeVerifier: 'CODE-VERIFIER-9e107d9d372bb682',
+        }
+        await store.putApp(sampleApp({ name: 'at-rest-app', clientSecret: secrets.clientSecret }))
+        await store.saveConnection(
+          sampleConnection({
+            app: 'at-rest-app',
+            tokens: sampleTokens({ accessToken: secrets.accessToken, refreshToken: secrets.refreshToken }),
+            previousRefreshToken: secrets.previousRefreshToken,
+          }),
+        )
+        await store.putPendingAuthorization(
+          samplePending({ app: 'at-rest-app', codeVerifier: secrets.codeVerifier }),
+        )
+
+        const raw = await opened.rawBytes()
+        const text = typeof raw === 'string' ? raw : raw.toString('latin1')
+        // The raw bytes must really hold the stored rows: the public app name is there.
+        expect(text).toContain('at-rest-app')
+        for (const [field, secret] of Object.entries(secrets)) {
+          expect(text.includes(secret), `${field} found in plaintext at rest`).toBe(false)
+          expect(
+            text.includes(Buffer.from(secret).toString('base64')),
+            `${field} found in base64 at rest`,
+          ).toBe(false)
+        }
+
+        // And the secrets still come back intact through the store.
+        expect((await store.getApp('at-rest-app'))?.clientSecret).toBe(secrets.clientSecret)
+        const loaded = await store.getConnection('at-rest-app/main')
+        expect(loaded?.tokens?.refreshToken).toBe(secrets.refreshToken)
+        expect(loaded?.previousRefreshToken).toBe(secrets.previousRefreshToken)
+      })
+    })
+  })
+}
