@@ -1,0 +1,44 @@
+// Stable exit codes: scripts branch on these (issue 5). Each error code maps to one class.
+import { isInnkeeperError } from '../errors.js'
+
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  needsAuthorization: 3,
+  providerRefused: 4,
+  providerUnavailable: 5,
+} as const
+
+const BY_CODE: Record<string, number> = {
+  invalid_config: EXIT.usage,
+  insecure_url: EXIT.usage,
+  unknown_provider: EXIT.usage,
+  unknown_app: EXIT.usage,
+  unknown_connection: EXIT.usage,
+  invalid_state: EXIT.usage,
+  forbidden_host: EXIT.usage,
+  needs_reauth: EXIT.needsAuthorization,
+  access_denied: EXIT.needsAuthorization,
+  revoked: EXIT.needsAuthorization,
+  invalid_client: EXIT.providerRefused,
+  invalid_grant: EXIT.providerRefused,
+  invalid_scope: EXIT.providerRefused,
+  invalid_request: EXIT.providerRefused,
+  unauthorized_client: EXIT.providerRefused,
+  unsupported_grant_type: EXIT.providerRefused,
+  insufficient_scope: EXIT.providerRefused,
+  invalid_token: EXIT.providerRefused,
+  http_error: EXIT.providerRefused,
+  provider_unavailable: EXIT.providerUnavailable,
+  rate_limited: EXIT.providerUnavailable,
+  invalid_response: EXIT.providerUnavailable,
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (isInnkeeperError(error)) return BY_CODE[error.code] ?? EXIT.unexpected
+  if (error && typeof error === 'object' && 'code' in error && String(error.code).startsWith('commander.')) {
+    return EXIT.usage
+  }
+  return EXIT.unexpected
+}

@@ -1,0 +1,130 @@
+// Registered OAuth applications: validated against their provider definition when added
+// (provider name, required settings, HTTPS URLs, known scopes), stored with the secret encrypted.
+import { ConfigError, InnkeeperError } from '../errors.js'
+import type { AppSettings } from '../providers/endpoints.js'
+import { getProvider } from '../providers/registry.js'
+import type { AppRecord } from '../stores/store.js'
+import { type KeeperContext, resolveApp } from './context.js'
+import { chooseScopes } from './flows.js'
+
+export interface AppInput {
+  provider: string
+  clientId: string
+  /** May be empty where the provider allows it (bookingtime's Module API). */
+  clientSecret?: string
+  redirectUri?: string
+  scopes?: string[]
+  baseUrl?: string
+  authorizeUrl?: string
+  tokenUrl?: string
+  apiUrl?: string
+  revokeUrl?: string
+  /** Refresh at least this often even when idle (rotating providers whose grants die unused). */
+  keepAliveSeconds?: number
+}
+
+/** An app as shown to people and other services: never its secret. */
+export interface AppInfo {
+  name: string
+  provider: string
+  clientId: string
+  hasClientSecret: boolean
+  redirectUri: string | null
+  scopes: string[]
+  settings: AppSettings
+  connectMode: 'authorization_code' | 'client_credentials'
+  createdAt: number
+  updatedAt: number
+}
+
+export const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+const SETTING_KEYS = ['baseUrl', 'authorizeUrl', 'tokenUrl', 'apiUrl', 'revokeUrl'] as const
+
+export function toAppInfo(record: AppRecord): AppInfo {
+  const provider = getProvider(record.provider)
+  return {
+    name: record.name,
+    provider: record.provider,
+    clientId: record.clientId,
+    hasClientSecret: record.clientSecret.length > 0,
+    redirectUri: record.redirectUri ?? provider.authorization.defaultRedirectUri ?? null,
+    scopes: record.scopes ?? provider.scopes.default,
+    settings: { ...record.settings },
+    connectMode: provider.connect,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  }
+}
+
+export class Apps {
+  constructor(private readonly ctx: KeeperContext) {}
+
+  /** Registers (or replaces) an app; validation errors name what is missing or allowed. */
+  async add(name: string, input: AppInput): Promise<AppInfo> {
+    if (!APP_NAME.test(name)) {
+      throw new ConfigError(
+        'invalid_config',
+        `"${name}" is not a valid app name: use letters, digits, ".", "_" or "-" (no "/").`,
+      )
+    }
+    const provider = getProvider(input.provider)
+    if (!input.clientId)
+      throw new ConfigError(
+        'invalid_config',
+        'An app needs a client id (--client-id), as shown on the platform.',
+      )
+    const clientSecret = input.clientSecret ?? ''
+    if (!clientSecret && !provider.clientSecretOptional) {
+      throw new ConfigError(
+        'invalid_config',
+        `${provider.displayName} apps need a client secret (--client-secret-stdin).`,
+      )
+    }
+    const settings: AppSettings = {}
+    for (const key of SETTING_KEYS) if (input[key]) settings[key] = input[key]
+    if (input.keepAliveSeconds) settings.keepAliveSeconds = String(input.keepAliveSeconds)
+    const existing = await this.ctx.store.getApp(name)
+    const now = this.ctx.now()
+    const record: AppRecord = {
+      name,
+      provider: provider.name,
+      clientId: input.clientId,
+      clientSecret,
+      redirectUri: input.redirectUri,
+      scopes: input.scopes,
+      settings,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    }
+    // Fails early on missing settings, plain-HTTP URLs and unknown scopes.
+    const resolved = resolveApp(record)
+    if (input.scopes) chooseScopes(resolved, input.scopes)
+    await this.ctx.store.putApp(record)
+    this.ctx.forgetApp(name)
+    return toAppInfo(record)
+  }
+
+  async get(name: string): Promise<AppInfo> {
+    const record = await this.ctx.store.getApp(name)
+    if (!record) throw unknownApp(name)
+    return toAppInfo(record)
+  }
+
+  async list(): Promise<AppInfo[]> {
+    return (await this.ctx.store.listApps()).map(toAppInfo)
+  }
+
+  /** Removes the app and every connection of it from the store (no revocation: see disconnect). */
+  async remove(name: string): Promise<void> {
+    if (!(await this.ctx.store.deleteApp(name))) throw unknownApp(name)
+    this.ctx.forgetApp(name)
+  }
+}
+
+export function unknownApp(name: string): InnkeeperError {
+  return new InnkeeperError(
+    'unknown_app',
+    `There is no app named "${name}". List apps with \`innkeeper apps list\`.`,
+  )
+}

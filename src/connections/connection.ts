@@ -1,0 +1,96 @@
+// The handle a caller holds for one connection: a valid access token whenever asked, and
+// authenticated requests to the platform's API.
+import { type ApiRequestInit, authenticatedFetch, readJson } from '../http/client.js'
+import { resolveRequestUrl } from '../http/request-url.js'
+import { fillTemplates } from '../providers/template.js'
+import { refreshLeaseKey } from '../stores/store.js'
+import type { KeeperContext } from './context.js'
+import type { TokenKeeper } from './token-keeper.js'
+import { unknownConnection } from './token-keeper.js'
+import { type ConnectionInfo, toConnectionInfo } from './view.js'
+
+export interface AccessTokenInfo {
+  accessToken: string
+  tokenType: string
+  expiresAt: number | null
+}
+
+export class Connection {
+  constructor(
+    readonly id: string,
+    private readonly ctx: KeeperContext,
+    private readonly keeper: TokenKeeper,
+  ) {}
+
+  /** A valid access token, renewed first if it is due. */
+  async accessToken(): Promise<string> {
+    return (await this.keeper.accessToken(this.id)).accessToken
+  }
+
+  /** The access token with its type and expiry (for handing to other services). */
+  async token(): Promise<AccessTokenInfo> {
+    const tokens = await this.keeper.accessToken(this.id)
+    return {
+      accessToken: tokens.accessToken,
+      tokenType: tokens.tokenType,
+      expiresAt: tokens.expiresAt ?? null,
+    }
+  }
+
+  /** Renews now, even if the token is still fresh. */
+  async refresh(): Promise<ConnectionInfo> {
+    const record = await this.keeper.refresh(this.id, { force: true })
+    return this.view(record)
+  }
+
+  async info(): Promise<ConnectionInfo> {
+    const record = await this.ctx.store.getConnection(this.id)
+    if (!record) throw unknownConnection(this.id)
+    const lease = await this.ctx.store.getLease(refreshLeaseKey(this.id), this.ctx.now())
+    return this.view(record, Boolean(lease))
+  }
+
+  /**
+   * An authenticated request: `path` is appended to the API base URL (a full URL must be on the
+   * provider's hosts); the provider's headers are added; a refused token is renewed once.
+   */
+  async fetch(path: string, init: ApiRequestInit = {}): Promise<Response> {
+    return authenticatedFetch(await this.target(), path, init)
+  }
+
+  /** `fetch` that parses the JSON answer and throws a typed error on any non-2xx status. */
+  async json<T = unknown>(path: string, init: ApiRequestInit = {}): Promise<T> {
+    const target = await this.target()
+    const response = await authenticatedFetch(target, path, init)
+    const url = resolveRequestUrl(path, { ...target, params: init.params, query: init.query }).href
+    return readJson<T>(response, target, (init.method ?? 'GET').toUpperCase(), url)
+  }
+
+  private async target() {
+    const record = await this.keeper.cachedRecord(this.id)
+    const app = await this.ctx.resolveApp(record.app)
+    return {
+      providerName: app.provider.displayName,
+      apiUrl: app.endpoints.apiUrl,
+      allowedOrigins: app.endpoints.apiOrigins,
+      placeholderStyle: app.provider.api.placeholderStyle,
+      headers: fillTemplates(app.provider.api.headers, { app: app.templateApp, metadata: record.metadata }),
+      accessToken: () => this.accessToken(),
+      renewAfterRejection: async (rejected: string) => {
+        const renewed = await this.keeper.refresh(this.id, { force: true, rejectedAccessToken: rejected })
+        return renewed.tokens!.accessToken!
+      },
+      now: this.ctx.now,
+      maxRetryAfterMs: this.ctx.retry.maxRetryAfterMs,
+      sleep: (ms: number) => this.ctx.sleep(ms),
+    }
+  }
+
+  private async view(
+    record: Parameters<typeof toConnectionInfo>[0],
+    leased = false,
+  ): Promise<ConnectionInfo> {
+    const app = await this.ctx.resolveApp(record.app)
+    return toConnectionInfo(record, app.provider.name, this.ctx.now(), leased)
+  }
+}

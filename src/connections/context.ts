@@ -1,0 +1,83 @@
+// What the connection machinery shares inside one open Innkeeper: the store, the clock, this
+// process's lease owner id, the event emitter, and resolved apps (record + provider + URLs).
+
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import { InnkeeperError } from '../errors.js'
+import { type AppEndpoints, resolveAppEndpoints } from '../providers/endpoints.js'
+import { getProvider } from '../providers/registry.js'
+import type { ProviderDefinition } from '../providers/schema.js'
+import type { AppRecord, Store } from '../stores/store.js'
+import type { InnkeeperEvents } from './events.js'
+
+export interface ResolvedApp {
+  record: AppRecord
+  provider: ProviderDefinition
+  endpoints: AppEndpoints
+  /** Template context for provider strings. */
+  templateApp: Record<string, unknown>
+}
+
+export interface RetryPolicy {
+  /** Token-request attempts on transient failures before giving up (first try included). */
+  attempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** A `Retry-After` longer than this is not waited for inline. */
+  maxRetryAfterMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 4_000,
+  maxRetryAfterMs: 30_000,
+}
+
+export class KeeperContext {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  private readonly apps = new Map<string, ResolvedApp>()
+
+  constructor(
+    readonly store: Store,
+    readonly now: () => number,
+    readonly events: InnkeeperEvents,
+    readonly retry: RetryPolicy,
+    readonly leaseMs: number,
+  ) {}
+
+  async resolveApp(name: string): Promise<ResolvedApp> {
+    const cached = this.apps.get(name)
+    if (cached) return cached
+    const record = await this.store.getApp(name)
+    if (!record) {
+      throw new InnkeeperError(
+        'unknown_app',
+        `There is no app named "${name}". List apps with \`innkeeper apps list\` or add one with \`innkeeper apps add\`.`,
+      )
+    }
+    const resolved = resolveApp(record)
+    this.apps.set(name, resolved)
+    return resolved
+  }
+
+  forgetApp(name: string): void {
+    this.apps.delete(name)
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms))
+  }
+}
+
+export function resolveApp(record: AppRecord): ResolvedApp {
+  const provider = getProvider(record.provider)
+  const endpoints = resolveAppEndpoints(provider, { ...record.settings, redirectUri: record.redirectUri })
+  const redirectUri = record.redirectUri ?? provider.authorization.defaultRedirectUri
+  return {
+    record,
+    provider,
+    endpoints,
+    templateApp: { ...record.settings, redirectUri, apiUrl: endpoints.apiUrl, clientId: record.clientId },
+  }
+}

@@ -1,0 +1,23 @@
+// Events an application can react to: a connection was made, refreshed, lost its grant,
+// started failing, or was removed. Payloads are public views, never tokens.
+import { EventEmitter } from 'node:events'
+import type { ConnectionInfo } from './view.js'
+
+export interface InnkeeperEventMap {
+  connected: [ConnectionInfo]
+  refreshed: [ConnectionInfo]
+  needs_reauth: [ConnectionInfo]
+  error: [ConnectionInfo]
+  recovered: [ConnectionInfo]
+  disconnected: [ConnectionInfo]
+}
+
+export type InnkeeperEventName = keyof InnkeeperEventMap
+
+/** A typed EventEmitter; `error` events never throw when nobody listens (unlike Node's default). */
+export class InnkeeperEvents extends EventEmitter<InnkeeperEventMap> {
+  override emit<K extends InnkeeperEventName>(event: K, ...args: InnkeeperEventMap[K]): boolean {
+    if (event === 'error' && this.listenerCount('error') === 0) return false
+    return EventEmitter.prototype.emit.call(this, event, ...args)
+  }
+}

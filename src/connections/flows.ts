@@ -1,0 +1,297 @@
+// How a connection is made: the authorization-code flow (start: a URL and a pending state kept
+// in the store for 10 minutes; complete: the code, checked against that state), and the
+// client-credentials flow (bookingtime's two steps, BookyFlow with its channel announce).
+// Both run the provider's post-connect steps and commit the tokens before returning.
+import { ConfigError, InnkeeperError } from '../errors.js'
+import { buildAuthorizationUrl } from '../oauth/authorize.js'
+import { createPkcePair, createState } from '../oauth/pkce.js'
+import type { TokenSet } from '../oauth/token-set.js'
+import type { ConnectionRecord } from '../stores/store.js'
+import type { KeeperContext, ResolvedApp } from './context.js'
+import { runPostConnectSteps } from './post-connect.js'
+import { clientCredentialsTokens, exchangeRefreshToken, grantRequest } from './renew.js'
+import { nextRefreshDue } from './timing.js'
+import { errorSummary, keepAlive } from './token-keeper.js'
+import { toConnectionInfo } from './view.js'
+
+export const PENDING_AUTHORIZATION_MS = 10 * 60_000
+
+export interface ConnectOptions {
+  /** The connection's name within the app (default `main`). */
+  name?: string
+  scopes?: string[]
+  /** Override the app's redirect URI for this authorization (e.g. a loopback listener). */
+  redirectUri?: string
+  /** Extra authorize-URL parameters (e.g. BookingSync's `account_id`). */
+  authorizeParams?: Record<string, string>
+  /** Force a grant on providers that offer both (generic `oauth2`). */
+  grant?: 'authorization_code' | 'client_credentials'
+  /** Provider connect options: bookingtime's `organizationId`, BookyFlow's `channel`. */
+  [option: string]: unknown
+}
+
+export interface AuthorizationStart {
+  url: string
+  state: string
+  redirectUri: string
+  expiresAt: number
+}
+
+/** What the redirect brought back: the callback URL, its query, or the code alone. */
+export type AuthorizationResponse =
+  | string
+  | URLSearchParams
+  | { code?: string; state?: string; error?: string; error_description?: string }
+
+export const CONNECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+export function connectionId(app: string, name = 'main'): string {
+  return `${app}/${name}`
+}
+
+function providerOptions(app: ResolvedApp, options: ConnectOptions): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const option of app.provider.connectOptions) {
+    const value = options[option.name]
+    if (value !== undefined && value !== null && value !== '') out[option.name] = String(value)
+  }
+  return out
+}
+
+function requireConnectOptions(app: ResolvedApp, options: Record<string, string>): void {
+  const missing = app.provider.connectOptions.filter((option) => option.required && !options[option.name])
+  if (missing.length > 0) {
+    const list = missing
+      .map((option) => `${option.name} (${option.description}; CLI --${option.flag})`)
+      .join(', ')
+    throw new ConfigError('invalid_config', `Connecting a ${app.provider.displayName} app needs ${list}.`)
+  }
+}
+
+export function chooseScopes(app: ResolvedApp, requested?: string[]): string[] {
+  const scopes = [...new Set(requested ?? app.record.scopes ?? app.provider.scopes.default)]
+  const known = app.provider.scopes.known
+  const unknown = known.length > 0 ? scopes.filter((scope) => !known.includes(scope)) : []
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      'invalid_scope',
+      `${app.provider.displayName} does not know the scope${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}. Known scopes: ${known.join(', ')}.`,
+    )
+  }
+  return scopes
+}
+
+function checkName(name: string): string {
+  if (!CONNECTION_NAME.test(name)) {
+    throw new ConfigError(
+      'invalid_config',
+      `"${name}" is not a valid connection name: use letters, digits, ".", "_" or "-".`,
+    )
+  }
+  return name
+}
+
+export async function startAuthorization(
+  ctx: KeeperContext,
+  appName: string,
+  options: ConnectOptions = {},
+): Promise<AuthorizationStart> {
+  const app = await ctx.resolveApp(appName)
+  if (!app.endpoints.authorizeUrl || !app.provider.grants.includes('authorization_code')) {
+    throw new ConfigError(
+      'invalid_config',
+      `${app.provider.displayName} apps connect without a browser; call connect() without an authorization step.`,
+    )
+  }
+  const redirectUri =
+    options.redirectUri ?? app.record.redirectUri ?? app.provider.authorization.defaultRedirectUri
+  if (!redirectUri) {
+    throw new ConfigError(
+      'invalid_config',
+      `The app ${appName} has no redirect URI. Add it with the URI registered on ${app.provider.displayName} (--redirect-uri).`,
+    )
+  }
+  const scopes = chooseScopes(app, options.scopes)
+  const pkce = app.provider.authorization.pkce ? await createPkcePair() : undefined
+  const state = createState()
+  const now = ctx.now()
+  const expiresAt = now + PENDING_AUTHORIZATION_MS
+  await ctx.store.putPendingAuthorization({
+    state,
+    app: appName,
+    name: checkName(options.name ?? 'main'),
+    redirectUri,
+    scopes,
+    codeVerifier: pkce?.codeVerifier,
+    options: providerOptions(app, options),
+    createdAt: now,
+    expiresAt,
+  })
+  const url = buildAuthorizationUrl({
+    provider: app.provider,
+    authorizeUrl: app.endpoints.authorizeUrl,
+    clientId: app.record.clientId,
+    redirectUri,
+    scopes,
+    state,
+    codeChallenge: pkce?.codeChallenge,
+    extraParams: options.authorizeParams,
+  })
+  return { url, state, redirectUri, expiresAt }
+}
+
+function readResponse(input: AuthorizationResponse): {
+  code?: string
+  state?: string
+  error?: string
+  error_description?: string
+} {
+  if (typeof input === 'object' && !(input instanceof URLSearchParams)) return input
+  let params: URLSearchParams
+  if (input instanceof URLSearchParams) params = input
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) params = new URL(input).searchParams
+  else if (input.includes('=')) params = new URLSearchParams(input.replace(/^\?/, ''))
+  else return { code: input.trim() }
+  const get = (key: string) => params.get(key) ?? undefined
+  return {
+    code: get('code'),
+    state: get('state'),
+    error: get('error'),
+    error_description: get('error_description'),
+  }
+}
+
+const CALLBACK_ERRORS: Record<string, string> = {
+  access_denied: 'The account owner did not grant access.',
+  invalid_scope: 'The platform refused the requested scopes.',
+  unauthorized_client: 'The platform does not allow this app to ask for a code.',
+  unsupported_response_type: 'The platform does not support this kind of authorization.',
+  invalid_request: 'The platform found the authorization request malformed.',
+  server_error: 'The platform failed while authorizing.',
+  temporarily_unavailable: 'The platform is temporarily unavailable.',
+}
+
+/**
+ * Completes an authorization: `state` must match a pending one (single use, 10 minutes);
+ * `fallbackState` is used when the response carries none (out-of-band codes are pasted alone).
+ */
+export async function completeAuthorization(
+  ctx: KeeperContext,
+  input: AuthorizationResponse,
+  fallbackState?: string,
+): Promise<ConnectionRecord> {
+  const response = readResponse(input)
+  const state = response.state ?? fallbackState
+  if (!state)
+    throw new InnkeeperError(
+      'invalid_state',
+      'The authorization response has no state. Start the connection again.',
+    )
+  if (response.state && fallbackState && response.state !== fallbackState) {
+    throw new InnkeeperError(
+      'invalid_state',
+      'The authorization response belongs to another authorization. Start the connection again.',
+    )
+  }
+  const pending = await ctx.store.takePendingAuthorization(state, ctx.now())
+  if (!pending) {
+    throw new InnkeeperError(
+      'invalid_state',
+      'This authorization is unknown, was already used, or expired (they last 10 minutes). Start the connection again.',
+    )
+  }
+  if (response.error) {
+    const code = response.error === 'access_denied' ? 'access_denied' : 'invalid_request'
+    const reason =
+      CALLBACK_ERRORS[response.error] ?? `The platform answered "${response.error.slice(0, 60)}".`
+    throw new InnkeeperError(code, `${reason} Nothing was stored; start the connection again when ready.`, {
+      details: { error: response.error.slice(0, 60) },
+    })
+  }
+  if (!response.code)
+    throw new InnkeeperError(
+      'invalid_request',
+      'The authorization response has no code. Start the connection again.',
+    )
+
+  const app = await ctx.resolveApp(pending.app)
+  const metadata: Record<string, unknown> = { ...pending.options, grant: 'authorization_code' }
+  let tokens = await grantRequest(
+    app,
+    'authorization_code',
+    { code: response.code, redirect_uri: pending.redirectUri, code_verifier: pending.codeVerifier },
+    metadata,
+    ctx.now,
+  )
+  if (!tokens.accessToken) tokens = (await exchangeRefreshToken(app, tokens, metadata, ctx.now)).tokens
+  return finishConnect(ctx, app, pending.name, tokens, pending.scopes, metadata, pending.options)
+}
+
+export async function connectWithClientCredentials(
+  ctx: KeeperContext,
+  appName: string,
+  options: ConnectOptions = {},
+): Promise<ConnectionRecord> {
+  const app = await ctx.resolveApp(appName)
+  if (!app.provider.grants.includes('client_credentials')) {
+    throw new ConfigError(
+      'invalid_config',
+      `${app.provider.displayName} apps connect through an authorization in the browser, not client credentials.`,
+    )
+  }
+  const extra = providerOptions(app, options)
+  requireConnectOptions(app, extra)
+  const scopes = chooseScopes(app, options.scopes)
+  const metadata: Record<string, unknown> = { ...extra, grant: 'client_credentials' }
+  const tokens = await clientCredentialsTokens(app, scopes, metadata, ctx.now)
+  return finishConnect(ctx, app, checkName(options.name ?? 'main'), tokens, scopes, metadata, extra)
+}
+
+async function finishConnect(
+  ctx: KeeperContext,
+  app: ResolvedApp,
+  name: string,
+  tokens: TokenSet,
+  scopes: string[],
+  metadata: Record<string, unknown>,
+  options: Record<string, string>,
+): Promise<ConnectionRecord> {
+  const id = connectionId(app.record.name, name)
+  let postConnectError: unknown
+  let fullMetadata = metadata
+  try {
+    fullMetadata = await runPostConnectSteps(app, tokens.accessToken!, metadata, options, ctx.now)
+  } catch (error) {
+    postConnectError = error
+  }
+  const now = ctx.now()
+  const existing = await ctx.store.getConnection(id)
+  const record: ConnectionRecord = {
+    id,
+    app: app.record.name,
+    name,
+    state: 'active',
+    tokens,
+    scopes: tokens.scope ?? scopes,
+    metadata: fullMetadata,
+    lastError: postConnectError ? errorSummary(postConnectError, now) : undefined,
+    failures: 0,
+    refreshDueAt: nextRefreshDue(tokens, app.provider, now, keepAlive(app)),
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+    lastRefreshAt: now,
+    version: existing?.version ?? 0,
+  }
+  // Replacing an existing connection (a reconnect) is intended: the new grant supersedes it.
+  const saved = await ctx.store.saveConnection(record)
+  ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
+  if (postConnectError) {
+    const reason = postConnectError instanceof Error ? postConnectError.message : 'unknown error'
+    throw new InnkeeperError(
+      postConnectError instanceof InnkeeperError ? postConnectError.code : 'provider_unavailable',
+      `Connected ${id} and saved its tokens, but a follow-up step failed: ${reason}`,
+      { cause: postConnectError },
+    )
+  }
+  return saved
+}

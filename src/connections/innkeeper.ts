@@ -1,0 +1,234 @@
+// The library's front door: `Innkeeper.open()` opens the store and keys (embedded defaults:
+// a SQLite file and a key file under INNKEEPER_HOME), and gives apps, connect flows,
+// connection handles and events.
+import { randomBytes } from 'node:crypto'
+import { createKeyring } from '../crypto/keyring.js'
+import { loadKeyring } from '../crypto/load.js'
+import { InnkeeperError } from '../errors.js'
+import { revokeToken } from '../oauth/revoke.js'
+import { openStore } from '../stores/open.js'
+import { type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
+import { Apps } from './apps.js'
+import { Connection } from './connection.js'
+import { DEFAULT_RETRY, KeeperContext, type RetryPolicy } from './context.js'
+import { type InnkeeperEventMap, type InnkeeperEventName, InnkeeperEvents } from './events.js'
+import {
+  type AuthorizationResponse,
+  type AuthorizationStart,
+  type ConnectOptions,
+  completeAuthorization,
+  connectionId,
+  connectWithClientCredentials,
+  startAuthorization,
+} from './flows.js'
+import { ensureHome, resolveHome } from './home.js'
+import { TokenKeeper, unknownConnection } from './token-keeper.js'
+import { type ConnectionInfo, toConnectionInfo } from './view.js'
+
+export interface InnkeeperOptions {
+  /** `sqlite:PATH`, `memory:`, `postgres://…`, `redis://…`, or an opened Store. Default: INNKEEPER_STORE or `sqlite:<home>/innkeeper.db`. */
+  store?: string | Store
+  /** Default: INNKEEPER_HOME or `~/.innkeeper`. */
+  home?: string
+  /** `kid:base64key,…` (INNKEEPER_KEYS); otherwise a key file in the home directory. */
+  keys?: string
+  keyFile?: string
+  /** The clock, in ms since the epoch (tests drive expiry with it). */
+  now?: () => number
+  retry?: Partial<RetryPolicy>
+  /** How long a refresh lease lasts before another process may take over (default 60 s). */
+  leaseMs?: number
+}
+
+/** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
+export interface PendingConnect extends AuthorizationStart {
+  kind: 'authorize'
+  complete(response: AuthorizationResponse): Promise<ConnectionInfo>
+}
+
+/** A connection made at once (client credentials). */
+export interface CompletedConnect {
+  kind: 'connected'
+  connection: ConnectionInfo
+}
+
+export class Innkeeper {
+  readonly apps: Apps
+  readonly events = new InnkeeperEvents()
+  private readonly ctx: KeeperContext
+  private readonly keeper: TokenKeeper
+  private closed = false
+
+  private constructor(
+    readonly store: Store,
+    now: () => number,
+    retry: RetryPolicy,
+    leaseMs: number,
+    private readonly ownsStore: boolean,
+  ) {
+    this.ctx = new KeeperContext(store, now, this.events, retry, leaseMs)
+    this.keeper = new TokenKeeper(this.ctx)
+    this.apps = new Apps(this.ctx)
+  }
+
+  static async open(options: InnkeeperOptions = {}): Promise<Innkeeper> {
+    const now = options.now ?? Date.now
+    const retry = { ...DEFAULT_RETRY, ...options.retry }
+    const leaseMs = options.leaseMs ?? 60_000
+    if (options.store && typeof options.store !== 'string') {
+      return new Innkeeper(options.store, now, retry, leaseMs, false)
+    }
+    const where = resolveHome({ ...options, store: options.store })
+    const inMemory = where.storeUrl.startsWith('memory:') && !where.keys
+    if (!inMemory && (!where.keys || where.storeUrl.startsWith(`sqlite:${where.home}`)))
+      ensureHome(where.home)
+    // Nothing is at rest in memory: an ephemeral key is enough there.
+    const keyring = inMemory
+      ? createKeyring([{ id: 'memory', key: randomBytes(32) }])
+      : loadKeyring({ keys: where.keys, keyFile: where.keyFile })
+    const store = await openStore(where.storeUrl, { keyring })
+    return new Innkeeper(store, now, retry, leaseMs, true)
+  }
+
+  /** Starts connecting an app: an authorization URL to visit, or (client credentials) the connection itself. */
+  async connect(app: string, options: ConnectOptions = {}): Promise<PendingConnect | CompletedConnect> {
+    const resolved = await this.ctx.resolveApp(app)
+    const grant = options.grant ?? resolved.provider.connect
+    if (grant === 'client_credentials') {
+      const record = await connectWithClientCredentials(this.ctx, app, options)
+      this.keeper.remember(record)
+      return {
+        kind: 'connected',
+        connection: toConnectionInfo(record, resolved.provider.name, this.ctx.now()),
+      }
+    }
+    return this.authorize(app, options)
+  }
+
+  /** The authorization-code flow's first step, always. */
+  async authorize(app: string, options: ConnectOptions = {}): Promise<PendingConnect> {
+    const start = await startAuthorization(this.ctx, app, options)
+    return {
+      kind: 'authorize',
+      ...start,
+      complete: (response) => this.completeAuthorization(response, start.state),
+    }
+  }
+
+  /**
+   * Completes an authorization from a callback (its URL, query or `{ code, state }`); the state
+   * must match a pending authorization (single use, 10 minutes).
+   */
+  async completeAuthorization(
+    response: AuthorizationResponse,
+    expectedState?: string,
+  ): Promise<ConnectionInfo> {
+    const record = await completeAuthorization(this.ctx, response, expectedState)
+    this.keeper.remember(record)
+    const app = await this.ctx.resolveApp(record.app)
+    return toConnectionInfo(record, app.provider.name, this.ctx.now())
+  }
+
+  /** Completes the app's newest pending authorization with a pasted code (`innkeeper connect --code`). */
+  async completePendingAuthorization(app: string, code: string): Promise<ConnectionInfo> {
+    const pending = await this.store.latestPendingAuthorization(app, this.ctx.now())
+    if (!pending) {
+      throw new InnkeeperError(
+        'invalid_state',
+        `No authorization of ${app} is waiting for a code (they last 10 minutes). Run \`innkeeper connect ${app}\` again.`,
+      )
+    }
+    return this.completeAuthorization({ code: code.trim(), state: pending.state })
+  }
+
+  /** A handle for `<app>/<name>` (name defaults to `main`). */
+  connection(id: string): Connection {
+    return new Connection(normaliseConnectionId(id), this.ctx, this.keeper)
+  }
+
+  async connections(filter: { app?: string } = {}): Promise<ConnectionInfo[]> {
+    const records = await this.store.listConnections(filter)
+    const now = this.ctx.now()
+    return Promise.all(
+      records.map(async (record) => {
+        const [app, lease] = await Promise.all([
+          this.ctx.resolveApp(record.app).catch(() => undefined),
+          this.store.getLease(refreshLeaseKey(record.id), now),
+        ])
+        return toConnectionInfo(record, app?.provider.name ?? 'unknown', now, Boolean(lease))
+      }),
+    )
+  }
+
+  /** Revokes the grant where the platform supports it, then deletes the connection. */
+  async disconnect(id: string): Promise<{ revoked: boolean; revocationError?: string }> {
+    const connectionIdValue = normaliseConnectionId(id)
+    const record = await this.store.getConnection(connectionIdValue)
+    if (!record) throw unknownConnection(connectionIdValue)
+    const app = await this.ctx.resolveApp(record.app)
+    let revoked = false
+    let revocationError: string | undefined
+    const token = record.tokens?.refreshToken ?? record.tokens?.accessToken
+    if (app.endpoints.revokeUrl && token) {
+      try {
+        await revokeToken({
+          provider: app.provider,
+          revokeUrl: app.endpoints.revokeUrl,
+          clientId: app.record.clientId,
+          clientSecret: app.record.clientSecret,
+          token,
+          tokenTypeHint: record.tokens?.refreshToken ? 'refresh_token' : 'access_token',
+        })
+        revoked = true
+      } catch (error) {
+        revocationError = error instanceof Error ? error.message : 'revocation failed'
+      }
+    }
+    await this.store.deleteConnection(connectionIdValue)
+    this.keeper.forget(connectionIdValue)
+    this.events.emit(
+      'disconnected',
+      toConnectionInfo({ ...record, state: 'revoked' }, app.provider.name, this.ctx.now()),
+    )
+    return revocationError ? { revoked, revocationError } : { revoked }
+  }
+
+  on<K extends InnkeeperEventName>(event: K, listener: (...args: InnkeeperEventMap[K]) => void): this {
+    this.events.on(event, listener as never)
+    return this
+  }
+
+  off<K extends InnkeeperEventName>(event: K, listener: (...args: InnkeeperEventMap[K]) => void): this {
+    this.events.off(event, listener as never)
+    return this
+  }
+
+  /** For the background refresher: refreshes a claimed connection under the lease it holds. */
+  async refreshClaimed(id: string, lease: Lease): Promise<ConnectionInfo> {
+    const record = await this.keeper.refresh(id, { force: true, lease })
+    const app = await this.ctx.resolveApp(record.app)
+    return toConnectionInfo(record, app.provider.name, this.ctx.now())
+  }
+
+  get now(): () => number {
+    return this.ctx.now
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.events.removeAllListeners()
+    if (this.ownsStore) await this.store.close()
+  }
+}
+
+export function normaliseConnectionId(id: string): string {
+  const [app, name, ...rest] = id.split('/')
+  if (!app || rest.length > 0 || name === '') {
+    throw new InnkeeperError(
+      'unknown_connection',
+      `"${id}" is not a connection id: write <app>/<name>, e.g. acme/main.`,
+    )
+  }
+  return connectionId(app, name ?? 'main')
+}

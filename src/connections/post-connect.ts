@@ -1,0 +1,63 @@
+// Runs a provider's post-connect steps with the new token: Booking Experts' `/v3/subscription`
+// (subscription id, administration ids, return URL), BookyFlow's channel announce. What a step
+// extracts or saves becomes public connection metadata.
+import { InnkeeperError } from '../errors.js'
+import { authenticatedFetch, readJson } from '../http/client.js'
+import { extractPath, fillBody, fillTemplate, fillTemplates } from '../providers/template.js'
+import type { ResolvedApp } from './context.js'
+
+export async function runPostConnectSteps(
+  app: ResolvedApp,
+  accessToken: string,
+  metadata: Record<string, unknown>,
+  options: Record<string, unknown>,
+  now: () => number,
+): Promise<Record<string, unknown>> {
+  const result = { ...metadata }
+  for (const step of app.provider.postConnect) {
+    if (step.when && (options[step.when] === undefined || options[step.when] === '')) continue
+    const context = { app: app.templateApp, metadata: result, options }
+    const path = fillTemplate(step.path, context)
+    if (!path)
+      throw new InnkeeperError(
+        'invalid_config',
+        `The ${step.name} step of ${app.provider.displayName} is missing a value for ${step.path}.`,
+      )
+    const target = {
+      providerName: app.provider.displayName,
+      apiUrl: app.endpoints.apiUrl,
+      allowedOrigins: app.endpoints.apiOrigins,
+      placeholderStyle: app.provider.api.placeholderStyle,
+      headers: fillTemplates(app.provider.api.headers, context),
+      accessToken: async () => accessToken,
+      renewAfterRejection: async () => {
+        throw new InnkeeperError(
+          'invalid_token',
+          `${app.provider.displayName} refused the new access token during ${step.name}.`,
+        )
+      },
+      now,
+      maxRetryAfterMs: 10_000,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    }
+    const response = await authenticatedFetch(target, path, {
+      method: step.method,
+      json: step.body ? fillBody(step.body, context) : undefined,
+    })
+    const answer = await readJson<unknown>(
+      response,
+      target,
+      step.method,
+      response.url || `${app.endpoints.apiUrl}${path}`,
+    )
+    for (const [key, sourcePath] of Object.entries(step.extract)) {
+      const value = extractPath(answer, sourcePath)
+      if (value !== undefined) result[key] = value
+    }
+    for (const [key, template] of Object.entries(step.save)) {
+      const value = fillTemplate(template, context)
+      if (value !== undefined) result[key] = value
+    }
+  }
+  return result
+}

@@ -1,0 +1,308 @@
+// Hands out valid access tokens and refreshes them safely (DESIGN.md invariants 1 and 2):
+// - in this process, concurrent callers of one connection share a single refresh (single-flight);
+// - across processes, a lease on `refresh:<id>` in the store lets one refresher act at a time,
+//   and whoever finds the token already renewed by someone else uses theirs;
+// - the new token set is committed to the store before anyone gets the new access token, and
+//   the rotated-out refresh token is kept beside it until the new one has worked.
+import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
+import type { TokenSet } from '../oauth/token-set.js'
+import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
+import type { KeeperContext, ResolvedApp } from './context.js'
+import { renewTokens } from './renew.js'
+import { isAccessTokenFresh, isAccessTokenUsable, nextRefreshDue } from './timing.js'
+import { toConnectionInfo } from './view.js'
+
+export interface RefreshOptions {
+  /** Refresh even if the stored token looks fresh (unless someone else already replaced `rejectedAccessToken`). */
+  force?: boolean
+  /** The access token the provider just refused: any other fresh token in the store is good. */
+  rejectedAccessToken?: string
+  /** A lease already held on `refresh:<id>` (the background refresher claims before refreshing). */
+  lease?: Lease
+}
+
+const WAIT_MIN_MS = 20
+const WAIT_MAX_MS = 250
+
+export class TokenKeeper {
+  private readonly inflight = new Map<string, Promise<ConnectionRecord>>()
+  /** The last committed record per connection, for the hot path. */
+  private readonly cache = new Map<string, ConnectionRecord>()
+
+  constructor(private readonly ctx: KeeperContext) {}
+
+  /** A valid access token: cached while fresh, otherwise renewed (once, however many callers). */
+  async accessToken(id: string): Promise<TokenSet & { accessToken: string }> {
+    const cached = this.cache.get(id)
+    if (cached && isAccessTokenFresh(cached.tokens, this.ctx.now())) return cached.tokens
+    const stored = await this.ctx.store.getConnection(id)
+    if (!stored) throw unknownConnection(id)
+    this.remember(stored)
+    if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) return stored.tokens
+    const record = await this.refresh(id)
+    return record.tokens as TokenSet & { accessToken: string }
+  }
+
+  /** The record as last seen by this process (loaded once), for headers and metadata. */
+  async cachedRecord(id: string): Promise<ConnectionRecord> {
+    const cached = this.cache.get(id)
+    if (cached) return cached
+    const stored = await this.ctx.store.getConnection(id)
+    if (!stored) throw unknownConnection(id)
+    this.remember(stored)
+    return stored
+  }
+
+  remember(record: ConnectionRecord): void {
+    this.cache.set(record.id, record)
+  }
+
+  forget(id: string): void {
+    this.cache.delete(id)
+  }
+
+  /** Single-flight entry point: concurrent callers share one refresh of the connection. */
+  refresh(id: string, options: RefreshOptions = {}): Promise<ConnectionRecord> {
+    const running = this.inflight.get(id)
+    if (running && !options.lease) return running
+    const promise = this.refreshAcrossProcesses(id, options).finally(() => {
+      if (this.inflight.get(id) === promise) this.inflight.delete(id)
+    })
+    if (!options.lease) this.inflight.set(id, promise)
+    return promise
+  }
+
+  private async refreshAcrossProcesses(id: string, options: RefreshOptions): Promise<ConnectionRecord> {
+    const { store } = this.ctx
+    let wait = WAIT_MIN_MS
+    let seenVersion: number | undefined
+    const deadline = this.ctx.now() + this.ctx.leaseMs * 2
+    for (;;) {
+      const record = await store.getConnection(id)
+      if (!record) throw unknownConnection(id)
+      this.remember(record)
+      const done = this.alreadyRenewed(record, options, seenVersion)
+      if (done) return done
+      seenVersion ??= record.version
+
+      const lease =
+        options.lease ??
+        (await store.acquireLease(refreshLeaseKey(id), this.ctx.owner, this.ctx.leaseMs, this.ctx.now()))
+      if (lease) {
+        try {
+          return await this.refreshHoldingLease(id, lease, options, seenVersion)
+        } finally {
+          if (!options.lease) await store.releaseLease(lease).catch(() => false)
+        }
+      }
+      // Someone else is refreshing: wait for their commit (or their lease to lapse), then look again.
+      if (this.ctx.now() > deadline) {
+        throw new InnkeeperError(
+          'lock_timeout',
+          `Another process has been refreshing ${id} for too long. Try again; if it persists, check the workers sharing this store.`,
+        )
+      }
+      await this.ctx.sleep(wait)
+      wait = Math.min(WAIT_MAX_MS, wait * 2)
+    }
+  }
+
+  /** A record that already satisfies the request (fresh, or replaced since we last looked), or undefined. */
+  private alreadyRenewed(
+    record: ConnectionRecord,
+    options: RefreshOptions,
+    seenVersion?: number,
+  ): ConnectionRecord | undefined {
+    if (record.state === 'needs_reauth' || record.state === 'revoked') throw needsReauth(record)
+    const now = this.ctx.now()
+    if (!isAccessTokenFresh(record.tokens, now)) return undefined
+    if (!options.force) return record
+    if (options.rejectedAccessToken && record.tokens.accessToken !== options.rejectedAccessToken)
+      return record
+    if (seenVersion !== undefined && record.version !== seenVersion && record.lastRefreshAt !== undefined)
+      return record
+    return undefined
+  }
+
+  private async refreshHoldingLease(
+    id: string,
+    lease: Lease,
+    options: RefreshOptions,
+    seenVersion: number,
+  ): Promise<ConnectionRecord> {
+    // Read again under the lease: the previous holder may have committed just before releasing.
+    let record = await this.ctx.store.getConnection(id)
+    if (!record) throw unknownConnection(id)
+    const done = this.alreadyRenewed(record, options, seenVersion)
+    if (done) return done
+    const app = await this.ctx.resolveApp(record.app)
+
+    let attempt = 0
+    for (;;) {
+      attempt += 1
+      try {
+        const renewed = await renewTokens(app, record, this.ctx.now)
+        record = await this.commit(record, app, renewed.tokens, renewed.rotatedFrom)
+        this.remember(record)
+        this.emit('refreshed', record, app)
+        return record
+      } catch (error) {
+        if (isGrantGone(error)) {
+          record = await this.markNeedsReauth(record, app, error)
+          throw needsReauth(record, error)
+        }
+        const delay = isTransient(error) ? this.retryDelay(error, attempt) : undefined
+        if (delay === undefined || attempt >= this.ctx.retry.attempts) {
+          record = await this.markFailure(record, app, error)
+          // A token that is still usable beats an error: the refresh was only ahead of time.
+          if (!options.force && isAccessTokenUsable(record.tokens, this.ctx.now()) && isTransient(error))
+            return record
+          throw error
+        }
+        await this.ctx.sleep(delay)
+        await this.ctx.store.renewLease(lease, this.ctx.leaseMs, this.ctx.now()).catch(() => false)
+      }
+    }
+  }
+
+  private retryDelay(error: unknown, attempt: number): number | undefined {
+    const { retry } = this.ctx
+    const retryAfter = error instanceof InnkeeperError ? error.details.retryAfterSeconds : undefined
+    if (typeof retryAfter === 'number') {
+      const ms = retryAfter * 1000
+      return ms <= retry.maxRetryAfterMs ? ms : undefined
+    }
+    const exponential = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1))
+    return exponential / 2 + Math.random() * (exponential / 2)
+  }
+
+  /** Writes the new token set; on a concurrent write of other fields, re-applies onto the newer record. */
+  private async commit(
+    record: ConnectionRecord,
+    app: ResolvedApp,
+    tokens: TokenSet,
+    rotatedFrom?: string,
+  ): Promise<ConnectionRecord> {
+    let base = record
+    for (let tries = 0; ; tries++) {
+      const now = this.ctx.now()
+      const next: ConnectionRecord = {
+        ...base,
+        tokens,
+        previousRefreshToken: rotatedFrom ?? base.previousRefreshToken,
+        state: 'active',
+        scopes: tokens.scope ?? base.scopes,
+        failures: 0,
+        lastError: undefined,
+        lastRefreshAt: now,
+        refreshDueAt: nextRefreshDue(tokens, app.provider, now, keepAlive(app)),
+        updatedAt: now,
+      }
+      try {
+        const saved = await this.ctx.store.saveConnection(next, base.version)
+        if (record.state === 'error') this.emit('recovered', saved, app)
+        return saved
+      } catch (error) {
+        if (!(error instanceof StoreError && error.code === 'conflict') || tries >= 5) throw error
+        const latest = await this.ctx.store.getConnection(record.id)
+        if (!latest) throw unknownConnection(record.id)
+        base = latest
+      }
+    }
+  }
+
+  private async markNeedsReauth(
+    record: ConnectionRecord,
+    app: ResolvedApp,
+    error: unknown,
+  ): Promise<ConnectionRecord> {
+    const saved = await this.updateState(record, (latest) => ({
+      ...latest,
+      state: 'needs_reauth',
+      lastError: errorSummary(error, this.ctx.now()),
+      refreshDueAt: undefined,
+    }))
+    this.emit('needs_reauth', saved, app)
+    return saved
+  }
+
+  private async markFailure(
+    record: ConnectionRecord,
+    app: ResolvedApp,
+    error: unknown,
+  ): Promise<ConnectionRecord> {
+    const failures = record.failures + 1
+    const backoff = Math.min(60 * 60_000, 30_000 * 2 ** Math.min(failures - 1, 7))
+    const saved = await this.updateState(record, (latest) => ({
+      ...latest,
+      state: isTransient(error) ? 'error' : latest.state,
+      failures,
+      lastError: errorSummary(error, this.ctx.now()),
+      refreshDueAt: this.ctx.now() + backoff,
+    }))
+    if (isTransient(error)) this.emit('error', saved, app)
+    return saved
+  }
+
+  private async updateState(
+    record: ConnectionRecord,
+    change: (latest: ConnectionRecord) => ConnectionRecord,
+  ): Promise<ConnectionRecord> {
+    let latest = record
+    for (let tries = 0; ; tries++) {
+      try {
+        const saved = await this.ctx.store.saveConnection(
+          { ...change(latest), updatedAt: this.ctx.now() },
+          latest.version,
+        )
+        this.remember(saved)
+        return saved
+      } catch (error) {
+        if (!(error instanceof StoreError && error.code === 'conflict') || tries >= 5) throw error
+        const fresh = await this.ctx.store.getConnection(record.id)
+        if (!fresh) throw unknownConnection(record.id)
+        latest = fresh
+      }
+    }
+  }
+
+  private emit(
+    event: 'refreshed' | 'needs_reauth' | 'error' | 'recovered',
+    record: ConnectionRecord,
+    app: ResolvedApp,
+  ): void {
+    this.ctx.events.emit(event, toConnectionInfo(record, app.provider.name, this.ctx.now()))
+  }
+}
+
+export function keepAlive(app: ResolvedApp): number | undefined {
+  const value = Number(app.record.settings.keepAliveSeconds)
+  return Number.isFinite(value) && value > 0 ? value : app.provider.refresh.keepAliveSeconds
+}
+
+function isGrantGone(error: unknown): boolean {
+  return (
+    error instanceof NeedsReauthError ||
+    (error instanceof TokenEndpointError && error.code === 'invalid_grant')
+  )
+}
+
+export function errorSummary(error: unknown, at: number): { code: string; message: string; at: number } {
+  if (error instanceof InnkeeperError) return { code: error.code, message: error.message, at }
+  return { code: 'unexpected', message: 'An unexpected error occurred while refreshing.', at }
+}
+
+export function unknownConnection(id: string): InnkeeperError {
+  return new InnkeeperError(
+    'unknown_connection',
+    `There is no connection "${id}". List them with \`innkeeper connections\`.`,
+  )
+}
+
+function needsReauth(record: ConnectionRecord, cause?: unknown): NeedsReauthError {
+  const what = record.state === 'revoked' ? 'was revoked' : 'needs a new authorization'
+  return new NeedsReauthError(
+    `Connection ${record.id} ${what}: the platform no longer accepts its grant. Connect again with \`innkeeper connect ${record.app} --name ${record.name}\`.`,
+    { cause: cause instanceof InnkeeperError ? cause : undefined },
+  )
+}

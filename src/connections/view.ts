@@ -1,0 +1,55 @@
+// The public view of a connection: what the CLI, the service and event listeners see.
+// Never a token; the state includes the derived `expiring` and `refreshing`.
+import type { ConnectionError, ConnectionRecord, ConnectionState } from '../stores/store.js'
+import { isAccessTokenFresh } from './timing.js'
+
+export interface ConnectionInfo {
+  id: string
+  app: string
+  name: string
+  provider: string
+  state: ConnectionState
+  scopes: string[]
+  metadata: Record<string, unknown>
+  accessTokenExpiresAt: number | null
+  refreshTokenExpiresAt: number | null
+  hasRefreshToken: boolean
+  lastRefreshAt: number | null
+  refreshDueAt: number | null
+  lastError: ConnectionError | null
+  createdAt: number
+  updatedAt: number
+}
+
+export function connectionState(record: ConnectionRecord, now: number, leased: boolean): ConnectionState {
+  if (record.state !== 'active') return record.state
+  if (leased) return 'refreshing'
+  if (isAccessTokenFresh(record.tokens, now)) return 'active'
+  // Due or already expired: the next call renews it, so it is `expiring` rather than broken.
+  return 'expiring'
+}
+
+export function toConnectionInfo(
+  record: ConnectionRecord,
+  provider: string,
+  now: number,
+  leased = false,
+): ConnectionInfo {
+  return {
+    id: record.id,
+    app: record.app,
+    name: record.name,
+    provider,
+    state: connectionState(record, now, leased),
+    scopes: [...record.scopes],
+    metadata: structuredClone(record.metadata),
+    accessTokenExpiresAt: record.tokens?.expiresAt ?? null,
+    refreshTokenExpiresAt: record.tokens?.refreshTokenExpiresAt ?? null,
+    hasRefreshToken: Boolean(record.tokens?.refreshToken),
+    lastRefreshAt: record.lastRefreshAt ?? null,
+    refreshDueAt: record.refreshDueAt ?? null,
+    lastError: record.lastError ?? null,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  }
+}

@@ -1,0 +1,63 @@
+// Where an API call goes: a path is appended to the app's API base URL (after filling `@name`
+// or `{name}` placeholders); a full URL is accepted only on the provider's own hosts, so an
+// access token never leaves for another host.
+import { InnkeeperError } from '../errors.js'
+
+export type Params = Record<string, string | number | boolean>
+export type Query = Record<string, string | number | boolean | undefined | Array<string | number>>
+
+const PLACEHOLDERS = {
+  at: /@([A-Za-z_][A-Za-z0-9_]*)/g,
+  braces: /\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
+} as const
+
+export function fillPathPlaceholders(path: string, params: Params, style: keyof typeof PLACEHOLDERS): string {
+  const missing: string[] = []
+  const filled = path.replace(PLACEHOLDERS[style], (match, name: string) => {
+    const value = params[name]
+    if (value === undefined) {
+      missing.push(name)
+      return match
+    }
+    return encodeURIComponent(String(value))
+  })
+  if (missing.length > 0) {
+    const list = missing.map((name) => (style === 'at' ? `@${name}` : `{${name}}`)).join(', ')
+    throw new InnkeeperError(
+      'invalid_config',
+      `The path ${path} has placeholders without values: ${list}. Pass them as params (CLI: --param ${missing[0]}=…).`,
+    )
+  }
+  return filled
+}
+
+export function resolveRequestUrl(
+  target: string,
+  options: {
+    apiUrl: string
+    allowedOrigins: string[]
+    params?: Params
+    placeholderStyle: 'at' | 'braces'
+    query?: Query
+  },
+): URL {
+  const filled = fillPathPlaceholders(target, options.params ?? {}, options.placeholderStyle)
+  let url: URL
+  if (/^[a-z][a-z0-9+.-]*:/i.test(filled)) {
+    url = new URL(filled)
+    if (!options.allowedOrigins.includes(url.origin)) {
+      throw new InnkeeperError(
+        'forbidden_host',
+        `Refusing to send this connection's token to ${url.origin}: only ${options.allowedOrigins.join(', ')} may receive it. Pass a path instead of a full URL.`,
+      )
+    }
+  } else {
+    const base = options.apiUrl.replace(/\/+$/, '')
+    url = new URL(`${base}${filled.startsWith('/') ? '' : '/'}${filled}`)
+  }
+  for (const [key, value] of Object.entries(options.query ?? {})) {
+    if (value === undefined) continue
+    for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item))
+  }
+  return url
+}

@@ -1,0 +1,35 @@
+// innkeeper: the public library API. Re-exports only.
+
+export type { AppInfo, AppInput } from './connections/apps.js'
+export { type AccessTokenInfo, Connection } from './connections/connection.js'
+export type { InnkeeperEventMap, InnkeeperEventName } from './connections/events.js'
+export type { AuthorizationResponse, AuthorizationStart, ConnectOptions } from './connections/flows.js'
+export {
+  type CompletedConnect,
+  Innkeeper,
+  type InnkeeperOptions,
+  normaliseConnectionId,
+  type PendingConnect,
+} from './connections/innkeeper.js'
+export type { ConnectionInfo } from './connections/view.js'
+export {
+  ApiError,
+  ConfigError,
+  CryptoError,
+  type ErrorCode,
+  InnkeeperError,
+  isInnkeeperError,
+  NeedsReauthError,
+  StoreError,
+  TokenEndpointError,
+} from './errors.js'
+export type { ApiRequestInit } from './http/client.js'
+export type { TokenSet } from './oauth/token-set.js'
+export {
+  defineProvider,
+  getProvider,
+  listProviders,
+  type ProviderDefinition,
+  registerProvider,
+} from './providers/index.js'
+export type { AppRecord, ConnectionRecord, ConnectionState, Store } from './stores/store.js'
