@@ -141,6 +141,17 @@ export interface Store {
     leaseMs: number,
   ): Promise<ClaimedConnection[]>
 
+  /**
+   * Small documents by collection and id, for features beyond tokens: hashed API keys of
+   * `innkeeper serve` (collection `api_keys`), webhook receivers, and the like. Values are
+   * JSON objects stored as given (NOT encrypted: put only hashes or public data here).
+   * `listDocuments` returns them ordered by id.
+   */
+  putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void>
+  getDocument(collection: string, id: string): Promise<Record<string, unknown> | null>
+  listDocuments(collection: string): Promise<Array<{ id: string; value: Record<string, unknown> }>>
+  deleteDocument(collection: string, id: string): Promise<boolean>
+
   /** Checks the store answers (for `/readyz` and `innkeeper doctor`). */
   ping(): Promise<void>
   close(): Promise<void>
