@@ -4,6 +4,7 @@
 // awaiting, so each one is atomic within the process (which is the only process that can see it).
 
 import { StoreError } from '../errors.js'
+import { unknownAppError, versionConflictError } from './codec.js'
 import {
   type AppRecord,
   type ClaimedConnection,
@@ -29,6 +30,7 @@ export class MemoryStore implements Store {
   private readonly connections = new Map<string, ConnectionRecord>()
   private readonly pending = new Map<string, PendingAuthorization>()
   private readonly leases = new Map<string, LeaseSlot>()
+  private readonly documents = new Map<string, Map<string, Record<string, unknown>>>()
   private closed = false
 
   async putApp(app: AppRecord): Promise<void> {
@@ -69,10 +71,10 @@ export class MemoryStore implements Store {
 
   async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
     this.assertOpen()
-    if (!this.apps.has(record.app)) throw unknownApp(record.app)
+    if (!this.apps.has(record.app)) throw unknownAppError(record.app)
     const storedVersion = this.connections.get(record.id)?.version ?? 0
     if (expectedVersion !== undefined && storedVersion !== expectedVersion) {
-      throw versionConflict(record.id, expectedVersion, storedVersion)
+      throw versionConflictError(record.id, expectedVersion, storedVersion)
     }
     const stored = structuredClone({ ...record, version: storedVersion + 1 })
     this.connections.set(record.id, stored)
@@ -86,7 +88,7 @@ export class MemoryStore implements Store {
 
   async putPendingAuthorization(pending: PendingAuthorization): Promise<void> {
     this.assertOpen()
-    if (!this.apps.has(pending.app)) throw unknownApp(pending.app)
+    if (!this.apps.has(pending.app)) throw unknownAppError(pending.app)
     this.pending.set(pending.state, structuredClone(pending))
   }
 
@@ -159,6 +161,33 @@ export class MemoryStore implements Store {
     return claimed
   }
 
+  async putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void> {
+    this.assertOpen()
+    let documents = this.documents.get(collection)
+    if (!documents) {
+      documents = new Map()
+      this.documents.set(collection, documents)
+    }
+    documents.set(id, structuredClone(value))
+  }
+
+  async getDocument(collection: string, id: string): Promise<Record<string, unknown> | null> {
+    this.assertOpen()
+    return copyOrNull(this.documents.get(collection)?.get(id))
+  }
+
+  async listDocuments(collection: string): Promise<Array<{ id: string; value: Record<string, unknown> }>> {
+    this.assertOpen()
+    return [...(this.documents.get(collection) ?? new Map<string, Record<string, unknown>>())]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([id, value]) => ({ id, value: structuredClone(value) }))
+  }
+
+  async deleteDocument(collection: string, id: string): Promise<boolean> {
+    this.assertOpen()
+    return this.documents.get(collection)?.delete(id) ?? false
+  }
+
   async ping(): Promise<void> {
     this.assertOpen()
   }
@@ -200,22 +229,4 @@ function copyOrNull<T>(value: T | undefined): T | null {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
-}
-
-export function unknownApp(app: string): StoreError {
-  return new StoreError(
-    'unknown_app',
-    `There is no app named '${app}'; add it before connecting accounts to it.`,
-    {
-      details: { app },
-    },
-  )
-}
-
-export function versionConflict(id: string, expected: number, actual: number): StoreError {
-  return new StoreError(
-    'conflict',
-    `Connection '${id}' changed since it was read (expected version ${expected}, found ${actual}); read it again and retry.`,
-    { details: { connection: id, expectedVersion: expected, actualVersion: actual } },
-  )
 }

@@ -609,6 +609,44 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
       })
     })
 
+    describe('documents', () => {
+      it('stores a document by collection and id and gives it back unchanged', async () => {
+        const value = { hash: 'sha256:abc', label: 'ci', scopes: ['token:read'], nested: { n: 1 } }
+        await store.putDocument('api_keys', 'key-1', value)
+        expect(await store.getDocument('api_keys', 'key-1')).toEqual(value)
+        expect(await store.getDocument('api_keys', 'missing')).toBeNull()
+        expect(await store.getDocument('other', 'key-1')).toBeNull()
+      })
+
+      it('replaces a document put again, and lists a collection ordered by id', async () => {
+        await store.putDocument('api_keys', 'b', { v: 1 })
+        await store.putDocument('api_keys', 'a', { v: 1 })
+        await store.putDocument('api_keys', 'b', { v: 2 })
+        await store.putDocument('webhooks', 'c', { v: 3 })
+        expect(await store.listDocuments('api_keys')).toEqual([
+          { id: 'a', value: { v: 1 } },
+          { id: 'b', value: { v: 2 } },
+        ])
+        expect(await store.listDocuments('nothing-here')).toEqual([])
+      })
+
+      it('deletes a document, and answers false when there was none', async () => {
+        await store.putDocument('api_keys', 'a', { v: 1 })
+        expect(await store.deleteDocument('api_keys', 'a')).toBe(true)
+        expect(await store.deleteDocument('api_keys', 'a')).toBe(false)
+        expect(await store.getDocument('api_keys', 'a')).toBeNull()
+      })
+
+      it('changing a document after putting or getting it does not change the stored one', async () => {
+        const value = { tags: ['one'] }
+        await store.putDocument('api_keys', 'a', value)
+        value.tags.push('mutated')
+        const loaded = await store.getDocument('api_keys', 'a')
+        ;(loaded!.tags as string[]).push('mutated')
+        expect(await store.getDocument('api_keys', 'a')).toEqual({ tags: ['one'] })
+      })
+    })
+
     it('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()
     })

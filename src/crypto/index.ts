@@ -1,0 +1,13 @@
+// Public entry of the crypto part: the keyring that encrypts secrets at rest, and where it is loaded from.
+export {
+  createKeyring,
+  decodeKey,
+  GENERATE_KEY_HINT,
+  generateKey,
+  generateKeyId,
+  KEY_BYTES,
+  type KeyEntry,
+  Keyring,
+  SEALED_VERSION,
+} from './keyring.js'
+export { type KeyFileContents, type LoadKeyringOptions, loadKeyring, parseKeysVariable } from './load.js'
