@@ -1,0 +1,588 @@
+// The PostgreSQL store: many worker processes on many machines share one database as the store
+// and the coordination point (DESIGN.md "Growing past one machine"). Versions make every
+// connection write a compare-and-swap, leases are rows with fencing tokens from a sequence, and
+// the background refresher claims due connections with `FOR UPDATE SKIP LOCKED`. Every secret
+// is encrypted with the keyring before it leaves the process.
+//
+// URL: postgres://user:password@host:5432/db?schema=innkeeper  (schema defaults to `public`;
+// every table is named `innkeeper_*`). Other query parameters (sslmode, …) go to `pg` as usual.
+
+import pg from 'pg'
+import type { Keyring } from '../crypto/keyring.js'
+import { InnkeeperError, StoreError } from '../errors.js'
+import {
+  decodeApp,
+  decodeConnection,
+  decodePendingAuthorization,
+  type EncodedApp,
+  type EncodedConnection,
+  type EncodedPendingAuthorization,
+  encodeApp,
+  encodeConnection,
+  encodePendingAuthorization,
+  unknownAppError,
+  versionConflictError,
+} from './codec.js'
+import { migratePostgresSchema, quoteIdentifier } from './postgres-migrations.js'
+import {
+  type AppRecord,
+  type ClaimedConnection,
+  type ConnectionRecord,
+  type Lease,
+  type ListConnectionsFilter,
+  type PendingAuthorization,
+  refreshLeaseKey,
+  type Store,
+} from './store.js'
+
+export interface PostgresStoreOptions {
+  keyring: Keyring
+  /** Schema holding the tables; overrides `?schema=`. Created if missing. */
+  schema?: string
+  /** Most connections the pool opens (default 10). */
+  maxConnections?: number
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+const REFRESH_LEASE_PREFIX = refreshLeaseKey('')
+
+/** Opens (and migrates) the PostgreSQL store at `url`. */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions): Promise<Store> {
+  const target = parsePostgresUrl(url, options.schema)
+  const pool = new pg.Pool({
+    connectionString: target.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 10_000,
+  })
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined)
+  try {
+    const client = await pool.connect()
+    try {
+      await migratePostgresSchema(client, target.schema)
+    } finally {
+      client.release()
+    }
+  } catch (error) {
+    await pool.end().catch(() => undefined)
+    throw storeFailure(error, `open the PostgreSQL store at ${target.display}`)
+  }
+  return new PostgresStore(pool, target.schema, target.display, options.keyring)
+}
+
+interface PostgresTarget {
+  connectionString: string
+  schema: string
+  /** The URL with the password removed, for messages. */
+  display: string
+}
+
+export function parsePostgresUrl(url: string, schemaOverride?: string): PostgresTarget {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new StoreError(
+      'invalid_config',
+      'The PostgreSQL store URL is not a valid URL; write it as postgres://user:password@host:5432/database?schema=innkeeper.',
+    )
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new StoreError(
+      'invalid_config',
+      `A PostgreSQL store URL starts with postgres://, not ${parsed.protocol}//.`,
+    )
+  }
+  const schema = schemaOverride ?? parsed.searchParams.get('schema') ?? 'public'
+  parsed.searchParams.delete('schema')
+  const display = redactUrl(parsed)
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new StoreError(
+      'invalid_config',
+      `The schema '${schema.slice(0, 80)}' in ${display} is not a plain PostgreSQL name; use letters, digits and '_' (at most 63, not starting with a digit).`,
+    )
+  }
+  return {
+    connectionString: parsed.toString(),
+    schema,
+    display: `${display}${display.includes('?') ? '&' : '?'}schema=${schema}`,
+  }
+}
+
+/** The URL without its password (and without credentials in query parameters). */
+export function redactUrl(url: URL): string {
+  const copy = new URL(url.toString())
+  if (copy.password) copy.password = '***'
+  for (const name of [...copy.searchParams.keys()]) {
+    if (/pass|secret|key|token/i.test(name)) copy.searchParams.set(name, '***')
+  }
+  return copy.toString()
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres' as const
+  private closed = false
+  private readonly apps: string
+  private readonly connections: string
+  private readonly pending: string
+  private readonly leases: string
+  private readonly documents: string
+  private readonly fencingSequence: string
+
+  constructor(
+    private readonly pool: pg.Pool,
+    schema: string,
+    private readonly display: string,
+    private readonly keyring: Keyring,
+  ) {
+    const quoted = quoteIdentifier(schema)
+    this.apps = `${quoted}.innkeeper_apps`
+    this.connections = `${quoted}.innkeeper_connections`
+    this.pending = `${quoted}.innkeeper_pending_authorizations`
+    this.leases = `${quoted}.innkeeper_leases`
+    this.documents = `${quoted}.innkeeper_documents`
+    // The schema name is checked against SCHEMA_NAME, so it is safe inside a string literal.
+    this.fencingSequence = `'${quoted}.innkeeper_fencing_tokens'`
+  }
+
+  async putApp(app: AppRecord): Promise<void> {
+    const row = encodeApp(this.keyring, app)
+    await this.query(
+      'save an app',
+      `INSERT INTO ${this.apps} (name, provider, client_id, redirect_uri, scopes, settings, client_secret, key_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (name) DO UPDATE SET provider = EXCLUDED.provider, client_id = EXCLUDED.client_id,
+         redirect_uri = EXCLUDED.redirect_uri, scopes = EXCLUDED.scopes, settings = EXCLUDED.settings,
+         client_secret = EXCLUDED.client_secret, key_id = EXCLUDED.key_id, created_at = EXCLUDED.created_at,
+         updated_at = EXCLUDED.updated_at`,
+      [
+        row.name,
+        row.provider,
+        row.clientId,
+        row.redirectUri,
+        json(row.scopes),
+        json(row.settings),
+        row.clientSecret,
+        row.keyId,
+        row.createdAt,
+        row.updatedAt,
+      ],
+    )
+  }
+
+  async getApp(name: string): Promise<AppRecord | null> {
+    const { rows } = await this.query('read an app', `SELECT * FROM ${this.apps} WHERE name = $1`, [name])
+    return rows[0] ? this.appFromRow(rows[0]) : null
+  }
+
+  async listApps(): Promise<AppRecord[]> {
+    const { rows } = await this.query('list apps', `SELECT * FROM ${this.apps} ORDER BY name`, [])
+    return rows.map((row) => this.appFromRow(row))
+  }
+
+  async deleteApp(name: string): Promise<boolean> {
+    // Connections and pending authorizations go with it (ON DELETE CASCADE), in one statement.
+    const { rowCount } = await this.query('delete an app', `DELETE FROM ${this.apps} WHERE name = $1`, [name])
+    return (rowCount ?? 0) > 0
+  }
+
+  async getConnection(id: string): Promise<ConnectionRecord | null> {
+    const { rows } = await this.query(
+      'read a connection',
+      `SELECT * FROM ${this.connections} WHERE id = $1`,
+      [id],
+    )
+    return rows[0] ? this.connectionFromRow(rows[0]) : null
+  }
+
+  async listConnections(filter: ListConnectionsFilter = {}): Promise<ConnectionRecord[]> {
+    const { rows } =
+      filter.app === undefined
+        ? await this.query('list connections', `SELECT * FROM ${this.connections} ORDER BY id`, [])
+        : await this.query(
+            'list connections',
+            `SELECT * FROM ${this.connections} WHERE app = $1 ORDER BY id`,
+            [filter.app],
+          )
+    return rows.map((row) => this.connectionFromRow(row))
+  }
+
+  async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
+    const row = encodeConnection(this.keyring, record)
+    const values = [
+      row.id,
+      row.app,
+      row.name,
+      row.state,
+      json(row.scopes),
+      json(row.metadata),
+      json(row.lastError),
+      row.failures,
+      row.refreshDueAt,
+      row.secrets,
+      row.keyId,
+      row.createdAt,
+      row.updatedAt,
+      row.lastRefreshAt,
+    ]
+    const columns =
+      'id, app, name, state, scopes, metadata, last_error, failures, refresh_due_at, secrets, key_id, created_at, updated_at, last_refresh_at'
+    const updates = `app = $2, name = $3, state = $4, scopes = $5, metadata = $6, last_error = $7, failures = $8,
+      refresh_due_at = $9, secrets = $10, key_id = $11, created_at = $12, updated_at = $13,
+      last_refresh_at = $14`
+    let result: pg.QueryResult
+    if (expectedVersion === undefined) {
+      result = await this.query(
+        'save a connection',
+        `INSERT INTO ${this.connections} AS c (${columns}, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
+         ON CONFLICT (id) DO UPDATE SET ${updates}, version = c.version + 1
+         RETURNING version`,
+        values,
+      )
+    } else if (expectedVersion === 0) {
+      result = await this.query(
+        'create a connection',
+        `INSERT INTO ${this.connections} (${columns}, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING version`,
+        values,
+      )
+    } else {
+      result = await this.query(
+        'update a connection',
+        `UPDATE ${this.connections} SET ${updates}, version = $15 + 1
+         WHERE id = $1 AND version = $15
+         RETURNING version`,
+        [...values, expectedVersion],
+      )
+    }
+    const stored = result.rows[0] as { version: string } | undefined
+    if (!stored) {
+      const current = await this.query(
+        'read a connection version',
+        `SELECT version FROM ${this.connections} WHERE id = $1`,
+        [record.id],
+      )
+      throw versionConflictError(record.id, expectedVersion ?? 0, Number(current.rows[0]?.version ?? 0))
+    }
+    return { ...structuredClone(record), version: Number(stored.version) }
+  }
+
+  async deleteConnection(id: string): Promise<boolean> {
+    const { rowCount } = await this.query(
+      'delete a connection',
+      `DELETE FROM ${this.connections} WHERE id = $1`,
+      [id],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
+  async putPendingAuthorization(pending: PendingAuthorization): Promise<void> {
+    const row = encodePendingAuthorization(this.keyring, pending)
+    await this.query(
+      'save a pending authorization',
+      `INSERT INTO ${this.pending} (state, app, name, redirect_uri, scopes, options, code_verifier, key_id, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (state) DO UPDATE SET app = EXCLUDED.app, name = EXCLUDED.name,
+         redirect_uri = EXCLUDED.redirect_uri, scopes = EXCLUDED.scopes, options = EXCLUDED.options,
+         code_verifier = EXCLUDED.code_verifier, key_id = EXCLUDED.key_id, created_at = EXCLUDED.created_at,
+         expires_at = EXCLUDED.expires_at`,
+      [
+        row.state,
+        row.app,
+        row.name,
+        row.redirectUri,
+        json(row.scopes),
+        json(row.options),
+        row.codeVerifier,
+        row.keyId,
+        row.createdAt,
+        row.expiresAt,
+      ],
+    )
+  }
+
+  async takePendingAuthorization(state: string, now: number): Promise<PendingAuthorization | null> {
+    // DELETE … RETURNING: of concurrent takers, exactly one gets the row.
+    const { rows } = await this.query(
+      'take a pending authorization',
+      `DELETE FROM ${this.pending} WHERE state = $1 RETURNING *`,
+      [state],
+    )
+    const row = rows[0]
+    if (!row || Number(row.expires_at) <= now) return null
+    return this.pendingFromRow(row)
+  }
+
+  async latestPendingAuthorization(app: string, now: number): Promise<PendingAuthorization | null> {
+    const { rows } = await this.query(
+      'find the latest pending authorization',
+      `SELECT * FROM ${this.pending} WHERE app = $1 AND expires_at > $2 ORDER BY created_at DESC LIMIT 1`,
+      [app, now],
+    )
+    return rows[0] ? this.pendingFromRow(rows[0]) : null
+  }
+
+  async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
+    // One statement: a free key is inserted; a held key is taken over only if its lease expired.
+    // Concurrent acquirers serialise on the key's unique index, so exactly one wins.
+    const { rows } = await this.query(
+      'acquire a lease',
+      `INSERT INTO ${this.leases} AS l (key, owner, fencing_token, expires_at)
+       VALUES ($1, $2, nextval(${this.fencingSequence}), $3::bigint + $4::bigint)
+       ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = EXCLUDED.fencing_token,
+         expires_at = EXCLUDED.expires_at
+       WHERE l.expires_at <= $3
+       RETURNING key, owner, fencing_token, expires_at`,
+      [key, owner, now, ttlMs],
+    )
+    return rows[0] ? leaseFromRow(rows[0]) : null
+  }
+
+  async renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean> {
+    const { rowCount } = await this.query(
+      'renew a lease',
+      `UPDATE ${this.leases} SET expires_at = $4::bigint + $5::bigint
+       WHERE key = $1 AND owner = $2 AND fencing_token = $3`,
+      [lease.key, lease.owner, lease.fencingToken, now, ttlMs],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
+  async releaseLease(lease: Lease): Promise<boolean> {
+    const { rowCount } = await this.query(
+      'release a lease',
+      `DELETE FROM ${this.leases} WHERE key = $1 AND owner = $2 AND fencing_token = $3`,
+      [lease.key, lease.owner, lease.fencingToken],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
+  async getLease(key: string, now: number): Promise<Lease | null> {
+    const { rows } = await this.query(
+      'read a lease',
+      `SELECT key, owner, fencing_token, expires_at FROM ${this.leases} WHERE key = $1 AND expires_at > $2`,
+      [key, now],
+    )
+    return rows[0] ? leaseFromRow(rows[0]) : null
+  }
+
+  async claimDueConnections(
+    now: number,
+    limit: number,
+    owner: string,
+    leaseMs: number,
+  ): Promise<ClaimedConnection[]> {
+    if (limit <= 0) return []
+    // One statement, so one implicit transaction:
+    //  - `due` picks due, claimable rows nobody leases, earliest first, and row-locks them with
+    //    SKIP LOCKED so concurrent claimers pass over each other's rows instead of queueing;
+    //  - `granted` takes the refresh lease for each with the same conditional upsert as
+    //    acquireLease, which checks the latest committed lease row (not this statement's
+    //    snapshot), so a lease taken a moment ago by anyone else makes that row drop out.
+    const { rows } = await this.query(
+      'claim due connections',
+      `WITH due AS (
+         SELECT c.id FROM ${this.connections} c
+         WHERE c.refresh_due_at <= $1 AND c.state IN ('active', 'error')
+           AND NOT EXISTS (
+             SELECT 1 FROM ${this.leases} l WHERE l.key = $5 || c.id AND l.expires_at > $1
+           )
+         ORDER BY c.refresh_due_at, c.id
+         LIMIT $2
+         FOR UPDATE OF c SKIP LOCKED
+       ), granted AS (
+         INSERT INTO ${this.leases} AS l (key, owner, fencing_token, expires_at)
+         SELECT $5 || due.id, $3, nextval(${this.fencingSequence}), $1::bigint + $4::bigint FROM due
+         ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = EXCLUDED.fencing_token,
+           expires_at = EXCLUDED.expires_at
+         WHERE l.expires_at <= $1
+         RETURNING l.key, l.owner, l.fencing_token, l.expires_at
+       )
+       SELECT c.*, g.key AS lease_key, g.owner AS lease_owner, g.fencing_token AS lease_fencing_token,
+         g.expires_at AS lease_expires_at
+       FROM granted g JOIN ${this.connections} c ON $5 || c.id = g.key
+       ORDER BY c.refresh_due_at, c.id`,
+      [now, limit, owner, leaseMs, REFRESH_LEASE_PREFIX],
+    )
+    return rows.map((row) => ({
+      connection: this.connectionFromRow(row),
+      lease: leaseFromRow({
+        key: row.lease_key,
+        owner: row.lease_owner,
+        fencing_token: row.lease_fencing_token,
+        expires_at: row.lease_expires_at,
+      }),
+    }))
+  }
+
+  async putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void> {
+    await this.query(
+      'save a document',
+      `INSERT INTO ${this.documents} (collection, id, value) VALUES ($1, $2, $3)
+       ON CONFLICT (collection, id) DO UPDATE SET value = EXCLUDED.value`,
+      [collection, id, JSON.stringify(value)],
+    )
+  }
+
+  async getDocument(collection: string, id: string): Promise<Record<string, unknown> | null> {
+    const { rows } = await this.query(
+      'read a document',
+      `SELECT value FROM ${this.documents} WHERE collection = $1 AND id = $2`,
+      [collection, id],
+    )
+    return rows[0] ? (rows[0].value as Record<string, unknown>) : null
+  }
+
+  async listDocuments(collection: string): Promise<Array<{ id: string; value: Record<string, unknown> }>> {
+    const { rows } = await this.query(
+      'list documents',
+      `SELECT id, value FROM ${this.documents} WHERE collection = $1 ORDER BY id`,
+      [collection],
+    )
+    return rows.map((row) => ({ id: String(row.id), value: row.value as Record<string, unknown> }))
+  }
+
+  async deleteDocument(collection: string, id: string): Promise<boolean> {
+    const { rowCount } = await this.query(
+      'delete a document',
+      `DELETE FROM ${this.documents} WHERE collection = $1 AND id = $2`,
+      [collection, id],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
+  async ping(): Promise<void> {
+    await this.query('answer a ping', 'SELECT 1', [])
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.pool.end()
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: rows are plain objects whose columns we read by name
+  private async query(operation: string, sql: string, values: unknown[]): Promise<pg.QueryResult<any>> {
+    if (this.closed) {
+      throw new StoreError('store_unavailable', 'This PostgreSQL store was closed; open a new one.')
+    }
+    try {
+      return await this.pool.query(sql, values)
+    } catch (error) {
+      throw storeFailure(error, `${operation} in ${this.display}`)
+    }
+  }
+
+  // BIGINT columns arrive as strings; the codec's decoders turn them into numbers.
+  private appFromRow(row: Record<string, unknown>): AppRecord {
+    return decodeApp(this.keyring, {
+      name: row.name,
+      provider: row.provider,
+      clientId: row.client_id,
+      clientSecret: row.client_secret,
+      keyId: row.key_id,
+      redirectUri: row.redirect_uri,
+      scopes: row.scopes,
+      settings: row.settings,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    } as EncodedApp)
+  }
+
+  private connectionFromRow(row: Record<string, unknown>): ConnectionRecord {
+    return decodeConnection(this.keyring, {
+      id: row.id,
+      app: row.app,
+      name: row.name,
+      state: row.state,
+      secrets: row.secrets,
+      keyId: row.key_id,
+      scopes: row.scopes,
+      metadata: row.metadata,
+      lastError: row.last_error,
+      failures: row.failures,
+      refreshDueAt: row.refresh_due_at,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      lastRefreshAt: row.last_refresh_at,
+      version: row.version,
+    } as EncodedConnection)
+  }
+
+  private pendingFromRow(row: Record<string, unknown>): PendingAuthorization {
+    return decodePendingAuthorization(this.keyring, {
+      state: row.state,
+      app: row.app,
+      name: row.name,
+      redirectUri: row.redirect_uri,
+      scopes: row.scopes,
+      codeVerifier: row.code_verifier,
+      keyId: row.key_id,
+      options: row.options,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    } as EncodedPendingAuthorization)
+  }
+}
+
+function leaseFromRow(row: Record<string, unknown>): Lease {
+  return {
+    key: String(row.key),
+    owner: String(row.owner),
+    fencingToken: Number(row.fencing_token),
+    expiresAt: Number(row.expires_at),
+  }
+}
+
+/** JSON text for a JSONB parameter (`pg` would send a JS array as a PostgreSQL array). */
+function json(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value)
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+])
+
+/**
+ * A StoreError for a failed PostgreSQL call. `where` names the operation and the password-free
+ * URL; the driver's message is kept only for server errors (which never echo parameters) and
+ * network errors, so no secret from a query or the URL reaches the message.
+ */
+function storeFailure(error: unknown, where: string): InnkeeperError {
+  if (error instanceof InnkeeperError) return error
+  const code =
+    typeof error === 'object' && error !== null ? String((error as { code?: unknown }).code ?? '') : ''
+  if (code === '23503') {
+    const detail = String((error as { detail?: unknown }).detail ?? '')
+    const app = /\(app\)=\((.*)\)/.exec(detail)?.[1] ?? 'unknown'
+    return unknownAppError(app)
+  }
+  if (UNREACHABLE_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03') {
+    return new StoreError(
+      'store_unavailable',
+      `Could not ${where}: PostgreSQL is not reachable (${code}). Check that the server is running and the URL is right.`,
+      { cause: error },
+    )
+  }
+  if (code === '28P01' || code === '28000') {
+    return new StoreError(
+      'store_unavailable',
+      `Could not ${where}: PostgreSQL refused the credentials. Check the user and password in the store URL.`,
+    )
+  }
+  const reason =
+    code && /^[0-9A-Z]{5}$/.test(code) && error instanceof Error ? `: ${error.message} (${code})` : ''
+  return new StoreError(
+    'store_unavailable',
+    `Could not ${where}${reason}. Check that the database is up and the store URL points at it.`,
+    { cause: code && /^[0-9A-Z]{5}$/.test(code) ? error : undefined },
+  )
+}
