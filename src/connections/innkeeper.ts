@@ -22,6 +22,7 @@ import {
   startAuthorization,
 } from './flows.js'
 import { ensureHome, resolveHome } from './home.js'
+import { BackgroundRefresher, type RefresherOptions } from './refresher.js'
 import { TokenKeeper, unknownConnection } from './token-keeper.js'
 import { type ConnectionInfo, toConnectionInfo } from './view.js'
 
@@ -205,9 +206,16 @@ export class Innkeeper {
 
   /** For the background refresher: refreshes a claimed connection under the lease it holds. */
   async refreshClaimed(id: string, lease: Lease): Promise<ConnectionInfo> {
-    const record = await this.keeper.refresh(id, { force: true, lease })
+    const record = await this.keeper.refresh(id, { ifDue: true, lease })
     const app = await this.ctx.resolveApp(record.app)
     return toConnectionInfo(record, app.provider.name, this.ctx.now())
+  }
+
+  /** Starts keeping every connection fresh in the background (see BackgroundRefresher). */
+  startRefresher(options: RefresherOptions = {}): BackgroundRefresher {
+    const refresher = new BackgroundRefresher(this, this.store, this.ctx.owner, options)
+    refresher.start()
+    return refresher
   }
 
   get now(): () => number {

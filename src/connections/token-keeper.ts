@@ -19,6 +19,8 @@ export interface RefreshOptions {
   rejectedAccessToken?: string
   /** A lease already held on `refresh:<id>` (the background refresher claims before refreshing). */
   lease?: Lease
+  /** Refresh only if the connection is still due (`refreshDueAt` reached): the background refresher's rule. */
+  ifDue?: boolean
 }
 
 const WAIT_MIN_MS = 20
@@ -115,6 +117,8 @@ export class TokenKeeper {
   ): ConnectionRecord | undefined {
     if (record.state === 'needs_reauth' || record.state === 'revoked') throw needsReauth(record)
     const now = this.ctx.now()
+    if (options.ifDue)
+      return record.refreshDueAt === undefined || record.refreshDueAt > now ? record : undefined
     if (!isAccessTokenFresh(record.tokens, now)) return undefined
     if (!options.force) return record
     if (options.rejectedAccessToken && record.tokens.accessToken !== options.rejectedAccessToken)

@@ -1,0 +1,116 @@
+// The background refresher behind `innkeeper worker`: claims connections whose tokens are due
+// (the store picks them atomically, so several workers share the load and none is refreshed
+// twice for one expiry), renews them under the claimed lease, and backs off on failures.
+// Stopping finishes what is in flight and releases every lease it holds.
+import type { ClaimedConnection, Store } from '../stores/store.js'
+import type { Innkeeper } from './innkeeper.js'
+
+export interface RefresherOptions {
+  /** Connections claimed per round (default 50). */
+  batchSize?: number
+  /** Refreshes run at once (default 8). */
+  concurrency?: number
+  /** Pause between rounds when nothing was due (default 1 s). */
+  idleMs?: number
+  /** Lease taken on each claimed connection (default 60 s). */
+  leaseMs?: number
+  /** Claim connections this much before they are due (default 0). */
+  lookAheadMs?: number
+}
+
+export interface RefresherStats {
+  claimed: number
+  refreshed: number
+  failed: number
+  needsReauth: number
+  rounds: number
+}
+
+export class BackgroundRefresher {
+  readonly stats: RefresherStats = { claimed: 0, refreshed: 0, failed: 0, needsReauth: 0, rounds: 0 }
+  private running = false
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private readonly options: Required<RefresherOptions>
+
+  constructor(
+    private readonly keeper: Innkeeper,
+    private readonly store: Store,
+    private readonly owner: string,
+    options: RefresherOptions = {},
+  ) {
+    this.options = {
+      batchSize: 50,
+      concurrency: 8,
+      idleMs: 1_000,
+      leaseMs: 60_000,
+      lookAheadMs: 0,
+      ...options,
+    }
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.loop = this.run()
+  }
+
+  /** One round: claim what is due and refresh it; resolves to how many were claimed. */
+  async runOnce(): Promise<number> {
+    const now = this.keeper.now()
+    const claimed = await this.store.claimDueConnections(
+      now + this.options.lookAheadMs,
+      this.options.batchSize,
+      this.owner,
+      this.options.leaseMs,
+    )
+    this.stats.rounds += 1
+    this.stats.claimed += claimed.length
+    let next = 0
+    const workers = Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, async () => {
+      while (next < claimed.length) await this.refreshOne(claimed[next++]!)
+    })
+    await Promise.all(workers)
+    return claimed.length
+  }
+
+  private async refreshOne({ connection, lease }: ClaimedConnection): Promise<void> {
+    try {
+      await this.keeper.refreshClaimed(connection.id, lease)
+      this.stats.refreshed += 1
+    } catch (error) {
+      if ((error as { code?: string })?.code === 'needs_reauth') this.stats.needsReauth += 1
+      else this.stats.failed += 1
+    } finally {
+      await this.store.releaseLease(lease).catch(() => false)
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0
+      try {
+        claimed = await this.runOnce()
+      } catch {
+        // The store failed for a moment: wait a round and try again.
+      }
+      if (claimed < this.options.batchSize && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.idleMs)
+          this.wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        this.wake = undefined
+      }
+    }
+  }
+
+  /** Stops claiming, lets in-flight refreshes finish, and releases their leases. */
+  async stop(): Promise<void> {
+    this.running = false
+    this.wake?.()
+    await this.loop
+  }
+}
