@@ -38,8 +38,6 @@ export interface SqliteStoreOptions {
   keyring: Keyring
   /** How long to wait for another process's write lock before failing; default 10 s. */
   busyTimeoutMs?: number
-  /** Migrations to apply (tests only); default: all of `SQLITE_MIGRATIONS`. */
-  migrations?: readonly SqliteMigration[]
 }
 
 type Db = Database.Database
@@ -109,7 +107,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   }
   try {
     configure(db, busyTimeoutMs)
-    migrate(db, options.migrations ?? SQLITE_MIGRATIONS)
+    migrate(db, SQLITE_MIGRATIONS)
   } catch (error) {
     db.close()
     throw error instanceof InnkeeperError ? error : storeFailure(`prepare the SQLite file ${path}`, error)
