@@ -1,0 +1,125 @@
+// BookingSync / Smily end to end through the library: the out-of-band authorization, API calls,
+// expiry and rotation, restarts, concurrency, and losing the grant.
+import { afterEach, describe, expect, it } from 'vitest'
+import { NeedsReauthError } from '../../src/index.js'
+import { answerConsent } from '../support/consent.js'
+import { appFor, type Fixture, setup } from '../support/keeper.js'
+
+let fixture: Fixture
+afterEach(async () => fixture?.close())
+
+async function connectBookingSync(f: Fixture, scopes = ['bookings_read', 'rentals_read']) {
+  await f.keeper.apps.add('acme-bs', appFor(f.emulator, 'smily'))
+  const start = await f.keeper.connect('acme-bs', { scopes })
+  if (start.kind !== 'authorize') throw new Error('expected an authorization step')
+  const consent = await answerConsent(start.url)
+  expect(consent.code).toBeTruthy()
+  return start.complete({ code: consent.code })
+}
+
+describe('BookingSync through the library', () => {
+  it('connects with the out-of-band code and calls the API with the token', async () => {
+    fixture = await setup('bookingsync')
+    const connection = await connectBookingSync(fixture)
+    expect(connection).toMatchObject({ id: 'acme-bs/main', provider: 'bookingsync', state: 'active', hasRefreshToken: true })
+    expect(connection.scopes).toEqual(expect.arrayContaining(['public', 'bookings_read', 'rentals_read']))
+    const rentals = await fixture.keeper.connection('acme-bs').json<{ rentals: unknown[] }>('/rentals')
+    expect(rentals.rentals.length).toBeGreaterThan(0)
+  })
+
+  it('refreshes once after the 2-hour token expires, rotating the refresh token, and keeps working after a restart', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    const conn = fixture.keeper.connection('acme-bs/main')
+    const first = await conn.accessToken()
+    fixture.advance(7200)
+    await conn.json('/rentals')
+    const second = await conn.accessToken()
+    expect(second).not.toBe(first)
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(1)
+
+    const restarted = await fixture.reopen()
+    fixture.advance(7200)
+    await restarted.connection('acme-bs/main').json('/rentals')
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(2)
+    expect(fixture.emulator.stats().reuseDetected).toBe(0)
+  })
+
+  it('sends 1,000 concurrent callers of an expired token through exactly one token request', async () => {
+    fixture = await setup('bookingsync', { emulator: { config: { latencyMs: 50 } } })
+    await connectBookingSync(fixture)
+    fixture.advance(7200)
+    const conn = fixture.keeper.connection('acme-bs/main')
+    const tokens = await Promise.all(Array.from({ length: 1000 }, () => conn.accessToken()))
+    expect(new Set(tokens).size).toBe(1)
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(1)
+  })
+
+  it('never shows the provider a reused refresh token, however many refreshes race', async () => {
+    fixture = await setup('bookingsync', { emulator: { config: { reuseDetection: true } } })
+    await connectBookingSync(fixture)
+    const other = await fixture.reopen()
+    for (let round = 0; round < 5; round++) {
+      fixture.advance(7200)
+      await Promise.all([
+        ...Array.from({ length: 50 }, () => fixture.keeper.connection('acme-bs/main').accessToken()),
+        ...Array.from({ length: 50 }, () => other.connection('acme-bs/main').accessToken()),
+      ])
+    }
+    const stats = fixture.emulator.stats()
+    expect(stats.tokenRequests.refresh_token).toBe(5)
+    expect(stats.reuseDetected).toBe(0)
+    expect(stats.familiesRevoked).toBe(0)
+  })
+
+  it('puts the connection in needs_reauth when the owner uninstalls the app', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    const events: string[] = []
+    fixture.keeper.on('needs_reauth', (info) => events.push(info.id))
+    fixture.emulator.revokeAll()
+    fixture.advance(7200)
+    const conn = fixture.keeper.connection('acme-bs/main')
+    await expect(conn.accessToken()).rejects.toBeInstanceOf(NeedsReauthError)
+    await expect(conn.accessToken()).rejects.toThrow(/innkeeper connect acme-bs --name main/)
+    expect((await conn.info()).state).toBe('needs_reauth')
+    expect(events).toEqual(['acme-bs/main'])
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(1)
+  })
+
+  it('retries a failing token endpoint with backoff and keeps the stored tokens untouched until it answers', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    fixture.advance(7200)
+    fixture.emulator.configure({ failNextTokenRequests: { count: 2, status: 503 } })
+    const token = await fixture.keeper.connection('acme-bs/main').accessToken()
+    expect(token).toBeTruthy()
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(3)
+  })
+
+  it('reports provider_unavailable when the token endpoint keeps failing, and recovers later', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    fixture.advance(7200)
+    fixture.emulator.configure({ failNextTokenRequests: { count: 3, status: 502 } })
+    const conn = fixture.keeper.connection('acme-bs/main')
+    await expect(conn.accessToken()).rejects.toMatchObject({ code: 'provider_unavailable' })
+    expect((await conn.info()).state).toBe('error')
+    await expect(conn.accessToken()).resolves.toBeTruthy()
+    expect((await conn.info()).state).toBe('active')
+  })
+
+  it('refuses to send the token to a host that is not BookingSync', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    await expect(fixture.keeper.connection('acme-bs/main').fetch('https://evil.example.com/steal')).rejects.toMatchObject({
+      code: 'forbidden_host',
+    })
+  })
+
+  it('refuses an unknown scope before sending anyone to the consent page', async () => {
+    fixture = await setup('bookingsync')
+    await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
+    await expect(fixture.keeper.connect('acme-bs', { scopes: ['everything'] })).rejects.toThrow(/does not know the scope everything/)
+  })
+})

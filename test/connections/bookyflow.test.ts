@@ -1,0 +1,48 @@
+// BookyFlow through the library: a self-hosted base URL, client credentials with required
+// scopes, the channel announce and its header, `@variable` placeholders, and no refresh token.
+import { afterEach, describe, expect, it } from 'vitest'
+import { appFor, type Fixture, setup } from '../support/keeper.js'
+
+let fixture: Fixture
+afterEach(async () => fixture?.close())
+
+async function connect(f: Fixture, channel = 'my-channel') {
+  await f.keeper.apps.add('acme-bf', appFor(f.emulator, 'bookyflow'))
+  return f.keeper.connect('acme-bf', { channel, scopes: ['read', 'write'] })
+}
+
+describe('BookyFlow through the library', () => {
+  it('announces the channel after connecting and sends its header on channel-management calls', async () => {
+    fixture = await setup('bookyflow')
+    const result = await connect(fixture)
+    expect(result.kind === 'connected' && result.connection.metadata.channel).toBe('my-channel')
+    const conn = fixture.keeper.connection('acme-bf')
+    const created = await conn.json<{ uid?: string; data?: { uid: string } }>('/properties', {
+      method: 'POST',
+      json: { name: 'Sea view apartment' },
+    })
+    const uid = created.uid ?? created.data?.uid
+    expect(uid).toBeTruthy()
+    const fetched = await conn.fetch('/properties/@property_id', { params: { property_id: uid! } })
+    expect(fetched.status).toBe(200)
+  })
+
+  it('gets a new client-credentials token when the hour is up, since there is no refresh token', async () => {
+    fixture = await setup('bookyflow')
+    await connect(fixture)
+    const conn = fixture.keeper.connection('acme-bf')
+    const first = await conn.accessToken()
+    fixture.advance(3600)
+    expect(await conn.accessToken()).not.toBe(first)
+    expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(2)
+  })
+
+  it('names the missing scope when BookyFlow answers 403 insufficient scope', async () => {
+    fixture = await setup('bookyflow')
+    await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))
+    await fixture.keeper.connect('acme-bf', { scopes: ['read'] })
+    await expect(
+      fixture.keeper.connection('acme-bf').fetch('/properties', { method: 'POST', json: { name: 'x' } }),
+    ).rejects.toMatchObject({ code: 'insufficient_scope' })
+  })
+})
