@@ -1,0 +1,554 @@
+// The Redis store: many worker processes share one Redis primary as the store and the
+// coordination point. Apps and connections are hashes of public fields plus sealed secrets (the
+// shared codec encrypts them), connection saves are compare-and-swap Lua scripts on a version
+// field, a sorted set `due` scored by refreshDueAt feeds atomic claims, and leases carry fencing
+// tokens from INCR, checked by the scripts that renew and release them.
+//
+// URL: redis://[:password@]host:6379/0?prefix=innkeeper:&wait=1&waitTimeout=1000
+//   prefix       every key starts with it (default `innkeeper:`)
+//   wait         after each token write, WAIT for this many replicas to acknowledge it
+//   waitTimeout  how long WAIT may take, in ms (default 1000)
+// Durability across a Redis restart is the server's job: see docs/stores.md (appendonly).
+
+import { Redis } from 'ioredis'
+import type { Keyring } from '../crypto/keyring.js'
+import { InnkeeperError, StoreError } from '../errors.js'
+import {
+  decodeApp,
+  decodeConnection,
+  decodePendingAuthorization,
+  type EncodedApp,
+  type EncodedConnection,
+  type EncodedPendingAuthorization,
+  encodeApp,
+  encodeConnection,
+  encodePendingAuthorization,
+  unknownAppError,
+  versionConflictError,
+} from './codec.js'
+import {
+  ACQUIRE_LEASE,
+  CLAIM_DUE,
+  DELETE_APP,
+  DELETE_CONNECTION,
+  PUT_PENDING,
+  RELEASE_LEASE,
+  RENEW_LEASE,
+  type RedisScript,
+  SAVE_CONNECTION,
+  TAKE_PENDING,
+} from './redis-scripts.js'
+import {
+  type AppRecord,
+  type ClaimedConnection,
+  type ConnectionRecord,
+  type Lease,
+  type ListConnectionsFilter,
+  type PendingAuthorization,
+  refreshLeaseKey,
+  type Store,
+} from './store.js'
+
+export interface RedisStoreOptions {
+  keyring: Keyring
+  /** Key prefix; overrides `?prefix=`. */
+  prefix?: string
+  /** Replicas that must acknowledge each token write (WAIT); overrides `?wait=`. */
+  waitReplicas?: number
+  waitTimeoutMs?: number
+}
+
+export const DEFAULT_REDIS_PREFIX = 'innkeeper:'
+
+/**
+ * How long a lease key outlives its lease. Expiry is judged by the caller's `now` (as in every
+ * store); the key's PX only cleans up, so it must never undercut the lease when worker clocks
+ * run behind the Redis clock.
+ */
+const LEASE_GC_MARGIN_MS = 60_000
+/** Same for pending authorizations: kept an hour past their expiry, then dropped by Redis. */
+const PENDING_GC_MARGIN_MS = 60 * 60_000
+
+const CLAIMABLE_STATES = new Set(['active', 'error'])
+/** Encoded fields held as JSON text in the hashes; the others are plain strings or numbers. */
+const JSON_FIELDS = new Set(['scopes', 'settings', 'metadata', 'lastError', 'options'])
+
+interface RedisTarget {
+  url: string
+  prefix: string
+  waitReplicas: number
+  waitTimeoutMs: number
+  display: string
+}
+
+export function parseRedisUrl(url: string, options: Partial<RedisStoreOptions> = {}): RedisTarget {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new StoreError(
+      'invalid_config',
+      'The Redis store URL is not a valid URL; write it as redis://[:password@]host:6379/0?prefix=innkeeper:.',
+    )
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new StoreError(
+      'invalid_config',
+      `A Redis store URL starts with redis:// or rediss://, not ${parsed.protocol}//.`,
+    )
+  }
+  const prefix = options.prefix ?? parsed.searchParams.get('prefix') ?? DEFAULT_REDIS_PREFIX
+  const waitReplicas = options.waitReplicas ?? Number(parsed.searchParams.get('wait') ?? 0)
+  const waitTimeoutMs = options.waitTimeoutMs ?? Number(parsed.searchParams.get('waitTimeout') ?? 1000)
+  for (const name of ['prefix', 'wait', 'waitTimeout']) parsed.searchParams.delete(name)
+  const display = redactUrl(parsed)
+  if (
+    !Number.isInteger(waitReplicas) ||
+    waitReplicas < 0 ||
+    !Number.isInteger(waitTimeoutMs) ||
+    waitTimeoutMs < 0
+  ) {
+    throw new StoreError(
+      'invalid_config',
+      `In ${display}, wait and waitTimeout must be whole numbers of replicas and milliseconds (e.g. ?wait=1&waitTimeout=1000).`,
+    )
+  }
+  return {
+    url: parsed.toString(),
+    prefix,
+    waitReplicas,
+    waitTimeoutMs,
+    display: `${display} (prefix '${prefix}')`,
+  }
+}
+
+/** Opens the Redis store at `url`, checking the server answers. */
+export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<Store> {
+  const target = parseRedisUrl(url, options)
+  const redis = new Redis(target.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    connectTimeout: 10_000,
+    // Open fails fast when the server is down; once open, reconnect with a capped backoff.
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  })
+  // Errors surface on the command that failed; the event would otherwise print to stderr.
+  redis.on('error', () => undefined)
+  try {
+    await redis.connect()
+    await redis.ping()
+  } catch (error) {
+    redis.disconnect()
+    throw redisFailure(error, `open the Redis store at ${target.display}`)
+  }
+  return new RedisStore(redis, target, options.keyring)
+}
+
+class RedisStore implements Store {
+  readonly kind = 'redis' as const
+  private closed = false
+  private readonly prefix: string
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly target: RedisTarget,
+    private readonly keyring: Keyring,
+  ) {
+    this.prefix = target.prefix
+  }
+
+  // Key layout, all under the prefix.
+  private appsKey = () => `${this.prefix}apps`
+  private appKey = (name: string) => `${this.prefix}app:${name}`
+  private appConnectionsKey = (app: string) => `${this.prefix}app-connections:${app}`
+  private appPendingKey = (app: string) => `${this.prefix}app-pending:${app}`
+  private connectionsKey = () => `${this.prefix}connections`
+  private connectionKey = (id: string) => `${this.prefix}connection:${id}`
+  private dueKey = () => `${this.prefix}due`
+  private pendingKey = (state: string) => `${this.prefix}pending:${state}`
+  private leaseKey = (key: string) => `${this.prefix}lease:${key}`
+  private fencingKey = () => `${this.prefix}fencing`
+  private documentsKey = (collection: string) => `${this.prefix}documents:${collection}`
+
+  async putApp(app: AppRecord): Promise<void> {
+    const fields = hashFields(encodeApp(this.keyring, app))
+    await this.run('save an app', async () => {
+      await this.redis
+        .multi()
+        .del(this.appKey(app.name))
+        .hset(this.appKey(app.name), ...fields)
+        .sadd(this.appsKey(), app.name)
+        .exec()
+        .then(checkTransaction)
+      await this.waitForReplicas('save an app')
+    })
+  }
+
+  async getApp(name: string): Promise<AppRecord | null> {
+    const hash = await this.run('read an app', () => this.redis.hgetall(this.appKey(name)))
+    return isEmpty(hash) ? null : this.appFromHash(hash)
+  }
+
+  async listApps(): Promise<AppRecord[]> {
+    const hashes = await this.run('list apps', async () => {
+      const names = await this.redis.smembers(this.appsKey())
+      return this.hgetallMany(names.map((name) => this.appKey(name)))
+    })
+    return hashes
+      .filter((hash) => !isEmpty(hash))
+      .map((hash) => this.appFromHash(hash))
+      .sort((a, b) => compare(a.name, b.name))
+  }
+
+  async deleteApp(name: string): Promise<boolean> {
+    const deleted = await this.run('delete an app', () =>
+      this.eval(
+        DELETE_APP,
+        [
+          this.appsKey(),
+          this.appKey(name),
+          this.appConnectionsKey(name),
+          this.appPendingKey(name),
+          this.connectionsKey(),
+          this.dueKey(),
+        ],
+        [name, this.prefix],
+      ),
+    )
+    return deleted === 1
+  }
+
+  async getConnection(id: string): Promise<ConnectionRecord | null> {
+    const hash = await this.run('read a connection', () => this.redis.hgetall(this.connectionKey(id)))
+    return isEmpty(hash) ? null : this.connectionFromHash(hash)
+  }
+
+  async listConnections(filter: ListConnectionsFilter = {}): Promise<ConnectionRecord[]> {
+    const hashes = await this.run('list connections', async () => {
+      const ids = await this.redis.smembers(
+        filter.app === undefined ? this.connectionsKey() : this.appConnectionsKey(filter.app),
+      )
+      return this.hgetallMany(ids.map((id) => this.connectionKey(id)))
+    })
+    return hashes
+      .filter((hash) => !isEmpty(hash))
+      .map((hash) => this.connectionFromHash(hash))
+      .sort((a, b) => compare(a.id, b.id))
+  }
+
+  async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
+    const { version: _ignored, ...encoded } = encodeConnection(this.keyring, record)
+    const claimable = record.refreshDueAt !== undefined && CLAIMABLE_STATES.has(record.state)
+    const answer = (await this.run('save a connection', async () => {
+      const result = await this.eval(
+        SAVE_CONNECTION,
+        [this.connectionKey(record.id), this.connectionsKey(), this.dueKey(), this.appsKey()],
+        [
+          expectedVersion === undefined ? '' : String(expectedVersion),
+          record.id,
+          record.app,
+          String(record.refreshDueAt ?? 0),
+          claimable ? '1' : '0',
+          this.prefix,
+          ...hashFields(encoded),
+        ],
+      )
+      if (Array.isArray(result) && result[0] === 'ok') await this.waitForReplicas('save a connection')
+      return result
+    })) as [string, string?]
+    if (answer[0] === 'unknown_app') throw unknownAppError(record.app)
+    if (answer[0] === 'conflict')
+      throw versionConflictError(record.id, expectedVersion ?? 0, Number(answer[1]))
+    return { ...structuredClone(record), version: Number(answer[1]) }
+  }
+
+  async deleteConnection(id: string): Promise<boolean> {
+    const deleted = await this.run('delete a connection', () =>
+      this.eval(
+        DELETE_CONNECTION,
+        [this.connectionKey(id), this.connectionsKey(), this.dueKey()],
+        [id, this.prefix],
+      ),
+    )
+    return deleted === 1
+  }
+
+  async putPendingAuthorization(pending: PendingAuthorization): Promise<void> {
+    const encoded = encodePendingAuthorization(this.keyring, pending)
+    const gcMs = Math.max(0, pending.expiresAt - Date.now()) + PENDING_GC_MARGIN_MS
+    const stored = await this.run('save a pending authorization', () =>
+      this.eval(
+        PUT_PENDING,
+        [this.appsKey(), this.pendingKey(pending.state), this.appPendingKey(pending.app)],
+        [
+          pending.app,
+          JSON.stringify(encoded),
+          String(pending.createdAt),
+          String(Math.ceil(gcMs)),
+          pending.state,
+        ],
+      ),
+    )
+    if (stored !== 1) throw unknownAppError(pending.app)
+  }
+
+  async takePendingAuthorization(state: string, now: number): Promise<PendingAuthorization | null> {
+    const json = (await this.run('take a pending authorization', () =>
+      this.eval(TAKE_PENDING, [this.pendingKey(state)], []),
+    )) as string | null
+    if (json === null) return null
+    const pending = this.pendingFromJson(json)
+    await this.run('tidy pending authorizations', () =>
+      this.redis.zrem(this.appPendingKey(pending.app), state),
+    )
+    return pending.expiresAt > now ? pending : null
+  }
+
+  async latestPendingAuthorization(app: string, now: number): Promise<PendingAuthorization | null> {
+    return this.run('find the latest pending authorization', async () => {
+      const states = await this.redis.zrevrange(this.appPendingKey(app), 0, -1)
+      if (states.length === 0) return null
+      const values = await this.redis.mget(...states.map((state) => this.pendingKey(state)))
+      const gone = states.filter((_, index) => values[index] === null)
+      if (gone.length > 0) await this.redis.zrem(this.appPendingKey(app), ...gone)
+      for (const value of values) {
+        if (value === null) continue
+        const pending = this.pendingFromJson(value)
+        if (pending.app === app && pending.expiresAt > now) return pending
+      }
+      return null
+    })
+  }
+
+  async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
+    const granted = (await this.run('acquire a lease', () =>
+      this.eval(
+        ACQUIRE_LEASE,
+        [this.leaseKey(key), this.fencingKey()],
+        [owner, String(now), String(ttlMs), String(ttlMs + LEASE_GC_MARGIN_MS)],
+      ),
+    )) as [string, string] | null
+    if (!granted) return null
+    return { key, owner, fencingToken: Number(granted[0]), expiresAt: Number(granted[1]) }
+  }
+
+  async renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean> {
+    const renewed = await this.run('renew a lease', () =>
+      this.eval(
+        RENEW_LEASE,
+        [this.leaseKey(lease.key)],
+        [
+          lease.owner,
+          String(lease.fencingToken),
+          String(now),
+          String(ttlMs),
+          String(ttlMs + LEASE_GC_MARGIN_MS),
+        ],
+      ),
+    )
+    return renewed === 1
+  }
+
+  async releaseLease(lease: Lease): Promise<boolean> {
+    const released = await this.run('release a lease', () =>
+      this.eval(RELEASE_LEASE, [this.leaseKey(lease.key)], [lease.owner, String(lease.fencingToken)]),
+    )
+    return released === 1
+  }
+
+  async getLease(key: string, now: number): Promise<Lease | null> {
+    const value = await this.run('read a lease', () => this.redis.get(this.leaseKey(key)))
+    const match = value === null ? null : /^(\d+):(-?\d+):(.*)$/s.exec(value)
+    if (!match) return null
+    const expiresAt = Number(match[2])
+    if (expiresAt <= now) return null
+    return { key, owner: match[3] ?? '', fencingToken: Number(match[1]), expiresAt }
+  }
+
+  async claimDueConnections(
+    now: number,
+    limit: number,
+    owner: string,
+    leaseMs: number,
+  ): Promise<ClaimedConnection[]> {
+    if (limit <= 0) return []
+    const claimed = (await this.run('claim due connections', () =>
+      this.eval(
+        CLAIM_DUE,
+        [this.dueKey(), this.fencingKey()],
+        [
+          String(now),
+          String(limit),
+          owner,
+          String(leaseMs),
+          String(leaseMs + LEASE_GC_MARGIN_MS),
+          this.prefix,
+          refreshLeaseKey(''),
+        ],
+      ),
+    )) as Array<[string, string, string, string[]]>
+    return claimed.map(([id, token, expiresAt, fields]) => ({
+      connection: this.connectionFromHash(pairsToObject(fields)),
+      lease: { key: refreshLeaseKey(id), owner, fencingToken: Number(token), expiresAt: Number(expiresAt) },
+    }))
+  }
+
+  async putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void> {
+    await this.run('save a document', () =>
+      this.redis.hset(this.documentsKey(collection), id, JSON.stringify(value)),
+    )
+  }
+
+  async getDocument(collection: string, id: string): Promise<Record<string, unknown> | null> {
+    const json = await this.run('read a document', () => this.redis.hget(this.documentsKey(collection), id))
+    return json === null ? null : (JSON.parse(json) as Record<string, unknown>)
+  }
+
+  async listDocuments(collection: string): Promise<Array<{ id: string; value: Record<string, unknown> }>> {
+    const hash = await this.run('list documents', () => this.redis.hgetall(this.documentsKey(collection)))
+    return Object.entries(hash)
+      .sort(([a], [b]) => compare(a, b))
+      .map(([id, json]) => ({ id, value: JSON.parse(json) as Record<string, unknown> }))
+  }
+
+  async deleteDocument(collection: string, id: string): Promise<boolean> {
+    const removed = await this.run('delete a document', () =>
+      this.redis.hdel(this.documentsKey(collection), id),
+    )
+    return removed > 0
+  }
+
+  async ping(): Promise<void> {
+    await this.run('answer a ping', () => this.redis.ping())
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.redis.quit().catch(() => this.redis.disconnect())
+  }
+
+  private async run<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreError('store_unavailable', 'This Redis store was closed; open a new one.')
+    try {
+      return await action()
+    } catch (error) {
+      throw redisFailure(error, `${operation} in ${this.target.display}`)
+    }
+  }
+
+  /** EVALSHA, loading the script on first use (or after a server restart flushed the cache). */
+  private async eval(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(script.sha1, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+      return this.redis.eval(script.lua, keys.length, ...keys, ...args)
+    }
+  }
+
+  /**
+   * With `?wait=N`, blocks until N replicas acknowledged the writes so far, so a failover right
+   * after a refresh cannot lose the new refresh token. Fewer acknowledgements is an error: the
+   * write is on the primary, but the caller must not treat it as safely committed.
+   */
+  private async waitForReplicas(operation: string): Promise<void> {
+    if (this.target.waitReplicas <= 0) return
+    const acknowledged = await this.redis.wait(this.target.waitReplicas, this.target.waitTimeoutMs)
+    if (acknowledged < this.target.waitReplicas) {
+      throw new StoreError(
+        'store_unavailable',
+        `Could not ${operation} durably in ${this.target.display}: only ${acknowledged} of ${this.target.waitReplicas} replicas acknowledged it within ${this.target.waitTimeoutMs} ms. Check the replicas, or lower ?wait= in the store URL.`,
+        { details: { acknowledged, required: this.target.waitReplicas } },
+      )
+    }
+  }
+
+  private async hgetallMany(keys: string[]): Promise<Array<Record<string, string>>> {
+    if (keys.length === 0) return []
+    const pipeline = this.redis.pipeline()
+    for (const key of keys) pipeline.hgetall(key)
+    const results = await pipeline.exec()
+    return (results ?? []).map(([error, hash]) => {
+      if (error) throw error
+      return hash as Record<string, string>
+    })
+  }
+
+  private appFromHash(hash: Record<string, string>): AppRecord {
+    return decodeApp(this.keyring, fromHashFields(hash) as unknown as EncodedApp)
+  }
+
+  private connectionFromHash(hash: Record<string, string>): ConnectionRecord {
+    return decodeConnection(this.keyring, fromHashFields(hash) as unknown as EncodedConnection)
+  }
+
+  private pendingFromJson(json: string): PendingAuthorization {
+    return decodePendingAuthorization(this.keyring, JSON.parse(json) as EncodedPendingAuthorization)
+  }
+}
+
+/** Field/value pairs for HSET: nulls are left out, JSON fields serialised, the rest as text. */
+function hashFields(encoded: object): string[] {
+  const fields: string[] = []
+  for (const [field, value] of Object.entries(encoded)) {
+    if (value === null || value === undefined) continue
+    fields.push(field, JSON_FIELDS.has(field) ? JSON.stringify(value) : String(value))
+  }
+  return fields
+}
+
+/** The encoded record back from a hash; missing fields come back absent (the codec reads them as null). */
+function fromHashFields(hash: Record<string, string>): Record<string, unknown> {
+  const encoded: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(hash)) {
+    encoded[field] = JSON_FIELDS.has(field) ? JSON.parse(value) : value
+  }
+  return encoded
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: URL): string {
+  const copy = new URL(url.toString())
+  if (copy.password) copy.password = '***'
+  return copy.toString()
+}
+
+function pairsToObject(pairs: string[]): Record<string, string> {
+  const object: Record<string, string> = {}
+  for (let i = 0; i + 1 < pairs.length; i += 2) object[pairs[i]!] = pairs[i + 1]!
+  return object
+}
+
+function isEmpty(hash: Record<string, string>): boolean {
+  return Object.keys(hash).length === 0
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function checkTransaction(results: Array<[Error | null, unknown]> | null): void {
+  if (results === null) throw new Error('The Redis transaction was aborted.')
+  for (const [error] of results) if (error) throw error
+}
+
+/** A StoreError for a failed Redis call, naming the operation and the password-free URL. */
+function redisFailure(error: unknown, where: string): InnkeeperError {
+  if (error instanceof InnkeeperError) return error
+  const message = error instanceof Error ? error.message : ''
+  const code =
+    typeof error === 'object' && error !== null ? String((error as { code?: unknown }).code ?? '') : ''
+  if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(message)) {
+    return new StoreError(
+      'store_unavailable',
+      `Could not ${where}: Redis refused the credentials. Check the password in the store URL.`,
+    )
+  }
+  // Server replies (e.g. READONLY, OOM) and network errors never echo a command's arguments.
+  const reason = message ? `: ${message.split('\n')[0]?.slice(0, 200)}` : code ? ` (${code})` : ''
+  return new StoreError(
+    'store_unavailable',
+    `Could not ${where}${reason}. Check that Redis is running and the store URL points at it.`,
+  )
+}
