@@ -1,0 +1,106 @@
+// The per-test switches every emulator understands (`POST {adminUrl}/config`, `handle.configure()`):
+// lifetimes, clock skew, rotation, reuse detection, grace, latency and injected faults.
+import { z } from 'zod'
+
+const count = z.number().int().min(0)
+
+const failSchema = z.object({
+  count,
+  status: z.number().int().min(500).max(599).default(503),
+  /** `json` answers `{ "error": "server_error" }`; `html` answers a gateway error page. */
+  body: z.enum(['json', 'html']).default('json'),
+})
+const dropSchema = z.object({ count, afterCommit: z.boolean().default(false) })
+const rateLimitSchema = z.object({ count, retryAfter: z.number().int().min(0).default(1) })
+
+export const emulatorConfigSchema = z.object({
+  /** Lifetime of access tokens issued from a code or client credentials, in seconds. */
+  accessTokenTtl: z.number().int().positive(),
+  /** Lifetime of access tokens issued by a refresh; null means `accessTokenTtl` (Booking Experts: 3600). */
+  refreshedAccessTokenTtl: z.number().int().positive().nullable(),
+  /** Lifetime of refresh tokens; null means they never expire (bookingtime: 30 days). */
+  refreshTokenTtl: z.number().int().positive().nullable(),
+  authorizationCodeTtl: z.number().int().positive(),
+  /** Skew of the emulator's clock against the real one (JWT `iat`/`exp`, the `Date` header, expiry). */
+  clockOffsetSeconds: z.number(),
+  rotateRefreshTokens: z.boolean(),
+  /** Reusing a rotated refresh token revokes every token descending from its authorization. */
+  reuseDetection: z.boolean(),
+  /** A rotated refresh token is still accepted for this long and answers with the family's current pair. */
+  reuseGraceSeconds: z.number().min(0),
+  /** Delay added to every token and API request. */
+  latencyMs: z.number().min(0),
+  failNextTokenRequests: failSchema,
+  dropNextTokenResponses: dropSchema,
+  rateLimitNext: rateLimitSchema,
+  failNextApiRequests: failSchema,
+  rateLimitNextApiRequests: rateLimitSchema,
+  /** `/oauth/authorize` approves at once, without showing the consent form. */
+  autoApprove: z.boolean(),
+  /** Redirect URIs registered for the default client on top of oob and loopback. */
+  extraRedirectUris: z.array(z.string().min(1)),
+})
+
+export type EmulatorConfig = z.infer<typeof emulatorConfigSchema>
+
+export const BASE_CONFIG: EmulatorConfig = {
+  accessTokenTtl: 3600,
+  refreshedAccessTokenTtl: null,
+  refreshTokenTtl: null,
+  authorizationCodeTtl: 600,
+  clockOffsetSeconds: 0,
+  rotateRefreshTokens: false,
+  reuseDetection: false,
+  reuseGraceSeconds: 0,
+  latencyMs: 0,
+  failNextTokenRequests: { count: 0, status: 503, body: 'json' },
+  dropNextTokenResponses: { count: 0, afterCommit: false },
+  rateLimitNext: { count: 0, retryAfter: 1 },
+  failNextApiRequests: { count: 0, status: 503, body: 'json' },
+  rateLimitNextApiRequests: { count: 0, retryAfter: 1 },
+  autoApprove: false,
+  extraRedirectUris: [],
+}
+
+/** A number is shorthand for `{ count: N }`. */
+const counted = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'number' ? { count: value } : value), schema)
+
+export const emulatorConfigPatchSchema = z
+  .object({
+    ...emulatorConfigSchema.partial().shape,
+    failNextTokenRequests: counted(failSchema).optional(),
+    dropNextTokenResponses: counted(dropSchema).optional(),
+    rateLimitNext: counted(rateLimitSchema).optional(),
+    failNextApiRequests: counted(failSchema).optional(),
+    rateLimitNextApiRequests: counted(rateLimitSchema).optional(),
+    /** Shorthand for `dropNextTokenResponses.afterCommit`. */
+    afterCommit: z.boolean().optional(),
+  })
+  .strict()
+
+export type EmulatorConfigPatch = z.input<typeof emulatorConfigPatchSchema>
+
+export class ConfigPatchError extends Error {}
+
+/** Applies a patch; throws ConfigPatchError naming the bad fields and the allowed ones. */
+export function applyConfigPatch(config: EmulatorConfig, patch: unknown): EmulatorConfig {
+  const parsed = emulatorConfigPatchSchema.safeParse(patch ?? {})
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+      .join('; ')
+    throw new ConfigPatchError(
+      `Invalid emulator config (${problems}). Allowed keys: ${Object.keys(emulatorConfigPatchSchema.shape).join(', ')}.`,
+    )
+  }
+  const { afterCommit, ...rest } = parsed.data
+  const next: EmulatorConfig = { ...config }
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== undefined) (next as Record<string, unknown>)[key] = value
+  }
+  if (afterCommit !== undefined) {
+    next.dropNextTokenResponses = { ...next.dropNextTokenResponses, afterCommit }
+  }
+  return emulatorConfigSchema.parse(next)
+}

@@ -1,0 +1,78 @@
+// The control API under `/__admin` (unauthenticated: a loopback test tool): info, switches,
+// clock, stats, families, revocation (the owner uninstalls the app), approval and reset.
+import type { FastifyInstance } from 'fastify'
+import { ConfigPatchError } from './config.js'
+import { type AuthorizationPolicy, approveDirectly } from './consent-page.js'
+import type { EmulatorCore } from './core.js'
+import { OAuthError } from './oauth-error.js'
+import type { ApprovalRequest } from './types.js'
+
+export const ADMIN_PREFIX = '/__admin'
+
+const admin = { config: { kind: 'admin' as const } }
+
+export function registerControlApi(
+  app: FastifyInstance,
+  core: EmulatorCore,
+  policy?: AuthorizationPolicy,
+): void {
+  const p = ADMIN_PREFIX
+  app.get(p, admin, async () => core.info)
+  app.get(`${p}/info`, admin, async () => core.info)
+  app.get(`${p}/config`, admin, async () => core.config)
+  app.post(`${p}/config`, admin, async (request, reply) => {
+    try {
+      return core.configure(request.body ?? {})
+    } catch (error) {
+      if (error instanceof ConfigPatchError) {
+        return reply.code(400).send({ error: 'invalid_config', error_description: error.message })
+      }
+      throw error
+    }
+  })
+  app.post(`${p}/advance`, admin, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const seconds = Number(query.seconds ?? body.seconds)
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      return reply
+        .code(400)
+        .send({ error: 'invalid_request', error_description: 'Give ?seconds=N with N >= 0.' })
+    }
+    core.clock.advance(seconds)
+    return { advancedSeconds: core.clock.advancedSeconds, now: new Date(core.clock.nowMs()).toISOString() }
+  })
+  app.get(`${p}/stats`, admin, async () => core.snapshot())
+  app.get(`${p}/families`, admin, async () => ({ families: core.authority.listFamilies() }))
+  app.post(`${p}/revoke-all`, admin, async () => ({ familiesRevoked: core.authority.revokeAll() }))
+  app.post(`${p}/revoke`, admin, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const familyId =
+      typeof body.familyId === 'string'
+        ? body.familyId
+        : typeof body.token === 'string'
+          ? core.authority.familyOfToken(body.token)?.id
+          : undefined
+    if (!familyId) {
+      return reply.code(400).send({
+        error: 'invalid_request',
+        error_description: 'Give {"familyId": …} or {"token": …} of a known grant.',
+      })
+    }
+    return { revoked: core.authority.revokeFamily(familyId, 'app uninstalled'), familyId }
+  })
+  app.post(`${p}/reset`, admin, async () => {
+    core.reset()
+    return { reset: true }
+  })
+  if (policy) {
+    app.post(`${p}/approve`, admin, async (request, reply) => {
+      try {
+        return approveDirectly(core, policy, (request.body ?? {}) as ApprovalRequest)
+      } catch (error) {
+        if (error instanceof OAuthError) return reply.code(400).send(error.toBody())
+        throw error
+      }
+    })
+  }
+}

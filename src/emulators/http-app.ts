@@ -1,0 +1,80 @@
+// The Fastify instance every emulator server starts from: form and JSON:API bodies, the
+// emulator's clock in the `Date` header, latency and API faults, JSON 404s, and listening on
+// loopback. Never logs (so never logs a secret).
+import formbody from '@fastify/formbody'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { EmulatorCore } from './core.js'
+import { sendFault, takeApiFault } from './faults.js'
+
+/** What a route is, for hooks: latency and faults skip the admin API. */
+export type RouteKind = 'token' | 'api' | 'page' | 'admin' | 'public'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    kind?: RouteKind
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export async function createEmulatorApp(core: EmulatorCore): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, forceCloseConnections: true, return503OnClosing: false })
+  await app.register(formbody)
+  app.addContentTypeParser(
+    'application/vnd.api+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  )
+
+  app.addHook('onRequest', async (request, reply) => {
+    const kind = request.routeOptions.config?.kind
+    // The token endpoint applies its own latency after taking its fault counters.
+    if (kind === 'admin' || kind === 'token') return
+    if (core.config.latencyMs > 0) await sleep(core.config.latencyMs)
+    if (kind === 'api') {
+      core.stats.apiRequests.total += 1
+      if (sendFault(reply, takeApiFault(core))) return reply
+    }
+  })
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('date', new Date(core.clock.nowMs()).toUTCString())
+    if (request.routeOptions.config?.kind === 'api') {
+      if (reply.statusCode === 401) core.stats.apiRequests.unauthorized += 1
+      if (reply.statusCode === 403) core.stats.apiRequests.forbidden += 1
+    }
+    return payload
+  })
+
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500
+    if (request.routeOptions.config?.kind === 'token') {
+      reply
+        .code(status === 500 ? 500 : 400)
+        .header('cache-control', 'no-store')
+        .send({
+          error: status === 500 ? 'server_error' : 'invalid_request',
+          error_description: status === 500 ? 'Internal error.' : error.message,
+        })
+      return
+    }
+    reply
+      .code(status)
+      .send({ error: status === 500 ? 'server_error' : 'invalid_request', error_description: error.message })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      error: 'not_found',
+      error_description: `No route for ${request.method} ${request.url.split('?')[0]}`,
+    })
+  })
+  return app
+}
+
+/** Listens on loopback and returns the origin, e.g. `http://127.0.0.1:43117`. */
+export async function listenOnLoopback(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port, backlog: 4096 })
+  const address = app.server.address()
+  if (!address || typeof address === 'string') throw new Error('The emulator did not get a TCP address.')
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${shownHost}:${address.port}`
+}
