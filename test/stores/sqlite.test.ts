@@ -1,10 +1,13 @@
 // The SQLite store: the shared conformance suite (with encryption at rest checked on the file's raw
 // bytes, WAL included), plus what only a file shared by processes can show: migrations on reopen,
 // file modes, and two OS processes contending for leases and claims on one file.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
+import ts from 'typescript'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createKeyring, generateKey } from '../../src/crypto/keyring.js'
 import { CryptoError, StoreError } from '../../src/errors.js'
@@ -165,5 +168,172 @@ describe('sqlite file on disk', () => {
     await store.putPendingAuthorization(samplePending())
     expect(await store.countSecretsByKeyId()).toEqual({ k1: 3 })
     await store.close()
+  })
+})
+
+// ---- Two OS processes on one file -------------------------------------------------------------
+// The child processes run the real store code. tsx is not installed and a full `tsc` build would
+// compile everyone's work in progress, so the test transpiles just the store's import closure with
+// the TypeScript compiler API (syntax only, milliseconds) into test-artifacts/, inside the repo so
+// `better-sqlite3` resolves from node_modules, and runs a plain .mjs child on it with `node`.
+
+const CHILD_SCRIPT = `
+import { existsSync, writeFileSync } from 'node:fs'
+import { createKeyring } from './src/crypto/keyring.js'
+import { openSqliteStore } from './src/stores/sqlite.js'
+
+const config = JSON.parse(process.argv[2])
+const keyring = createKeyring([{ id: 'k1', key: Buffer.from(config.key, 'base64') }])
+// Every stage starts in both processes at once: each waits at a barrier for the other.
+async function barrier(stage) {
+  writeFileSync(config.barrierDir + '/' + stage + '.' + config.owner, '')
+  while (!config.owners.every((owner) => existsSync(config.barrierDir + '/' + stage + '.' + owner))) {
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+await barrier('start')
+
+// Both processes open the same fresh file at once: migrations must not trip over each other.
+const fresh = await openSqliteStore(config.freshPath, { keyring })
+await barrier('opened')
+const leasesWon = []
+// The processes walk the keys in opposite orders and meet in the middle, contending there.
+const order = Array.from({ length: config.leaseKeys }, (_, i) => i)
+if (config.owner === config.owners[1]) order.reverse()
+for (const i of order) {
+  const lease = await fresh.acquireLease('key-' + i, config.owner, 60_000, config.now)
+  if (lease) leasesWon.push({ key: lease.key, fencingToken: lease.fencingToken })
+}
+await fresh.close()
+
+const shared = await openSqliteStore(config.sharedPath, { keyring })
+await barrier('claims')
+const claimed = []
+for (;;) {
+  const batch = await shared.claimDueConnections(config.now, 2, config.owner, 60_000)
+  if (batch.length === 0) break
+  for (const { connection } of batch) claimed.push(connection.id)
+}
+
+// Compare-and-swap increments of one counter: a lost update would show as a smaller total.
+await barrier('increments')
+let increments = 0
+let conflicts = 0
+while (increments < config.increments) {
+  const current = await shared.getConnection('acme/counter')
+  try {
+    await shared.saveConnection({ ...current, failures: current.failures + 1 }, current.version)
+    increments++
+  } catch (error) {
+    if (error.code !== 'conflict') throw error
+    conflicts++
+  }
+}
+await shared.close()
+process.stdout.write(JSON.stringify({ leasesWon, claimed, increments, conflicts }))
+`
+
+interface ChildResult {
+  leasesWon: Array<{ key: string; fencingToken: number }>
+  claimed: string[]
+  increments: number
+  conflicts: number
+}
+
+/** Transpiles `entries` and every module they import (relative, non-type imports) into `outDir`. */
+function transpileClosure(entries: string[], outDir: string): void {
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+  const pending = [...entries]
+  const seen = new Set<string>()
+  while (pending.length > 0) {
+    const relativePath = pending.pop()!
+    if (seen.has(relativePath)) continue
+    seen.add(relativePath)
+    const source = readFileSync(join(repo, relativePath), 'utf8')
+    const output = ts.transpileModule(source, {
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+      },
+      fileName: relativePath,
+    }).outputText
+    const target = join(outDir, relativePath.replace(/\.ts$/, '.js'))
+    mkdirSync(dirname(target), { recursive: true })
+    writeFileSync(target, output)
+    for (const match of output.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)\.js'/g)) {
+      pending.push(join(dirname(relativePath), `${match[1]}.ts`))
+    }
+  }
+}
+
+function runChild(script: string, config: Record<string, unknown>): Promise<ChildResult> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      process.execPath,
+      [script, JSON.stringify(config)],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`child ${String(config.owner)} failed: ${stderr || error.message}`))
+        else resolvePromise(JSON.parse(stdout) as ChildResult)
+      },
+    )
+  })
+}
+
+describe('two OS processes sharing one SQLite file', () => {
+  it('never both win a lease, never both claim a connection, never lose an update', async () => {
+    const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+    const artifacts = join(repo, 'test-artifacts', `sqlite-processes-${process.pid}-${Date.now()}`)
+    const { directory } = scratch()
+    try {
+      transpileClosure(['src/stores/sqlite.ts', 'src/crypto/keyring.ts'], artifacts)
+      const script = join(artifacts, 'child.mjs')
+      writeFileSync(script, CHILD_SCRIPT)
+
+      const key = generateKey()
+      const sharedKeyring = createKeyring([{ id: 'k1', key: Buffer.from(key, 'base64') }])
+      const sharedPath = join(directory, 'shared.db')
+      const now = Date.now()
+      const connections = 40
+      const setup = await openSqliteStore(sharedPath, { keyring: sharedKeyring })
+      await setup.putApp(sampleApp())
+      for (let i = 0; i < connections; i++) {
+        await setup.saveConnection(sampleConnection({ name: `c${i}`, refreshDueAt: now - 1000 + i }))
+      }
+      await setup.saveConnection(sampleConnection({ name: 'counter', refreshDueAt: now + 3_600_000 }))
+      await setup.close()
+
+      const owners = ['process-a', 'process-b']
+      const common = {
+        key,
+        now,
+        owners,
+        barrierDir: directory,
+        sharedPath,
+        freshPath: join(directory, 'fresh.db'),
+        leaseKeys: 300,
+        increments: 100,
+      }
+      const results = await Promise.all(owners.map((owner) => runChild(script, { ...common, owner })))
+      // Leases: every key has exactly one winner across the two processes.
+      const winners = results.flatMap((result) => result.leasesWon.map((lease) => lease.key))
+      expect(winners).toHaveLength(common.leaseKeys)
+      expect(new Set(winners).size).toBe(common.leaseKeys)
+
+      // Claims: disjoint, and together they cover every due connection.
+      const claimed = results.flatMap((result) => result.claimed)
+      expect(new Set(claimed).size).toBe(claimed.length)
+      expect(claimed).toHaveLength(connections)
+
+      // Compare-and-swap: every increment of both processes is in the stored counter.
+      const check = await openSqliteStore(sharedPath, { keyring: sharedKeyring })
+      const counter = await check.getConnection('acme/counter')
+      await check.close()
+      expect(counter?.failures).toBe(2 * common.increments)
+    } finally {
+      rmSync(artifacts, { recursive: true, force: true })
+      rmSync(directory, { recursive: true, force: true })
+    }
   })
 })
