@@ -1,8 +1,12 @@
 // Builds `dist/` once before the tests that drive the built CLI or spawn child processes.
-// `npm test` builds first and sets INNKEEPER_TEST_BUILT=1, so it is not done twice.
-import { execFileSync } from 'node:child_process'
+// `npm test` builds first (strictly) and sets INNKEEPER_TEST_BUILT=1, so it is not done twice.
+// Here a type error elsewhere must not block unrelated tests: tsc still emits, so warn and go on.
+import { spawnSync } from 'node:child_process'
 
 export default function setup(): void {
   if (process.env.INNKEEPER_TEST_BUILT === '1') return
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' })
+  if (build.status !== 0) {
+    process.stderr.write(`warning: the build reported errors; tests run against what it emitted\n${build.stdout}${build.stderr}`)
+  }
 }
