@@ -3,15 +3,16 @@
 // file modes, and two OS processes contending for leases and claims on one file.
 import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import ts from 'typescript'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createKeyring, generateKey } from '../../src/crypto/keyring.js'
-import { CryptoError, StoreError } from '../../src/errors.js'
+import { ConfigError, CryptoError, StoreError } from '../../src/errors.js'
 import { SQLITE_MIGRATIONS } from '../../src/stores/migrations/sqlite.js'
+import { openStore, parseStoreUrl } from '../../src/stores/open.js'
 import { openSqliteStore } from '../../src/stores/sqlite.js'
 import { runStoreConformance, sampleApp, sampleConnection, samplePending } from './conformance.js'
 
@@ -333,6 +334,54 @@ describe('two OS processes sharing one SQLite file', () => {
       expect(counter?.failures).toBe(2 * common.increments)
     } finally {
       rmSync(artifacts, { recursive: true, force: true })
+      rmSync(directory, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('store URLs that name a SQLite file', () => {
+  it('accepts sqlite:PATH, sqlite:///abs/path and a bare path ending in .db', () => {
+    expect(parseStoreUrl('sqlite:./data/innkeeper.db')).toEqual({
+      kind: 'sqlite',
+      path: resolve('data/innkeeper.db'),
+    })
+    expect(parseStoreUrl('sqlite:///var/lib/innkeeper/keys.db')).toEqual({
+      kind: 'sqlite',
+      path: '/var/lib/innkeeper/keys.db',
+    })
+    expect(parseStoreUrl('sqlite:/tmp/a.sqlite')).toEqual({ kind: 'sqlite', path: '/tmp/a.sqlite' })
+    expect(parseStoreUrl('innkeeper.db')).toEqual({ kind: 'sqlite', path: resolve('innkeeper.db') })
+    expect(parseStoreUrl('sqlite:~/innkeeper.db')).toEqual({
+      kind: 'sqlite',
+      path: join(homedir(), 'innkeeper.db'),
+    })
+  })
+
+  it('an unknown scheme is a ConfigError that lists the allowed forms and does not echo a password', () => {
+    const error = (() => {
+      try {
+        parseStoreUrl('mysql://admin:hunter2@db.example/innkeeper')
+      } catch (caught) {
+        return caught as ConfigError
+      }
+    })()
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error?.code).toBe('invalid_config')
+    expect(error?.message).toContain('sqlite:PATH')
+    expect(error?.message).toContain('postgres://')
+    expect(error?.message).not.toContain('hunter2')
+    expect(() => parseStoreUrl('sqlite:')).toThrow(ConfigError)
+  })
+
+  it('openStore opens a working SQLite store from its URL', async () => {
+    const { directory, path } = scratch()
+    try {
+      const store = await openStore(`sqlite:${path}`, { keyring })
+      expect(store.kind).toBe('sqlite')
+      await store.putApp(sampleApp())
+      expect((await store.getApp('acme'))?.clientSecret).toBe(sampleApp().clientSecret)
+      await store.close()
+    } finally {
       rmSync(directory, { recursive: true, force: true })
     }
   })
