@@ -16,7 +16,10 @@ export async function runPostConnectSteps(
   const result = { ...metadata }
   for (const step of app.provider.postConnect) {
     if (step.when && (options[step.when] === undefined || options[step.when] === '')) continue
-    const context = { app: app.templateApp, metadata: result, options }
+    // What the step saves is not true until it succeeds: no header may claim it yet (BookyFlow's
+    // announce must not send the channel header of the channel it is announcing).
+    const before = Object.fromEntries(Object.entries(result).filter(([key]) => !(key in step.save)))
+    const context = { app: app.templateApp, metadata: before, options }
     const path = fillTemplate(step.path, context)
     if (!path)
       throw new InnkeeperError(
