@@ -3,14 +3,25 @@
 // under `src/cli/commands/`. Errors end here: one or two sentences on stderr and a stable exit code.
 import { Command, CommanderError } from 'commander'
 import { isInnkeeperError } from '../errors.js'
+import { registerApps } from './commands/apps.js'
+import { registerConnect } from './commands/connect.js'
+import { registerConnections } from './commands/connections.js'
+import { registerDemo } from './commands/demo.js'
+import { registerDisconnect } from './commands/disconnect.js'
+import { registerDoctor } from './commands/doctor.js'
 import { registerEmulate } from './commands/emulate.js'
+import { registerRefresh } from './commands/refresh.js'
+import { registerRequest } from './commands/request.js'
+import { registerShow } from './commands/show.js'
+import { registerToken } from './commands/token.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 
 export function buildProgram(): Command {
   const program = new Command('innkeeper')
     .description(
       'Keeps the keys to every booking platform your application connects to.\n' +
-        'Platform guides: docs/platforms/<platform>.md',
+        'Platform guides: docs/platforms/<platform>.md (bookingsync, bookingexperts, bookingtime,\n' +
+        'bookyflow, oauth2) and docs/cli.md.',
     )
     .option(
       '--store <url>',
@@ -18,6 +29,28 @@ export function buildProgram(): Command {
     )
     .showSuggestionAfterError(true)
     .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  innkeeper demo                                  # every platform's flow against local emulators
+  innkeeper apps add smily --provider smily --client-id ID --client-secret-stdin
+  innkeeper connect smily                         # prints the URL, reads the code from stdin
+  curl -H "Authorization: Bearer $(innkeeper token smily/main)" https://www.bookingsync.com/api/v3/rentals
+
+Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
+3 a person must authorize again, 4 the provider refused, 5 the provider is unreachable.`,
+    )
+  registerApps(program)
+  registerConnect(program)
+  registerConnections(program)
+  registerShow(program)
+  registerToken(program)
+  registerRefresh(program)
+  registerRequest(program)
+  registerDisconnect(program)
+  registerDemo(program)
+  registerDoctor(program)
   registerEmulate(program)
   return program
 }

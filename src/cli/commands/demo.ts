@@ -1,0 +1,13 @@
+// `innkeeper demo`: runs every platform's flow against local emulators (see src/cli/demo.ts).
+import type { Command } from 'commander'
+import { runDemo } from '../demo.js'
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run every platform’s full flow against local emulators, narrated (no accounts needed)')
+    .addHelpText('after', '\nExample:\n  innkeeper demo')
+    .action(async () => {
+      await runDemo()
+    })
+}
