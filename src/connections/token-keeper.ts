@@ -210,6 +210,8 @@ export class TokenKeeper {
         if (!(error instanceof StoreError && error.code === 'conflict') || tries >= 5) throw error
         const latest = await this.ctx.store.getConnection(record.id)
         if (!latest) throw unknownConnection(record.id)
+        // Someone replaced the grant meanwhile (a reconnect): theirs wins, ours is dropped.
+        if (latest.tokens?.refreshToken !== record.tokens?.refreshToken) return latest
         base = latest
       }
     }
@@ -239,12 +241,12 @@ export class TokenKeeper {
     const backoff = Math.min(60 * 60_000, 30_000 * 2 ** Math.min(failures - 1, 7))
     const saved = await this.updateState(record, (latest) => ({
       ...latest,
-      state: isTransient(error) ? 'error' : latest.state,
+      state: 'error',
       failures,
       lastError: errorSummary(error, this.ctx.now()),
       refreshDueAt: this.ctx.now() + backoff,
     }))
-    if (isTransient(error)) this.emit('error', saved, app)
+    this.emit('error', saved, app)
     return saved
   }
 
