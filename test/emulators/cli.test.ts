@@ -4,7 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { EmulatorDescription } from '../../src/emulators/index.js'
+import type { EmulatorDescription, EmulatorStatsSnapshot } from '../../src/emulators/index.js'
 import { postForm } from './http.js'
 
 const CLI = 'dist/cli/main.js'
@@ -67,7 +67,7 @@ describe('innkeeper emulate', () => {
       scope: 'read',
     })
     expect(answer.status).toBe(200)
-    const stats = await (await fetch(`${bookyflow!.adminUrl}/stats`)).json()
+    const stats = (await (await fetch(`${bookyflow!.adminUrl}/stats`)).json()) as EmulatorStatsSnapshot
     expect(stats.tokenRequests.client_credentials).toBe(1)
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)))

@@ -37,10 +37,8 @@ const refresh = (refreshToken: string) =>
     redirect_uri: OOB_REDIRECT_URI,
   })
 
-const admin = (path: string, body?: unknown) =>
-  body === undefined
-    ? fetch(`${emulator.info.adminUrl}${path}`, { method: 'POST' }).then((r) => r.json())
-    : postJson(`${emulator.info.adminUrl}${path}`, body)
+const admin = (path: string, body: unknown = {}) => postJson(`${emulator.info.adminUrl}${path}`, body)
+const adminGet = (path: string) => get(`${emulator.info.adminUrl}${path}`)
 
 describe('emulator switches', () => {
   it('revokes the whole token family when a rotated refresh token is reused', async () => {
@@ -169,7 +167,7 @@ describe('emulator switches', () => {
   it('advances the clock through the control API', async () => {
     const first = await connect()
     const advanced = await admin('/advance?seconds=7200')
-    expect(advanced.advancedSeconds).toBe(7200)
+    expect(advanced.body.advancedSeconds).toBe(7200)
     expect((await get(`${emulator.info.apiUrl}/accounts`, bearer(first.access_token))).status).toBe(401)
   })
 
@@ -178,15 +176,15 @@ describe('emulator switches', () => {
     const second = (await refresh(first.refresh_token)).body
     await refresh(String(second.refresh_token))
     await postForm(emulator.info.tokenUrl, { ...client(), grant_type: 'client_credentials' })
-    const stats = await (await fetch(`${emulator.info.adminUrl}/stats`)).json()
+    const { body: stats } = await adminGet('/stats')
     expect(stats.tokenRequests).toEqual({
       total: 4,
       authorization_code: 1,
       refresh_token: 2,
       client_credentials: 1,
     })
-    expect(Object.values(stats.refreshesByFamily)).toEqual([2])
-    expect(stats.refreshesByToken[tokenFingerprint(first.refresh_token)]).toBe(1)
+    expect(Object.values(stats.refreshesByFamily as Record<string, number>)).toEqual([2])
+    expect((stats.refreshesByToken as Record<string, number>)[tokenFingerprint(first.refresh_token)]).toBe(1)
     expect(stats.maxUsesOfOneRefreshToken).toBe(1)
     expect(stats).toMatchObject({ reuseDetected: 0, familiesRevoked: 0, tokensIssued: 4 })
   })
@@ -198,8 +196,8 @@ describe('emulator switches', () => {
     expect(revoked.body.revoked).toBe(true)
     expect((await refresh(first.refresh_token)).body.error).toBe('invalid_grant')
     expect((await refresh(other.refresh_token)).status).toBe(200)
-    const families = await (await fetch(`${emulator.info.adminUrl}/families`)).json()
-    expect(families.families.filter((f: { revoked: boolean }) => f.revoked)).toHaveLength(1)
+    const families = (await adminGet('/families')).body.families as Array<{ revoked: boolean }>
+    expect(families.filter((family) => family.revoked)).toHaveLength(1)
   })
 
   it('refuses an unknown switch with a message that lists the allowed ones', async () => {
@@ -212,8 +210,7 @@ describe('emulator switches', () => {
   it('issues a code through the control API and reports the emulator info', async () => {
     const approved = await admin('/approve', { state: 'abc', redirectUri: 'http://127.0.0.1:4000/cb' })
     expect(approved.body.location).toBe(`http://127.0.0.1:4000/cb?code=${approved.body.code}&state=abc`)
-    const info = await (await fetch(`${emulator.info.adminUrl}/info`)).json()
-    expect(info).toEqual(emulator.info)
+    expect((await adminGet('/info')).body).toEqual(emulator.info)
   })
 
   it('resets state and switches through the control API', async () => {
