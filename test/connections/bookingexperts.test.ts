@@ -33,7 +33,9 @@ describe('Booking Experts through the library', () => {
   it('sends the JSON:API accept header and accept-language on every call', async () => {
     fixture = await setup('bookingexperts')
     await connect(fixture)
-    const answer = await fixture.keeper.connection('acme-be/main').json<{ data: unknown[] }>('/v3/administrations')
+    const answer = await fixture.keeper
+      .connection('acme-be/main')
+      .json<{ data: unknown[] }>('/v3/administrations')
     expect(Array.isArray(answer.data)).toBe(true)
   })
 
@@ -54,23 +56,35 @@ describe('Booking Experts through the library', () => {
 
   it('refuses a callback whose state was forged or already used', async () => {
     fixture = await setup('bookingexperts')
-    await fixture.keeper.apps.add('acme-be', appFor(fixture.emulator, 'bookingexperts', { redirectUri: REDIRECT }))
+    await fixture.keeper.apps.add(
+      'acme-be',
+      appFor(fixture.emulator, 'bookingexperts', { redirectUri: REDIRECT }),
+    )
     const start = await fixture.keeper.authorize('acme-be')
     const consent = await answerConsent(start.url)
     const forged = consent.location!.replace(`state=${consent.state}`, 'state=forged')
-    await expect(fixture.keeper.completeAuthorization(forged)).rejects.toMatchObject({ code: 'invalid_state' })
+    await expect(fixture.keeper.completeAuthorization(forged)).rejects.toMatchObject({
+      code: 'invalid_state',
+    })
     await fixture.keeper.completeAuthorization(consent.location!)
-    await expect(fixture.keeper.completeAuthorization(consent.location!)).rejects.toMatchObject({ code: 'invalid_state' })
+    await expect(fixture.keeper.completeAuthorization(consent.location!)).rejects.toMatchObject({
+      code: 'invalid_state',
+    })
     expect(fixture.emulator.stats().tokenRequests.authorization_code).toBe(1)
   })
 
   it('reports a denied consent as access_denied and stores nothing', async () => {
     fixture = await setup('bookingexperts')
-    await fixture.keeper.apps.add('acme-be', appFor(fixture.emulator, 'bookingexperts', { redirectUri: REDIRECT }))
+    await fixture.keeper.apps.add(
+      'acme-be',
+      appFor(fixture.emulator, 'bookingexperts', { redirectUri: REDIRECT }),
+    )
     const start = await fixture.keeper.authorize('acme-be')
     const consent = await answerConsent(start.url, 'deny')
     expect(consent.error).toBe('access_denied')
-    await expect(fixture.keeper.completeAuthorization(consent.location!)).rejects.toMatchObject({ code: 'access_denied' })
+    await expect(fixture.keeper.completeAuthorization(consent.location!)).rejects.toMatchObject({
+      code: 'access_denied',
+    })
     expect(await fixture.keeper.connections()).toEqual([])
   })
 

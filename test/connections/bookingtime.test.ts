@@ -19,7 +19,9 @@ describe('bookingtime through the library', () => {
     expect(stats.refresh_token).toBe(1)
     const organization = await fixture.keeper
       .connection('acme-bt/main')
-      .json<{ id: string; class: string }>('/de/organization/{organizationId}/show', { params: { organizationId: organizationId! } })
+      .json<{ id: string; class: string }>('/de/organization/{organizationId}/show', {
+        params: { organizationId: organizationId! },
+      })
     expect(organization).toMatchObject({ class: 'ORGANIZATION', id: organizationId })
   })
 
@@ -50,7 +52,9 @@ describe('bookingtime through the library', () => {
     const conn = fixture.keeper.connection('acme-bt/main')
     for (let day = 0; day < 40; day++) {
       fixture.advance(86_400)
-      await conn.json('/de/organization/{organizationId}/show', { params: { organizationId: organizationId! } })
+      await conn.json('/de/organization/{organizationId}/show', {
+        params: { organizationId: organizationId! },
+      })
     }
     expect(fixture.emulator.stats().tokenRequests.client_credentials).toBeGreaterThanOrEqual(2)
     expect((await conn.info()).state).toBe('active')

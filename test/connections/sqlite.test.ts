@@ -27,7 +27,14 @@ describe('the SQLite store shared by processes', () => {
     const offset = String(fixture.now() - Date.now())
     const child = () =>
       run(process.execPath, [join(import.meta.dirname, '../support/child-token.mjs')], {
-        env: { ...process.env, STORE: fixture.storeUrl, KEYS: fixture.keys, OFFSET_MS: offset, CALLERS: '100', CONNECTION: 'acme-bs/main' },
+        env: {
+          ...process.env,
+          STORE: fixture.storeUrl,
+          KEYS: fixture.keys,
+          OFFSET_MS: offset,
+          CALLERS: '100',
+          CONNECTION: 'acme-bs/main',
+        },
       })
     const [a, b] = await Promise.all([child(), child()])
     const tokens = new Set([...JSON.parse(a.stdout), ...JSON.parse(b.stdout)])
@@ -43,7 +50,12 @@ describe('the SQLite store shared by processes', () => {
     fixture.advance(7200)
     const access = await conn.accessToken()
     const stored = await fixture.keeper.store.getConnection('acme-bs/main')
-    const secrets = [access, stored!.tokens!.refreshToken!, stored!.previousRefreshToken!, fixture.emulator.info.clientSecret]
+    const secrets = [
+      access,
+      stored!.tokens!.refreshToken!,
+      stored!.previousRefreshToken!,
+      fixture.emulator.info.clientSecret,
+    ]
     expect(secrets.every(Boolean)).toBe(true)
     const raw = readdirSync(fixture.dir)
       .filter((name) => name.startsWith('innkeeper.db'))
