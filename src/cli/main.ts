@@ -14,6 +14,7 @@ import { registerRefresh } from './commands/refresh.js'
 import { registerRequest } from './commands/request.js'
 import { registerShow } from './commands/show.js'
 import { registerToken } from './commands/token.js'
+import { registerWorker } from './commands/worker.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 
 export function buildProgram(): Command {
@@ -52,6 +53,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
   registerDemo(program)
   registerDoctor(program)
   registerEmulate(program)
+  registerWorker(program)
   return program
 }
 
