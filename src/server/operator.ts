@@ -1,0 +1,28 @@
+// The guard in front of the operator pages: a valid session cookie, or none needed in the
+// loopback demo. Unauthenticated visits to a page go to the login form, keeping where they were.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ServerContext } from './context.js'
+import { readSession } from './session.js'
+
+export function isOperator(ctx: ServerContext, request: FastifyRequest): boolean {
+  return ctx.dashboardAuth === 'none' || readSession(request, Date.now()) !== null
+}
+
+/** A preHandler: lets operators through, sends others to `/login`. */
+export function requireOperator(ctx: ServerContext) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (isOperator(ctx, request)) return
+    if (request.method === 'GET') {
+      const next = request.url.startsWith('/') && !request.url.startsWith('//') ? request.url : '/'
+      return reply.redirect(`/login?next=${encodeURIComponent(next)}`, 303)
+    }
+    return reply.redirect('/login', 303)
+  }
+}
+
+/** Where to go after logging in: only a path on this server. */
+export function safeNextPath(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
+    return '/'
+  return value
+}

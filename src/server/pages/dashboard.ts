@@ -1,0 +1,159 @@
+// The operator dashboard: every app with its connect form (out-of-band, redirect, or
+// client-credentials fields generated from the provider's `connectOptions`), and every
+// connection with its state, expiry, last error, Reconnect and Disconnect.
+import type { AppInfo, ConnectionInfo } from '../../index.js'
+import type { ProviderDefinition } from '../../providers/index.js'
+import { html, type SafeHtml } from '../html.js'
+import { layout } from './layout.js'
+import { relativeTime } from './time.js'
+
+export const OOB_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob'
+
+export interface DashboardApp {
+  info: AppInfo
+  provider: ProviderDefinition
+  connections: ConnectionInfo[]
+}
+
+export interface DashboardModel {
+  apps: DashboardApp[]
+  /** Connections whose app is gone from the store. */
+  orphans: ConnectionInfo[]
+  callbackUrl: string
+  now: number
+  csrf: string
+  notice?: string
+  /** Prefilled connect-option values per app (the demo's bookingtime organization). */
+  connectDefaults: Record<string, Record<string, string>>
+  showLogout: boolean
+}
+
+const REAUTH_STATES = new Set(['needs_reauth', 'revoked', 'error'])
+
+function csrfField(csrf: string): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${csrf}">`
+}
+
+function connectOptionFields(provider: ProviderDefinition, values: Record<string, unknown> = {}): SafeHtml {
+  return html`${provider.connectOptions.map(
+    (option) =>
+      html`<label>${option.name}${option.required ? ' *' : ''}
+        <input type="text" name="option.${option.name}" value="${typeof values[option.name] === 'string' ? (values[option.name] as string) : ''}" placeholder="${option.description}" ${option.required ? html`required` : ''}></label>`,
+  )}`
+}
+
+function hiddenOptionFields(provider: ProviderDefinition, metadata: Record<string, unknown>): SafeHtml {
+  return html`${provider.connectOptions.map((option) => {
+    const value = metadata[option.name]
+    return typeof value === 'string' || typeof value === 'number'
+      ? html`<input type="hidden" name="option.${option.name}" value="${String(value)}">`
+      : ''
+  })}`
+}
+
+function connectHelp(app: DashboardApp, callbackUrl: string): SafeHtml {
+  const { info, provider } = app
+  if (info.connectMode === 'client_credentials') {
+    return html`<p class="muted">${provider.displayName} connects with the app's own credentials: no browser step.</p>`
+  }
+  if (info.redirectUri === OOB_REDIRECT_URI) {
+    return html`<p class="muted">${provider.displayName} shows the authorization code on its own page: Connect opens its consent page in a new tab, then paste the code here.</p>`
+  }
+  const mismatch =
+    info.redirectUri && info.redirectUri !== callbackUrl
+      ? html` This app is registered with <code>${info.redirectUri}</code>; the platform sends people there.`
+      : ''
+  return html`<p class="muted">${provider.displayName} redirects back after approval. Register this callback URL on the platform: <code class="callback-url">${callbackUrl}</code>.${mismatch}</p>`
+}
+
+function connectForm(app: DashboardApp, csrf: string, defaults: Record<string, string> = {}): SafeHtml {
+  const { info, provider } = app
+  const fields = info.connectMode === 'client_credentials' ? connectOptionFields(provider, defaults) : ''
+  return html`<form method="post" action="/apps/${encodeURIComponent(info.name)}/connect" class="connect" data-app="${info.name}">
+    ${csrfField(csrf)}
+    <label>Connection name <input type="text" name="name" value="main" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}" required></label>
+    ${fields}
+    <button type="submit" name="action" value="connect">Connect</button>
+  </form>`
+}
+
+function connectionRow(
+  app: DashboardApp | undefined,
+  connection: ConnectionInfo,
+  model: DashboardModel,
+): SafeHtml {
+  const path = `/connections/${encodeURIComponent(connection.app)}/${encodeURIComponent(connection.name)}`
+  const reconnect =
+    app && REAUTH_STATES.has(connection.state)
+      ? html`<form method="post" action="/apps/${encodeURIComponent(connection.app)}/connect" class="inline">
+          ${csrfField(model.csrf)}
+          <input type="hidden" name="name" value="${connection.name}">
+          ${hiddenOptionFields(app.provider, connection.metadata)}
+          <button type="submit" class="secondary">Reconnect</button>
+        </form>`
+      : ''
+  const error = connection.lastError
+    ? html`<span title="${connection.lastError.code}">${connection.lastError.message}</span>`
+    : html`<span class="muted">—</span>`
+  return html`<tr data-connection="${connection.id}">
+    <td><code>${connection.id}</code></td>
+    <td><span class="badge state-${connection.state}">${connection.state.replace('_', ' ')}</span></td>
+    <td>${relativeTime(connection.accessTokenExpiresAt, model.now, 'no expiry')}</td>
+    <td>${connection.hasRefreshToken ? relativeTime(connection.refreshTokenExpiresAt, model.now, 'yes, no expiry') : html`<span class="muted">none</span>`}</td>
+    <td>${relativeTime(connection.lastRefreshAt, model.now)}</td>
+    <td>${error}</td>
+    <td>${reconnect}
+      <form method="post" action="${path}/disconnect" class="inline">
+        ${csrfField(model.csrf)}
+        <button type="submit" class="danger">Disconnect</button>
+      </form></td>
+  </tr>`
+}
+
+function connectionsTable(
+  app: DashboardApp | undefined,
+  connections: ConnectionInfo[],
+  model: DashboardModel,
+): SafeHtml {
+  if (connections.length === 0) return html`<p class="muted">No connections yet.</p>`
+  return html`<table class="connections">
+    <thead><tr><th>Connection</th><th>State</th><th>Access token expires</th><th>Refresh token</th><th>Last refresh</th><th>Last error</th><th></th></tr></thead>
+    <tbody>${connections.map((connection) => connectionRow(app, connection, model))}</tbody>
+  </table>`
+}
+
+function appCard(app: DashboardApp, model: DashboardModel): SafeHtml {
+  const { info, provider } = app
+  return html`<section class="card app" id="app-${info.name}" data-app="${info.name}">
+  <header><h2>${info.name}</h2><span class="muted">${provider.displayName}</span>
+    <span class="badge">${info.connectMode === 'client_credentials' ? 'client credentials' : 'authorization code'}</span>
+    <span class="muted">client <code>${info.clientId}</code></span></header>
+  ${connectHelp(app, model.callbackUrl)}
+  ${connectForm(app, model.csrf, model.connectDefaults[info.name])}
+  ${connectionsTable(app, app.connections, model)}
+</section>`
+}
+
+export function dashboardPage(model: DashboardModel): string {
+  const notice = model.notice
+    ? html`<section class="card notice" id="notice"><p>${model.notice}</p></section>`
+    : ''
+  const total = model.apps.reduce((sum, app) => sum + app.connections.length, 0) + model.orphans.length
+  const apps =
+    model.apps.length > 0
+      ? model.apps.map((app) => appCard(app, model))
+      : html`<section class="card"><p>No apps yet. Add one with <code>innkeeper apps add</code>, or try <code>innkeeper serve --demo</code>.</p></section>`
+  const orphans =
+    model.orphans.length > 0
+      ? html`<section class="card"><h2>Connections of removed apps</h2>${connectionsTable(undefined, model.orphans, model)}</section>`
+      : ''
+  return layout({
+    title: 'Dashboard',
+    logoutCsrf: model.showLogout ? model.csrf : undefined,
+    body: html`${notice}
+<h1>Apps and connections</h1>
+<p class="muted">${model.apps.length} app${model.apps.length === 1 ? '' : 's'}, ${total} connection${total === 1 ? '' : 's'}. Callback URL for platforms that redirect: <code id="callback-url">${model.callbackUrl}</code></p>
+${apps}
+${orphans}`,
+  })
+}

@@ -1,0 +1,45 @@
+// The JSON API for other services: list and read connections, hand out a valid access token,
+// force a refresh. Ids contain a slash: `/api/connections/acme%2Fmain` and
+// `/api/connections/acme/main` both work. Every route needs an API key and is rate limited.
+import type { FastifyInstance } from 'fastify'
+import { requireApiKey } from '../auth.js'
+import type { ServerContext } from '../context.js'
+
+interface IdParams {
+  id?: string
+  app?: string
+  name?: string
+}
+
+function connectionIdOf(params: IdParams): string {
+  return params.app !== undefined ? `${params.app}/${params.name}` : (params.id ?? '')
+}
+
+export function registerApiRoutes(api: FastifyInstance, ctx: ServerContext): void {
+  const { keeper, metrics } = ctx
+  // Limits first, so a guessed key costs a request from the budget like any other.
+  api.addHook('onRequest', api.rateLimit({ max: ctx.limits.apiPerMinute, timeWindow: 60_000 }))
+  api.addHook('onRequest', requireApiKey(ctx))
+  api.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('cache-control', 'no-store')
+    return payload
+  })
+
+  api.get('/api/connections', async () => ({ connections: await keeper.connections() }))
+
+  for (const path of ['/api/connections/:id', '/api/connections/:app/:name']) {
+    api.get<{ Params: IdParams }>(path, async (request) =>
+      keeper.connection(connectionIdOf(request.params)).info(),
+    )
+
+    api.post<{ Params: IdParams }>(`${path}/token`, async (request) => {
+      const token = await keeper.connection(connectionIdOf(request.params)).token()
+      metrics.tokensServed += 1
+      return token
+    })
+
+    api.post<{ Params: IdParams }>(`${path}/refresh`, async (request) =>
+      keeper.connection(connectionIdOf(request.params)).refresh(),
+    )
+  }
+}

@@ -1,0 +1,169 @@
+// The operator pages: `GET /` (dashboard), `POST /apps/:app/connect` (start a connection),
+// `POST /apps/:app/code` (finish an out-of-band one with the pasted code) and
+// `POST /connections/:app/:name/disconnect`. Every form is CSRF-protected; handlers call the library.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { getProvider } from '../../providers/index.js'
+import { callbackUrl, type ServerContext } from '../context.js'
+import { errorBody, statusFor } from '../errors.js'
+import { requireOperator } from '../operator.js'
+import { outOfBandPage, redirectPage } from '../pages/connect.js'
+import { type DashboardApp, dashboardPage, OOB_REDIRECT_URI } from '../pages/dashboard.js'
+import { errorPage, sendPage } from '../pages/layout.js'
+
+type Body = Record<string, unknown>
+
+function field(body: Body, name: string): string | undefined {
+  const value = body[name]
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
+}
+
+/** `option.organizationId=…` form fields → `{ organizationId: … }` for the provider's connect options. */
+function connectOptions(body: Body, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of names) {
+    const value = field(body, `option.${name}`)
+    if (value !== undefined) out[name] = value
+  }
+  return out
+}
+
+function noticeFor(query: Record<string, unknown>): string | undefined {
+  const id = typeof query.id === 'string' ? query.id.slice(0, 140) : ''
+  if (query.notice === 'connected') return `Connected ${id}.`
+  if (query.notice === 'disconnected') return `Disconnected ${id}.`
+  if (query.notice === 'revocation_failed')
+    return `Disconnected ${id}; the platform did not confirm revoking the grant.`
+  return undefined
+}
+
+function sendFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const status = statusFor(error)
+  if (status >= 500) request.log.error({ err: error }, 'operator action failed')
+  const body = errorBody(error)
+  return sendPage(reply.code(status), errorPage(reply, body.error.code, body.error.message))
+}
+
+/** Frame ancestors for the connect pages: this server plus the configured embedding origins. */
+function allowFraming(reply: FastifyReply, ctx: ServerContext): void {
+  if (ctx.frameAncestors.length === 0) return
+  const policy = String(reply.getHeader('content-security-policy') ?? '')
+  reply.header(
+    'content-security-policy',
+    policy.replace(/frame-ancestors [^;]*/, `frame-ancestors 'self' ${ctx.frameAncestors.join(' ')}`),
+  )
+}
+
+export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const operator = requireOperator(ctx)
+  const { keeper } = ctx
+  const withCsrf = [operator, app.csrfProtection]
+
+  app.get('/', { preHandler: operator }, async (request, reply) => {
+    const [apps, connections] = await Promise.all([keeper.apps.list(), keeper.connections()])
+    const known = new Set(apps.map((info) => info.name))
+    const cards: DashboardApp[] = apps.map((info) => ({
+      info,
+      provider: getProvider(info.provider),
+      connections: connections.filter((connection) => connection.app === info.name),
+    }))
+    allowFraming(reply, ctx)
+    return sendPage(
+      reply,
+      dashboardPage({
+        apps: cards,
+        orphans: connections.filter((connection) => !known.has(connection.app)),
+        callbackUrl: callbackUrl(ctx, request),
+        now: keeper.now(),
+        csrf: reply.generateCsrf(),
+        notice: noticeFor(request.query as Record<string, unknown>),
+        showLogout: ctx.dashboardAuth === 'login',
+        connectDefaults: ctx.connectDefaults,
+      }),
+    )
+  })
+
+  app.post<{ Params: { app: string } }>(
+    '/apps/:app/connect',
+    { preHandler: withCsrf },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Body
+      try {
+        const info = await keeper.apps.get(request.params.app)
+        const provider = getProvider(info.provider)
+        const name = field(body, 'name') ?? 'main'
+        // Apps without a registered redirect URI use this server's callback.
+        const redirectUri = info.redirectUri ? undefined : callbackUrl(ctx, request)
+        const result = await keeper.connect(info.name, {
+          name,
+          redirectUri,
+          ...connectOptions(
+            body,
+            provider.connectOptions.map((option) => option.name),
+          ),
+        })
+        if (result.kind === 'connected') {
+          return reply.redirect(`/?notice=connected&id=${encodeURIComponent(result.connection.id)}`, 303)
+        }
+        allowFraming(reply, ctx)
+        const connectionId = `${info.name}/${name}`
+        if (result.redirectUri === OOB_REDIRECT_URI) {
+          return sendPage(
+            reply,
+            outOfBandPage({
+              app: info.name,
+              providerName: provider.displayName,
+              connectionId,
+              url: result.url,
+              state: result.state,
+              csrf: reply.generateCsrf(),
+              expiresAt: result.expiresAt,
+            }),
+          )
+        }
+        return sendPage(
+          reply,
+          redirectPage({
+            connectionId,
+            providerName: provider.displayName,
+            url: result.url,
+            nonce: reply.cspNonce.script,
+          }),
+        )
+      } catch (error) {
+        return sendFailure(request, reply, error)
+      }
+    },
+  )
+
+  app.post<{ Params: { app: string } }>(
+    '/apps/:app/code',
+    { preHandler: withCsrf },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Body
+      try {
+        const code = field(body, 'code')
+        const state = field(body, 'state')
+        const connection = await keeper.completeAuthorization({ code, state: state ?? '' })
+        if (connection.app !== request.params.app) request.log.warn('code pasted on another app’s form')
+        return reply.redirect(`/?notice=connected&id=${encodeURIComponent(connection.id)}`, 303)
+      } catch (error) {
+        return sendFailure(request, reply, error)
+      }
+    },
+  )
+
+  app.post<{ Params: { app: string; name: string } }>(
+    '/connections/:app/:name/disconnect',
+    { preHandler: withCsrf },
+    async (request, reply) => {
+      try {
+        const id = `${request.params.app}/${request.params.name}`
+        const result = await keeper.disconnect(id)
+        const notice = result.revocationError ? 'revocation_failed' : 'disconnected'
+        return reply.redirect(`/?notice=${notice}&id=${encodeURIComponent(id)}`, 303)
+      } catch (error) {
+        return sendFailure(request, reply, error)
+      }
+    },
+  )
+}
