@@ -12,6 +12,7 @@ import { registerDoctor } from './commands/doctor.js'
 import { registerEmulate } from './commands/emulate.js'
 import { registerRefresh } from './commands/refresh.js'
 import { registerRequest } from './commands/request.js'
+import { registerServe } from './commands/serve.js'
 import { registerShow } from './commands/show.js'
 import { registerToken } from './commands/token.js'
 import { registerWorker } from './commands/worker.js'
@@ -54,6 +55,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
   registerDoctor(program)
   registerEmulate(program)
   registerWorker(program)
+  registerServe(program)
   return program
 }
 
