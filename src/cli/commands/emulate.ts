@@ -39,13 +39,10 @@ Each emulator has a control API under its adminUrl: POST /config, POST /advance?
 GET /stats, POST /revoke-all, POST /reset. See docs/emulators.md.`,
     )
     .action(async (platforms: string[], options: { json?: boolean; port: number; host: string }) => {
-      const handles = await startEmulators(platforms, { port: options.port, host: options.host })
-      const output = options.json
-        ? `${JSON.stringify(describeEmulators(handles))}\n`
-        : `${formatEmulatorsForPeople(handles)}\nServing until Ctrl-C.\n`
-      process.stdout.write(output)
-      await new Promise<void>((resolve) => {
-        const stop = () => {
+      // Listen for the signals before printing: whoever reads the first line may signal at once.
+      let stop: () => void = () => {}
+      const stopped = new Promise<void>((resolve) => {
+        stop = () => {
           process.off('SIGINT', stop)
           process.off('SIGTERM', stop)
           resolve()
@@ -53,6 +50,18 @@ GET /stats, POST /revoke-all, POST /reset. See docs/emulators.md.`,
         process.on('SIGINT', stop)
         process.on('SIGTERM', stop)
       })
+      let handles: Awaited<ReturnType<typeof startEmulators>>
+      try {
+        handles = await startEmulators(platforms, { port: options.port, host: options.host })
+      } catch (error) {
+        stop()
+        throw error
+      }
+      const output = options.json
+        ? `${JSON.stringify(describeEmulators(handles))}\n`
+        : `${formatEmulatorsForPeople(handles)}\nServing until Ctrl-C.\n`
+      process.stdout.write(output)
+      await stopped
       await Promise.all(handles.map((handle) => handle.close()))
       process.exitCode = 0
     })
