@@ -1,6 +1,5 @@
 // `innkeeper demo`: runs every platform's flow against local emulators (see src/cli/demo.ts).
 import type { Command } from 'commander'
-import { runDemo } from '../demo.js'
 
 export function registerDemo(program: Command): void {
   program
@@ -8,6 +7,8 @@ export function registerDemo(program: Command): void {
     .description('run every platform’s full flow against local emulators, narrated (no accounts needed)')
     .addHelpText('after', '\nExample:\n  innkeeper demo')
     .action(async () => {
+      // Loaded on demand: the emulators (and their HTTP framework) are not needed by other commands.
+      const { runDemo } = await import('../demo.js')
       await runDemo()
     })
 }
