@@ -16,14 +16,12 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
       return reply.send({ status: 'ready', store: ctx.keeper.store.kind })
     } catch (error) {
       request.log.warn({ err: error }, 'store ping failed')
-      return reply
-        .code(503)
-        .send({
-          error: {
-            code: 'store_unavailable',
-            message: `The ${ctx.keeper.store.kind} store does not answer.`,
-          },
-        })
+      return reply.code(503).send({
+        error: {
+          code: 'store_unavailable',
+          message: `The ${ctx.keeper.store.kind} store does not answer.`,
+        },
+      })
     }
   })
 

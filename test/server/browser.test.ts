@@ -1,0 +1,176 @@
+// The operator's path through the dashboard in headless Chromium (Debian's, via playwright-core):
+// log in, connect BookingSync through the out-of-band form (consent in a new tab, code pasted
+// back) and Booking Experts through the redirect, see both on the dashboard, and save a
+// screenshot. A framed connect page sends the top window to the consent page.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type EmulatorHandle, startEmulators } from '../../src/emulators/index.js'
+import { Innkeeper } from '../../src/index.js'
+import { createServer } from '../../src/server/server.js'
+import { appFor, TEST_KEYS } from '../support/keeper.js'
+
+const CHROMIUM = process.env.INNKEEPER_TEST_CHROMIUM ?? '/usr/bin/chromium'
+const IS_CI = ['1', 'true', 'yes'].includes(String(process.env.CI ?? '').toLowerCase())
+const haveBrowser = existsSync(CHROMIUM)
+if (!haveBrowser && !IS_CI) {
+  process.stderr.write(
+    `\n!!!!!!!!!! SKIPPING browser tests: ${CHROMIUM} is missing !!!!!!!!!!\nInstall it with: apt-get install -y chromium\nUnder CI=true these tests fail instead of skipping.\n\n`,
+  )
+}
+const PASSWORD = 'correct horse battery staple'
+
+describe.runIf(haveBrowser || IS_CI)('the dashboard in a browser', () => {
+  let dir: string
+  let keeper: Innkeeper
+  let emulators: EmulatorHandle[]
+  let server: FastifyInstance
+  let framer: Server
+  let framerOrigin: string
+  let baseUrl: string
+  let browser: Browser
+  const cspViolations: string[] = []
+
+  beforeAll(async () => {
+    if (!haveBrowser)
+      throw new Error(`CI=true and ${CHROMIUM} is missing: install it with apt-get install -y chromium`)
+    dir = mkdtempSync(join(tmpdir(), 'innkeeper-browser-'))
+    keeper = await Innkeeper.open({
+      store: `sqlite:${join(dir, 'innkeeper.db')}`,
+      keys: TEST_KEYS,
+      home: dir,
+    })
+    emulators = await startEmulators(['bookingsync', 'bookingexperts'])
+    // Another site that embeds the dashboard (an App Center iframe).
+    framer = createHttpServer((request, response) => {
+      const target = new URL(request.url ?? '/', 'http://x').searchParams.get('src') ?? ''
+      response.setHeader('content-type', 'text/html')
+      response.end(
+        `<!doctype html><title>embedding app</title><iframe id="embedded" src="${target}" width="1000" height="700"></iframe>`,
+      )
+    })
+    await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve))
+    const framerAddress = framer.address()
+    framerOrigin = `http://127.0.0.1:${typeof framerAddress === 'object' && framerAddress ? framerAddress.port : 0}`
+    server = await createServer({
+      keeper,
+      adminPassword: PASSWORD,
+      logger: false,
+      frameAncestors: [framerOrigin],
+    })
+    await server.listen({ host: '127.0.0.1', port: 0 })
+    const address = server.server.address()
+    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+    const [bookingsync, bookingexperts] = emulators as [EmulatorHandle, EmulatorHandle]
+    await keeper.apps.add('smily', appFor(bookingsync, 'bookingsync', { scopes: ['public', 'rentals_read'] }))
+    await keeper.apps.add(
+      'experts',
+      appFor(bookingexperts, 'bookingexperts', { redirectUri: `${baseUrl}/callback` }),
+    )
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await new Promise((resolve) => framer?.close(resolve))
+    await Promise.all((emulators ?? []).map((handle) => handle.close()))
+    await keeper?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  async function loggedInPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text())
+    })
+    await page.goto(`${baseUrl}/`)
+    expect(new URL(page.url()).pathname).toBe('/login')
+    await page.fill('#password', PASSWORD)
+    await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('#login button[type=submit]')])
+    return page
+  }
+
+  it('refuses a wrong password', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${baseUrl}/login`)
+    await page.fill('#password', 'nope')
+    await page.click('#login button[type=submit]')
+    await expect.poll(() => page.locator('#login-error').textContent()).toContain('not right')
+    await context.close()
+  })
+
+  it('connects BookingSync out-of-band and Booking Experts by redirect, and shows both', async () => {
+    const page = await loggedInPage()
+
+    // BookingSync: the consent page opens in a new tab and shows the code; paste it back.
+    await page.click('#app-smily form.connect button[type=submit]')
+    await page.waitForSelector('#connect-oob')
+    const [consent] = await Promise.all([page.context().waitForEvent('page'), page.click('#consent-link')])
+    await consent.waitForLoadState()
+    await consent.click('button[value=approve]')
+    const code = (await consent.locator('#authorization_code').textContent())?.trim() ?? ''
+    expect(code).not.toBe('')
+    await consent.close()
+    await page.fill('#code', code)
+    await Promise.all([page.waitForURL(/\/\?notice=connected/), page.click('#code-form button[type=submit]')])
+    expect(await page.locator('#notice').textContent()).toContain('Connected smily/main')
+
+    // Booking Experts: Connect goes to the consent page, approval comes back to /callback.
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(emulators[1]!.info.authorizeUrl!)),
+      page.click('#app-experts form.connect button[type=submit]'),
+    ])
+    await Promise.all([page.waitForURL(/\/callback\?/), page.click('button[value=approve]')])
+    expect(await page.locator('#connection-id').textContent()).toBe('experts/main')
+    const returnUrl = await page.locator('#return-link').getAttribute('href')
+    expect(returnUrl).toMatch(/^https?:\/\//)
+
+    await page.goto(`${baseUrl}/`)
+    for (const id of ['smily/main', 'experts/main']) {
+      const row = page.locator(`tr[data-connection="${id}"]`)
+      expect(await row.locator('.badge').textContent()).toBe('active')
+      expect(await row.locator('time').first().textContent()).toMatch(/^in /)
+    }
+    mkdirSync('test-artifacts', { recursive: true })
+    await page.screenshot({ path: 'test-artifacts/dashboard.png', fullPage: true })
+    expect(cspViolations).toEqual([])
+    expect((await keeper.connections()).map((connection) => connection.id).sort()).toEqual([
+      'experts/main',
+      'smily/main',
+    ])
+    await page.context().close()
+  })
+
+  it('sends the top window to the consent page when the connect page is framed', async () => {
+    const page = await loggedInPage()
+    await page.goto(`${framerOrigin}/?src=${encodeURIComponent(`${baseUrl}/`)}`)
+    const frame = page.frameLocator('#embedded')
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(emulators[1]!.info.authorizeUrl!)),
+      frame.locator('#app-experts form.connect button[type=submit]').click(),
+    ])
+    expect(await page.locator('button[value=approve]').count()).toBe(1)
+    await page.context().close()
+  })
+
+  it('disconnects from the dashboard', async () => {
+    const page = await loggedInPage()
+    await Promise.all([
+      page.waitForURL(/notice=(disconnected|revocation_failed)/),
+      page.click('tr[data-connection="smily/main"] button.danger'),
+    ])
+    expect(await page.locator('tr[data-connection="smily/main"]').count()).toBe(0)
+    expect(await page.locator('tr[data-connection="experts/main"]').count()).toBe(1)
+    await page.context().close()
+  })
+})
