@@ -1,0 +1,163 @@
+// The operator side over plain HTTP: login (password or API key, rate limited), the session
+// cookie's flags, CSRF on every form, security headers, client-credentials forms generated from
+// the provider's connect options (bookingtime's organization), and pages for errors.
+import { afterEach, describe, expect, it } from 'vitest'
+import { appFor } from '../support/keeper.js'
+import { type ServerFixture, startServer } from './support.js'
+
+let f: ServerFixture
+afterEach(async () => f?.close())
+
+/** A tiny browser: keeps cookies, reads the CSRF token of the last page. */
+class Visitor {
+  cookies = new Map<string, string>()
+  csrf = ''
+  constructor(private readonly baseUrl: string) {}
+
+  async request(
+    path: string,
+    init: RequestInit = {},
+  ): Promise<{ status: number; text: string; headers: Headers }> {
+    const headers = new Headers(init.headers)
+    if (this.cookies.size > 0)
+      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
+    const answer = await fetch(`${this.baseUrl}${path}`, { ...init, headers, redirect: 'manual' })
+    for (const line of answer.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const [name, ...value] = (pair ?? '').split('=')
+      if (name) this.cookies.set(name, value.join('='))
+    }
+    const text = await answer.text()
+    const token = /name="_csrf" value="([^"]+)"/.exec(text)?.[1]
+    if (token) this.csrf = token
+    return { status: answer.status, text, headers: answer.headers }
+  }
+
+  post(path: string, fields: Record<string, string>, withCsrf = true) {
+    const body = new URLSearchParams(fields)
+    if (withCsrf) body.set('_csrf', this.csrf)
+    return this.request(path, { method: 'POST', body })
+  }
+
+  async login(password: string) {
+    await this.request('/login')
+    return this.post('/login', { password, next: '/' })
+  }
+}
+
+describe('operator login', () => {
+  it('sends visitors to the login page and lets the admin password in with a safe session cookie', async () => {
+    f = await startServer('bookingsync', { adminPassword: 's3cret-password' })
+    const visitor = new Visitor(f.baseUrl)
+    const first = await visitor.request('/')
+    expect(first.status).toBe(303)
+    expect(first.headers.get('location')).toBe('/login?next=%2F')
+    await visitor.request('/login')
+    const wrong = await visitor.post('/login', { password: 'wrong' })
+    expect(wrong.status).toBe(401)
+    const right = await visitor.post('/login', { password: 's3cret-password', next: '//evil.example/' })
+    expect(right.status).toBe(303)
+    expect(right.headers.get('location')).toBe('/')
+    const cookie = right.headers.getSetCookie().find((line) => line.startsWith('innkeeper_session='))
+    expect(cookie).toMatch(/HttpOnly/i)
+    expect(cookie).toMatch(/SameSite=Lax/i)
+    expect(cookie).not.toMatch(/Secure/i)
+    expect((await visitor.request('/')).status).toBe(200)
+  })
+
+  it('marks the session cookie Secure when the public URL is not loopback', async () => {
+    f = await startServer('bookingsync', { adminPassword: 'pw', publicUrl: 'https://keys.example.com' })
+    const visitor = new Visitor(f.baseUrl)
+    await visitor.request('/login')
+    const answer = await visitor.post('/login', { password: 'pw' })
+    expect(answer.headers.getSetCookie().find((line) => line.startsWith('innkeeper_session='))).toMatch(
+      /Secure/,
+    )
+  })
+
+  it('accepts an API key as the login, and rejects a tampered session cookie', async () => {
+    f = await startServer('bookingsync')
+    const visitor = new Visitor(f.baseUrl)
+    expect((await visitor.login(f.apiKey)).status).toBe(303)
+    expect((await visitor.request('/')).status).toBe(200)
+    const forged = Buffer.from(JSON.stringify({ subject: 'password', expiresAt: Date.now() + 1e9 })).toString(
+      'base64url',
+    )
+    visitor.cookies.set('innkeeper_session', `${forged}.bm90LWEtc2lnbmF0dXJl`)
+    expect((await visitor.request('/')).status).toBe(303)
+  })
+
+  it('rate limits login attempts', async () => {
+    f = await startServer('bookingsync', { adminPassword: 'pw', rateLimit: { loginPerMinute: 3 } })
+    const visitor = new Visitor(f.baseUrl)
+    await visitor.request('/login')
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) statuses.push((await visitor.post('/login', { password: 'guess' })).status)
+    expect(statuses.at(-1)).toBe(429)
+  })
+
+  it('refuses forms without the CSRF token', async () => {
+    f = await startServer('bookingsync', { adminPassword: 'pw' })
+    const visitor = new Visitor(f.baseUrl)
+    expect((await visitor.post('/login', { password: 'pw' }, false)).status).toBe(403)
+    await visitor.login('pw')
+    const answer = await visitor.post('/connections/acme/main/disconnect', {}, false)
+    expect(answer.status).toBe(403)
+  })
+})
+
+describe('pages', () => {
+  it('sets security headers, and a nonce-only script policy', async () => {
+    f = await startServer('bookingsync', { adminPassword: 'pw' })
+    const answer = await fetch(`${f.baseUrl}/login`)
+    const csp = answer.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("default-src 'self'")
+    expect(csp).toMatch(/script-src 'self' 'nonce-[^']+'/)
+    expect(csp).toContain("frame-ancestors 'self'")
+    expect(csp).toContain("form-action 'self'")
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(answer.headers.get('referrer-policy')).toBe('no-referrer')
+  })
+
+  it('renders bookingtime’s organization field from its connect options and connects with it', async () => {
+    f = await startServer('bookingtime', { dashboardAuth: 'none' })
+    await f.keeper.apps.add('bt', appFor(f.emulator, 'bookingtime'))
+    const visitor = new Visitor(f.baseUrl)
+    const dashboard = await visitor.request('/')
+    expect(dashboard.text).toMatch(/name="option\.organizationId"[^>]*required/)
+
+    const missing = await visitor.post('/apps/bt/connect', { name: 'main' })
+    expect(missing.status).toBe(400)
+    expect(missing.text).toContain('organizationId')
+
+    await visitor.request('/')
+    const organizationId = f.emulator.info.organizationId!
+    const answer = await visitor.post('/apps/bt/connect', {
+      name: 'main',
+      'option.organizationId': organizationId,
+    })
+    expect(answer.status).toBe(303)
+    expect(answer.headers.get('location')).toBe('/?notice=connected&id=bt%2Fmain')
+    const info = await f.keeper.connection('bt/main').info()
+    expect(info).toMatchObject({ state: 'active', metadata: { organizationId } })
+  })
+
+  it('escapes everything it shows', async () => {
+    f = await startServer('bookingsync', { dashboardAuth: 'none' })
+    const page = await (
+      await fetch(`${f.baseUrl}/?notice=connected&id=${encodeURIComponent('<script>x</script>')}`)
+    ).text()
+    expect(page).not.toContain('<script>x</script>')
+    expect(page).toContain('&lt;script&gt;x&lt;/script&gt;')
+  })
+
+  it('answers unknown pages with an HTML 404 and unknown API routes with JSON', async () => {
+    f = await startServer('bookingsync', { dashboardAuth: 'none' })
+    const page = await fetch(`${f.baseUrl}/nothing-here`)
+    expect(page.status).toBe(404)
+    expect(page.headers.get('content-type')).toMatch(/text\/html/)
+    const api = await f.api('/api/nothing-here')
+    expect(api.status).toBe(404)
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found')
+  })
+})
