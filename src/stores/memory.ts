@@ -5,6 +5,8 @@
 
 import { StoreError } from '../errors.js'
 import { unknownAppError, versionConflictError } from './codec.js'
+import { MemoryOutbox } from './memory-outbox.js'
+import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
 import {
   type AppRecord,
   type ClaimedConnection,
@@ -188,6 +190,26 @@ export class MemoryStore implements Store {
     return this.documents.get(collection)?.delete(id) ?? false
   }
 
+  // The webhook outbox lives in memory-outbox.ts.
+  private readonly outbox = new MemoryOutbox()
+  enqueueOutbox = (entries: OutboxEntryInput[]) => this.open(() => this.outbox.enqueueOutbox(entries))
+  claimOutbox = (now: number, limit: number, owner: string, leaseMs: number) =>
+    this.open(() => this.outbox.claimOutbox(now, limit, owner, leaseMs))
+  completeOutbox = (id: string) => this.open(() => this.outbox.completeOutbox(id))
+  failOutbox = (id: string, owner: string, next: number | null, error: string) =>
+    this.open(() => this.outbox.failOutbox(id, owner, next, error))
+  listOutbox = (filter?: ListOutboxFilter): Promise<OutboxEntry[]> => this.open(() => this.outbox.listOutbox(filter))
+  purgeOutbox = (receiverId: string) => this.open(() => this.outbox.purgeOutbox(receiverId))
+
+  /** Nothing is at rest in memory, so a document secret is kept as it is. */
+  sealSecret(plaintext: string, _aad: string): string {
+    return plaintext
+  }
+
+  openSecret(sealed: string, _aad: string): string {
+    return sealed
+  }
+
   async ping(): Promise<void> {
     this.assertOpen()
   }
@@ -210,6 +232,11 @@ export class MemoryStore implements Store {
     const held = this.leases.get(lease.key)?.held
     if (!held || held.fencingToken !== lease.fencingToken || held.owner !== lease.owner) return null
     return held
+  }
+
+  private open<T>(action: () => Promise<T>): Promise<T> {
+    this.assertOpen()
+    return action()
   }
 
   private assertOpen(): void {

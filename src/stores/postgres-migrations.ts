@@ -7,6 +7,7 @@
 
 import type { PoolClient } from 'pg'
 import { StoreError } from '../errors.js'
+import { POSTGRES_OUTBOX_MIGRATION } from './postgres-outbox.js'
 
 export interface PostgresMigration {
   version: number
@@ -96,6 +97,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       )`,
     ],
   },
+  POSTGRES_OUTBOX_MIGRATION,
 ]
 
 /** `"name"`, with embedded quotes doubled (the schema name comes from a URL). */

@@ -26,6 +26,8 @@ import {
   unknownAppError,
   versionConflictError,
 } from './codec.js'
+import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
+import { RedisOutbox } from './redis-outbox.js'
 import {
   ACQUIRE_LEASE,
   CLAIM_DUE,
@@ -416,6 +418,43 @@ class RedisStore implements Store {
       this.redis.hdel(this.documentsKey(collection), id),
     )
     return removed > 0
+  }
+
+  // The webhook outbox lives in redis-outbox.ts.
+  private outboxKeys: RedisOutbox | undefined
+  private get outbox(): RedisOutbox {
+    this.outboxKeys ??= new RedisOutbox(
+      this.redis,
+      this.prefix,
+      (script, keys, args) => this.eval(script, keys, args),
+      (operation, action) => this.run(operation, action),
+    )
+    return this.outboxKeys
+  }
+  enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
+    return this.outbox.enqueueOutbox(entries)
+  }
+  claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+    return this.outbox.claimOutbox(now, limit, owner, leaseMs)
+  }
+  completeOutbox(id: string): Promise<boolean> {
+    return this.outbox.completeOutbox(id)
+  }
+  failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+    return this.outbox.failOutbox(id, owner, nextAttemptAt, error)
+  }
+  listOutbox(filter?: ListOutboxFilter): Promise<OutboxEntry[]> {
+    return this.outbox.listOutbox(filter)
+  }
+  purgeOutbox(receiverId: string): Promise<number> {
+    return this.outbox.purgeOutbox(receiverId)
+  }
+
+  sealSecret(plaintext: string, aad: string): string {
+    return this.keyring.encrypt(plaintext, aad)
+  }
+  openSecret(sealed: string, aad: string): string {
+    return this.keyring.decrypt(sealed, aad)
   }
 
   async ping(): Promise<void> {

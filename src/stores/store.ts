@@ -4,6 +4,7 @@
 
 import type { TokenSet } from '../oauth/token-set.js'
 import type { AppSettings } from '../providers/endpoints.js'
+import type { OutboxStore } from './outbox.js'
 
 /** A registered OAuth application on one platform. */
 export interface AppRecord {
@@ -92,7 +93,7 @@ export interface ListConnectionsFilter {
   app?: string
 }
 
-export interface Store {
+export interface Store extends OutboxStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres' | 'redis'
 
   putApp(app: AppRecord): Promise<void>
@@ -151,6 +152,14 @@ export interface Store {
   getDocument(collection: string, id: string): Promise<Record<string, unknown> | null>
   listDocuments(collection: string): Promise<Array<{ id: string; value: Record<string, unknown> }>>
   deleteDocument(collection: string, id: string): Promise<boolean>
+
+  /**
+   * Encrypts a secret kept in a document (a webhook receiver's signing secret) with the store's
+   * keyring, bound to `aad`; the memory store keeps it as it is (nothing is at rest there).
+   */
+  sealSecret(plaintext: string, aad: string): string
+  /** Opens what `sealSecret` returned, with the same `aad`. */
+  openSecret(sealed: string, aad: string): string
 
   /** Checks the store answers (for `/readyz` and `innkeeper doctor`). */
   ping(): Promise<void>

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StoreError } from '../../src/errors.js'
 import type { TokenSet } from '../../src/oauth/token-set.js'
 import type { AppRecord, ConnectionRecord, PendingAuthorization, Store } from '../../src/stores/store.js'
+import { describeOutboxConformance } from './outbox-conformance.js'
 
 export interface OpenedStore {
   store: Store
@@ -646,6 +647,8 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         expect(await store.getDocument('api_keys', 'a')).toEqual({ tags: ['one'] })
       })
     })
+
+    describeOutboxConformance(() => store)
 
     it('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()

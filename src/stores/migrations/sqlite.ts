@@ -3,6 +3,8 @@
 // Secret columns hold sealed strings from `src/stores/codec.ts`; `*_key_id` columns say which key
 // sealed them (for key rotation). Times are integer milliseconds since the epoch.
 
+import { SQLITE_OUTBOX_MIGRATION } from '../sqlite-outbox.js'
+
 export interface SqliteMigration {
   version: number
   name: string
@@ -83,4 +85,5 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  SQLITE_OUTBOX_MIGRATION,
 ]

@@ -1,0 +1,161 @@
+// The webhook outbox of the PostgreSQL store (table `innkeeper_outbox`, migration 4). Claims are
+// one statement that row-locks due heads with `FOR UPDATE SKIP LOCKED`, so concurrent
+// dispatchers on many machines pass over each other's entries instead of queueing, and sets
+// the claim in the same statement. See `outbox.ts` for the contract.
+import type pg from 'pg'
+import {
+  clipOutboxError,
+  type ListOutboxFilter,
+  type OutboxEntry,
+  type OutboxEntryInput,
+  type OutboxStore,
+} from './outbox.js'
+import type { PostgresMigration } from './postgres-migrations.js'
+
+export const POSTGRES_OUTBOX_MIGRATION: PostgresMigration = {
+  version: 4,
+  name: 'webhook outbox',
+  statements: [
+    // One row per (event, receiver) still to deliver, or dead; delivered rows are deleted.
+    `CREATE TABLE {schema}.innkeeper_outbox (
+      seq BIGSERIAL PRIMARY KEY,
+      id TEXT COLLATE "C" NOT NULL UNIQUE,
+      event_id TEXT NOT NULL,
+      receiver_id TEXT COLLATE "C" NOT NULL,
+      ordering_key TEXT COLLATE "C" NOT NULL,
+      body TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      created_at BIGINT NOT NULL,
+      next_attempt_at BIGINT NOT NULL,
+      claim_owner TEXT,
+      claim_expires_at BIGINT
+    )`,
+    `CREATE INDEX innkeeper_outbox_by_key ON {schema}.innkeeper_outbox (ordering_key, seq) WHERE state = 'pending'`,
+    `CREATE INDEX innkeeper_outbox_by_due ON {schema}.innkeeper_outbox (next_attempt_at) WHERE state = 'pending'`,
+    `CREATE INDEX innkeeper_outbox_by_receiver ON {schema}.innkeeper_outbox (receiver_id, seq)`,
+  ],
+}
+
+type Query = (operation: string, sql: string, values: unknown[]) => Promise<pg.QueryResult>
+
+export class PostgresOutbox implements OutboxStore {
+  constructor(
+    /** The store's query helper (turns driver errors into StoreErrors). */
+    private readonly query: Query,
+    /** `"schema".innkeeper_outbox` */
+    private readonly table: string,
+  ) {}
+
+  async enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
+    if (entries.length === 0) return
+    // One statement: the entries of one event are added together, in the order given.
+    const values: unknown[] = []
+    const rows = entries.map((entry, index) => {
+      values.push(
+        entry.id,
+        entry.eventId,
+        entry.receiverId,
+        entry.orderingKey,
+        entry.body,
+        entry.createdAt,
+        entry.nextAttemptAt,
+      )
+      const base = index * 7
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, 'pending', $${base + 6}::bigint, $${base + 7}::bigint)`
+    })
+    await this.query(
+      'enqueue webhook deliveries',
+      `INSERT INTO ${this.table} (id, event_id, receiver_id, ordering_key, body, state, created_at, next_attempt_at)
+       VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING`,
+      values,
+    )
+  }
+
+  async claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+    if (limit <= 0) return []
+    const { rows } = await this.query(
+      'claim webhook deliveries',
+      `WITH due AS (
+         SELECT o.seq FROM ${this.table} o
+         WHERE o.state = 'pending' AND o.next_attempt_at <= $1
+           AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $1)
+           AND NOT EXISTS (
+             SELECT 1 FROM ${this.table} p WHERE p.ordering_key = o.ordering_key AND p.state = 'pending' AND p.seq < o.seq
+           )
+         ORDER BY o.next_attempt_at, o.seq
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.table} o SET claim_owner = $3, claim_expires_at = $1::bigint + $4::bigint
+       FROM due WHERE o.seq = due.seq
+         AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $1)
+       RETURNING o.*`,
+      [now, limit, owner, leaseMs],
+    )
+    return rows.map(outboxEntryFromRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.seq - b.seq)
+  }
+
+  async completeOutbox(id: string): Promise<boolean> {
+    const { rowCount } = await this.query(
+      'complete a webhook delivery',
+      `DELETE FROM ${this.table} WHERE id = $1`,
+      [id],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
+  async failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+    const { rowCount } = await this.query(
+      'record a failed webhook delivery',
+      `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $4, claim_owner = NULL, claim_expires_at = NULL,
+         state = CASE WHEN $3::bigint IS NULL THEN 'dead' ELSE 'pending' END,
+         next_attempt_at = COALESCE($3::bigint, next_attempt_at)
+       WHERE id = $1 AND state = 'pending' AND claim_owner = $2`,
+      [id, owner, nextAttemptAt, clipOutboxError(error)],
+    )
+    return (rowCount ?? 0) > 0
+  }
+
+  async listOutbox(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
+    const { rows } = await this.query(
+      'list webhook deliveries',
+      `SELECT * FROM ${this.table}
+       WHERE ($1::text IS NULL OR receiver_id = $1) AND ($2::text IS NULL OR state = $2)
+       ORDER BY seq LIMIT $3`,
+      [filter.receiverId ?? null, filter.state ?? null, filter.limit ?? 100],
+    )
+    return rows.map(outboxEntryFromRow)
+  }
+
+  async purgeOutbox(receiverId: string): Promise<number> {
+    const { rowCount } = await this.query(
+      'remove webhook deliveries',
+      `DELETE FROM ${this.table} WHERE receiver_id = $1`,
+      [receiverId],
+    )
+    return rowCount ?? 0
+  }
+}
+
+// BIGINT columns arrive as strings.
+function outboxEntryFromRow(row: Record<string, unknown>): OutboxEntry {
+  const entry: OutboxEntry = {
+    id: String(row.id),
+    eventId: String(row.event_id),
+    receiverId: String(row.receiver_id),
+    orderingKey: String(row.ordering_key),
+    body: String(row.body),
+    createdAt: Number(row.created_at),
+    nextAttemptAt: Number(row.next_attempt_at),
+    seq: Number(row.seq),
+    state: row.state === 'dead' ? 'dead' : 'pending',
+    attempts: Number(row.attempts),
+  }
+  if (row.last_error !== null && row.last_error !== undefined) entry.lastError = String(row.last_error)
+  if (row.claim_owner !== null && row.claim_owner !== undefined) entry.claimOwner = String(row.claim_owner)
+  if (row.claim_expires_at !== null && row.claim_expires_at !== undefined)
+    entry.claimExpiresAt = Number(row.claim_expires_at)
+  return entry
+}

@@ -1,0 +1,169 @@
+// The webhook outbox of the SQLite store (table `outbox`, migration 4). Claims run in one
+// `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock before reading, so two
+// processes on one file never claim the same entry. See `outbox.ts` for the contract.
+import type Database from 'better-sqlite3'
+import {
+  clipOutboxError,
+  type ListOutboxFilter,
+  type OutboxEntry,
+  type OutboxEntryInput,
+  type OutboxState,
+  type OutboxStore,
+} from './outbox.js'
+
+export const SQLITE_OUTBOX_MIGRATION = {
+  version: 4,
+  name: 'webhook outbox',
+  sql: `
+    -- One row per (event, receiver) still to deliver, or dead; delivered rows are deleted.
+    CREATE TABLE outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      event_id TEXT NOT NULL,
+      receiver_id TEXT NOT NULL,
+      ordering_key TEXT NOT NULL,
+      body TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      created_at INTEGER NOT NULL,
+      next_attempt_at INTEGER NOT NULL,
+      claim_owner TEXT,
+      claim_expires_at INTEGER
+    ) STRICT;
+    CREATE INDEX outbox_by_key ON outbox (ordering_key, state, seq);
+    CREATE INDEX outbox_by_due ON outbox (state, next_attempt_at);
+    CREATE INDEX outbox_by_receiver ON outbox (receiver_id, seq);
+  `,
+}
+
+interface OutboxRow {
+  seq: number
+  id: string
+  event_id: string
+  receiver_id: string
+  ordering_key: string
+  body: string
+  state: OutboxState
+  attempts: number
+  last_error: string | null
+  created_at: number
+  next_attempt_at: number
+  claim_owner: string | null
+  claim_expires_at: number | null
+}
+
+export class SqliteOutbox implements OutboxStore {
+  private readonly statements
+
+  constructor(
+    private readonly db: Database.Database,
+    /** The store's error wrapper (turns driver errors into StoreErrors). */
+    private readonly guard: <T>(action: string, step: () => T) => T,
+  ) {
+    this.statements = {
+      insert: db.prepare(`
+        INSERT INTO outbox (id, event_id, receiver_id, ordering_key, body, state, created_at, next_attempt_at)
+        VALUES (@id, @eventId, @receiverId, @orderingKey, @body, 'pending', @createdAt, @nextAttemptAt)
+        ON CONFLICT (id) DO NOTHING`),
+      due: db.prepare(`
+        SELECT * FROM outbox o
+        WHERE o.state = 'pending' AND o.next_attempt_at <= @now
+          AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= @now)
+          AND NOT EXISTS (
+            SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.state = 'pending' AND p.seq < o.seq
+          )
+        ORDER BY o.next_attempt_at, o.seq
+        LIMIT @limit`),
+      claim: db.prepare(
+        'UPDATE outbox SET claim_owner = @owner, claim_expires_at = @expiresAt WHERE seq = @seq',
+      ),
+      complete: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      fail: db.prepare(`
+        UPDATE outbox SET attempts = attempts + 1, last_error = @error, claim_owner = NULL, claim_expires_at = NULL,
+          state = CASE WHEN @next IS NULL THEN 'dead' ELSE 'pending' END,
+          next_attempt_at = COALESCE(@next, next_attempt_at)
+        WHERE id = @id AND state = 'pending' AND claim_owner = @owner`),
+      list: db.prepare(`
+        SELECT * FROM outbox
+        WHERE (@receiverId IS NULL OR receiver_id = @receiverId) AND (@state IS NULL OR state = @state)
+        ORDER BY seq LIMIT @limit`),
+      purge: db.prepare('DELETE FROM outbox WHERE receiver_id = ?'),
+    }
+  }
+
+  async enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
+    this.guard('enqueue webhook deliveries', () =>
+      this.db
+        .transaction(() => {
+          for (const entry of entries) this.statements.insert.run(entry)
+        })
+        .immediate(),
+    )
+  }
+
+  async claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+    if (limit <= 0) return []
+    return this.guard('claim webhook deliveries', () =>
+      this.db
+        .transaction(() => {
+          const rows = this.statements.due.all({ now, limit }) as OutboxRow[]
+          for (const row of rows) {
+            row.claim_owner = owner
+            row.claim_expires_at = now + leaseMs
+            this.statements.claim.run({ owner, expiresAt: row.claim_expires_at, seq: row.seq })
+          }
+          return rows.map(outboxEntryFromRow)
+        })
+        .immediate(),
+    )
+  }
+
+  async completeOutbox(id: string): Promise<boolean> {
+    return this.guard('complete a webhook delivery', () => this.statements.complete.run(id).changes > 0)
+  }
+
+  async failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+    return this.guard(
+      'record a failed webhook delivery',
+      () =>
+        this.statements.fail.run({ id, owner, next: nextAttemptAt, error: clipOutboxError(error) }).changes >
+        0,
+    )
+  }
+
+  async listOutbox(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
+    return this.guard('list webhook deliveries', () =>
+      (
+        this.statements.list.all({
+          receiverId: filter.receiverId ?? null,
+          state: filter.state ?? null,
+          limit: filter.limit ?? 100,
+        }) as OutboxRow[]
+      ).map(outboxEntryFromRow),
+    )
+  }
+
+  async purgeOutbox(receiverId: string): Promise<number> {
+    return this.guard('remove webhook deliveries', () => this.statements.purge.run(receiverId).changes)
+  }
+}
+
+function outboxEntryFromRow(row: OutboxRow): OutboxEntry {
+  const entry: OutboxEntry = {
+    id: row.id,
+    eventId: row.event_id,
+    receiverId: row.receiver_id,
+    orderingKey: row.ordering_key,
+    body: row.body,
+    createdAt: row.created_at,
+    nextAttemptAt: row.next_attempt_at,
+    seq: row.seq,
+    state: row.state,
+    attempts: row.attempts,
+  }
+  if (row.last_error !== null) entry.lastError = row.last_error
+  if (row.claim_owner !== null) entry.claimOwner = row.claim_owner
+  if (row.claim_expires_at !== null) entry.claimExpiresAt = row.claim_expires_at
+  return entry
+}
