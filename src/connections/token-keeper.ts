@@ -30,6 +30,8 @@ export class TokenKeeper {
   private readonly inflight = new Map<string, Promise<ConnectionRecord>>()
   /** The last committed record per connection, for the hot path. */
   private readonly cache = new Map<string, ConnectionRecord>()
+  /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
+  private readonly loading = new Map<string, Promise<ConnectionRecord | null>>()
 
   constructor(private readonly ctx: KeeperContext) {}
 
@@ -37,7 +39,7 @@ export class TokenKeeper {
   async accessToken(id: string): Promise<TokenSet & { accessToken: string }> {
     const cached = this.cache.get(id)
     if (cached && isAccessTokenFresh(cached.tokens, this.ctx.now())) return cached.tokens
-    const stored = await this.ctx.store.getConnection(id)
+    const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
     this.remember(stored)
     if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) return stored.tokens
@@ -49,10 +51,21 @@ export class TokenKeeper {
   async cachedRecord(id: string): Promise<ConnectionRecord> {
     const cached = this.cache.get(id)
     if (cached) return cached
-    const stored = await this.ctx.store.getConnection(id)
+    const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
     this.remember(stored)
     return stored
+  }
+
+  /** One store read per connection at a time; concurrent callers join it. */
+  private load(id: string): Promise<ConnectionRecord | null> {
+    const running = this.loading.get(id)
+    if (running) return running
+    const promise = this.ctx.store.getConnection(id).finally(() => {
+      if (this.loading.get(id) === promise) this.loading.delete(id)
+    })
+    this.loading.set(id, promise)
+    return promise
   }
 
   remember(record: ConnectionRecord): void {
