@@ -9,7 +9,7 @@ export function requireApiKey(ctx: ServerContext) {
     const presented = bearerToken(request.headers.authorization)
     const identity = presented ? await ctx.verifier.verify(presented) : null
     if (identity) {
-      request.log = request.log.child({ apiKey: identity.id })
+      request.log = request.log.child({ apiKeyId: identity.id })
       return
     }
     return reply

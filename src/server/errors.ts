@@ -16,6 +16,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   insufficient_scope: 403,
   unknown_app: 404,
   unknown_connection: 404,
+  unknown_webhook: 404,
   not_found: 404,
   needs_reauth: 409,
   revoked: 409,

@@ -3,6 +3,7 @@
 // the proxy's refresh-and-retry on 401, and errors with the right status.
 import { afterEach, describe, expect, it } from 'vitest'
 import { revokeApiKey } from '../../src/server/api-keys.js'
+import { appFor } from '../support/keeper.js'
 import { connectBookingSync, json, type ServerFixture, startServer } from './support.js'
 
 let f: ServerFixture
@@ -166,5 +167,29 @@ describe('the proxy', () => {
     f.emulator.configure({ failNextApiRequests: { count: 1, status: 503 } })
     const answer = await f.api('/proxy/acme-bs/main/rentals')
     expect(answer.status).toBe(503)
+  })
+})
+
+describe('the proxy with BookyFlow', () => {
+  it('forwards methods, JSON bodies and the content type, and streams the answers back', async () => {
+    f = await startServer('bookyflow')
+    await f.keeper.apps.add('bf', appFor(f.emulator, 'bookyflow', { scopes: ['read', 'write', 'delete'] }))
+    await f.keeper.connect('bf', { channel: 'acme-channel' })
+    const created = await f.api('/proxy/bf/main/cmf/properties', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Sea View', city: 'Hvar' }),
+    })
+    expect(created.status).toBe(201)
+    const uid = (await json(created)).data.uid
+    const updated = await f.api(`/proxy/bf/main/cmf/properties/${uid}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ city: 'Split' }),
+    })
+    expect((await json(updated)).data).toMatchObject({ name: 'Sea View', city: 'Split' })
+    const list = await json(await f.api('/proxy/bf/main/cmf/properties'))
+    expect(list.data).toHaveLength(1)
+    expect((await f.api(`/proxy/bf/main/cmf/properties/${uid}`, { method: 'DELETE' })).status).toBe(204)
   })
 })

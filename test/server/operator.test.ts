@@ -3,7 +3,7 @@
 // the provider's connect options (bookingtime's organization), and pages for errors.
 import { afterEach, describe, expect, it } from 'vitest'
 import { appFor } from '../support/keeper.js'
-import { type ServerFixture, startServer } from './support.js'
+import { connectBookingSync, type ServerFixture, startServer } from './support.js'
 
 let f: ServerFixture
 afterEach(async () => f?.close())
@@ -159,5 +159,21 @@ describe('pages', () => {
     const api = await f.api('/api/nothing-here')
     expect(api.status).toBe(404)
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('not_found')
+  })
+
+  it('offers Reconnect for a connection that needs a person again, through the out-of-band page', async () => {
+    f = await startServer('bookingsync', { dashboardAuth: 'none' })
+    await connectBookingSync(f)
+    f.emulator.revokeAll()
+    await f.api('/api/connections/acme-bs%2Fmain/refresh', { method: 'POST' })
+    const visitor = new Visitor(f.baseUrl)
+    const dashboard = await visitor.request('/')
+    expect(dashboard.text).toContain('state-needs_reauth')
+    expect(dashboard.text).toContain('Reconnect</button>')
+    const page = await visitor.post('/apps/acme-bs/connect', { name: 'main' })
+    expect(page.status).toBe(200)
+    expect(page.text).toContain('id="consent-link"')
+    expect(page.text).toContain('target="_blank"')
+    expect(page.text).toContain('id="code-form"')
   })
 })
