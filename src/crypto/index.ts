@@ -8,6 +8,16 @@ export {
   KEY_BYTES,
   type KeyEntry,
   Keyring,
+  type KeySource,
   SEALED_VERSION,
 } from './keyring.js'
-export { type KeyFileContents, type LoadKeyringOptions, loadKeyring, parseKeysVariable } from './load.js'
+export {
+  addCurrentKeyToFile,
+  type KeyFileContents,
+  type LoadKeyringOptions,
+  loadKeyring,
+  parseKeysVariable,
+  readKeyFile,
+  removeKeysFromFile,
+  writeKeyFile,
+} from './load.js'

@@ -23,37 +23,52 @@ export interface KeyEntry {
   key: Buffer
 }
 
+/**
+ * Where a keyring finds newer keys (a key file another process rotated): `changed(force)` answers
+ * the keys when they changed since last read, else null. Without `force` it may answer null
+ * without looking (a key file is checked at most about once a second).
+ */
+export interface KeySource {
+  changed(force: boolean): KeyEntry[] | null
+}
+
 export class Keyring {
-  /** The key id new secrets are encrypted with. */
-  readonly currentKeyId: string
-  private readonly keys: Map<string, Buffer>
+  private current: string
+  private keys: Map<string, Buffer>
+  private source: KeySource | undefined
 
   /** `entries[0]` is the current key; the others decrypt only. */
   constructor(entries: KeyEntry[]) {
-    const first = entries[0]
-    if (!first) throw new CryptoError('key_unavailable', `No encryption key was given; ${GENERATE_KEY_HINT}.`)
-    this.keys = new Map()
-    for (const { id, key } of entries) {
-      assertKeyId(id)
-      if (key.length !== KEY_BYTES) {
-        throw new CryptoError(
-          'key_unavailable',
-          `Key '${id}' is ${key.length} bytes; every key must be exactly ${KEY_BYTES} bytes (base64): ${GENERATE_KEY_HINT}.`,
-          { details: { keyId: id } },
-        )
-      }
-      if (this.keys.has(id)) {
-        throw new CryptoError(
-          'key_unavailable',
-          `Key id '${id}' is given twice; give each key a distinct id.`,
-          {
-            details: { keyId: id },
-          },
-        )
-      }
-      this.keys.set(id, Buffer.from(key))
-    }
-    this.currentKeyId = first.id
+    const { current, keys } = buildKeys(entries)
+    this.current = current
+    this.keys = keys
+  }
+
+  /** The key id new secrets are encrypted with (re-checked against a followed key file). */
+  get currentKeyId(): string {
+    this.refresh(false)
+    return this.current
+  }
+
+  /** Replaces every key at once (`entries[0]` becomes current); secrets of dropped keys stop opening. */
+  replaceKeys(entries: KeyEntry[]): void {
+    const { current, keys } = buildKeys(entries)
+    this.current = current
+    this.keys = keys
+  }
+
+  /**
+   * Follows a key file: before encrypting (at most about once a second) and whenever a secret
+   * names a key this keyring lacks, changed keys are loaded, so a process started before a key
+   * rotation soon encrypts with the new key and opens what others sealed with it.
+   */
+  followSource(source: KeySource): void {
+    this.source = source
+  }
+
+  private refresh(force: boolean): void {
+    const entries = this.source?.changed(force)
+    if (entries) this.replaceKeys(entries)
   }
 
   /** Every loaded key id, the current one first. */
@@ -68,7 +83,7 @@ export class Keyring {
   /** Encrypts `plaintext` with the current key, bound to `aad` (the row id and field name). */
   encrypt(plaintext: string, aad: string): string {
     const kid = this.currentKeyId
-    const key = this.keys.get(kid)!
+    const key = this.keys.get(kid) as Buffer
     const iv = randomBytes(IV_BYTES)
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES })
     cipher.setAAD(associatedData(kid, aad))
@@ -80,6 +95,7 @@ export class Keyring {
   /** Opens a sealed string written by `encrypt` with the same `aad`; throws CryptoError otherwise. */
   decrypt(sealed: string, aad: string): string {
     const { kid, iv, ciphertext, tag } = parseSealed(sealed, aad)
+    if (!this.keys.has(kid)) this.refresh(true)
     const key = this.keys.get(kid)
     if (!key) {
       throw new CryptoError(
@@ -106,6 +122,33 @@ export class Keyring {
   keyIdOf(sealed: string): string {
     return parseSealed(sealed, 'a stored secret').kid
   }
+}
+
+function buildKeys(entries: KeyEntry[]): { current: string; keys: Map<string, Buffer> } {
+  const first = entries[0]
+  if (!first) throw new CryptoError('key_unavailable', `No encryption key was given; ${GENERATE_KEY_HINT}.`)
+  const keys = new Map<string, Buffer>()
+  for (const { id, key } of entries) {
+    assertKeyId(id)
+    if (key.length !== KEY_BYTES) {
+      throw new CryptoError(
+        'key_unavailable',
+        `Key '${id}' is ${key.length} bytes; every key must be exactly ${KEY_BYTES} bytes (base64): ${GENERATE_KEY_HINT}.`,
+        { details: { keyId: id } },
+      )
+    }
+    if (keys.has(id)) {
+      throw new CryptoError(
+        'key_unavailable',
+        `Key id '${id}' is given twice; give each key a distinct id.`,
+        {
+          details: { keyId: id },
+        },
+      )
+    }
+    keys.set(id, Buffer.from(key))
+  }
+  return { current: first.id, keys }
 }
 
 /** Builds a keyring from `[id, key]` pairs; the first is current. */

@@ -3,7 +3,16 @@
 // that other users can read is refused rather than silently used.
 
 import { randomBytes } from 'node:crypto'
-import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CryptoError } from '../errors.js'
 import {
@@ -14,6 +23,7 @@ import {
   generateKeyId,
   type KeyEntry,
   Keyring,
+  type KeySource,
 } from './keyring.js'
 
 export interface LoadKeyringOptions {
@@ -39,7 +49,11 @@ export interface KeyFileContents {
 export function loadKeyring(options: LoadKeyringOptions): Keyring {
   if (options.keys !== undefined && options.keys.trim() !== '')
     return new Keyring(parseKeysVariable(options.keys))
-  if (options.keyFile) return new Keyring(readOrCreateKeyFile(options.keyFile))
+  if (options.keyFile) {
+    const keyring = new Keyring(readOrCreateKeyFile(options.keyFile))
+    keyring.followSource(new KeyFileSource(options.keyFile))
+    return keyring
+  }
   throw new CryptoError(
     'key_unavailable',
     `No encryption key is configured; set INNKEEPER_KEYS to 'kid:base64key' (${GENERATE_KEY_HINT}) or give a key file path.`,
@@ -64,6 +78,100 @@ export function parseKeysVariable(value: string): KeyEntry[] {
     assertKeyId(id)
     return { id, key: decodeKey(entry.slice(colon + 1)) }
   })
+}
+
+/** How often (at most) a followed key file is checked for changes before encrypting. */
+const KEY_FILE_CHECK_MS = 1_000
+
+/** Watches one key file by its inode, size and modification time (a rotation replaces the file). */
+class KeyFileSource implements KeySource {
+  private signature: string
+  private checkedAt = Date.now()
+
+  constructor(private readonly path: string) {
+    this.signature = fileSignature(path)
+  }
+
+  changed(force: boolean): KeyEntry[] | null {
+    const now = Date.now()
+    if (!force && now - this.checkedAt < KEY_FILE_CHECK_MS) return null
+    this.checkedAt = now
+    const signature = fileSignature(this.path)
+    if (signature === this.signature) return null
+    try {
+      const entries = readKeyFileIfPresent(this.path)
+      if (!entries) return null
+      this.signature = signature
+      return entries
+    } catch {
+      // Half-written or unreadable for a moment: keep the keys already loaded and look again later.
+      return null
+    }
+  }
+}
+
+function fileSignature(path: string): string {
+  try {
+    const stat = statSync(path)
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`
+  } catch {
+    return 'missing'
+  }
+}
+
+/** The key file's contents (for `keys rotate`); null when it does not exist. */
+export function readKeyFile(path: string): KeyFileContents | null {
+  const entries = readKeyFileIfPresent(path)
+  if (!entries) return null
+  const [current] = entries
+  return {
+    version: 1,
+    current: current!.id,
+    keys: Object.fromEntries(entries.map(({ id, key }) => [id, key.toString('base64')])),
+  }
+}
+
+/**
+ * Replaces the key file atomically (a private temp file renamed over it, mode 0600), so processes
+ * that follow it never see half a file.
+ */
+export function writeKeyFile(path: string, contents: KeyFileContents): void {
+  keyFileEntries(path, contents)
+  const temporary = join(dirname(path), `.innkeeper-key-${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
+  try {
+    writeFileSync(temporary, `${JSON.stringify(contents, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+    chmodSync(temporary, 0o600)
+    renameSync(temporary, path)
+  } catch (error) {
+    try {
+      unlinkSync(temporary)
+    } catch {
+      // Never created, or already renamed.
+    }
+    throw keyFileError(path, 'could not be written', error)
+  }
+}
+
+/** Adds a fresh key to the key file and makes it current; answers its id. */
+export function addCurrentKeyToFile(path: string): string {
+  const contents = readKeyFile(path)
+  if (!contents) throw keyFileError(path, 'does not exist')
+  let id = generateKeyId()
+  while (contents.keys[id] !== undefined) id = generateKeyId()
+  writeKeyFile(path, { version: 1, current: id, keys: { ...contents.keys, [id]: generateKey() } })
+  return id
+}
+
+/** Removes keys from the key file (never the current one); answers the ids removed. */
+export function removeKeysFromFile(path: string, ids: string[]): string[] {
+  const contents = readKeyFile(path)
+  if (!contents) throw keyFileError(path, 'does not exist')
+  const removed = ids.filter((id) => id !== contents.current && contents.keys[id] !== undefined)
+  if (removed.length === 0) return []
+  const keys = { ...contents.keys }
+  for (const id of removed) delete keys[id]
+  writeKeyFile(path, { version: 1, current: contents.current, keys })
+  return removed
 }
 
 function readOrCreateKeyFile(path: string): KeyEntry[] {

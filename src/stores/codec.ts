@@ -87,13 +87,16 @@ interface ConnectionSecrets {
   previousRefreshToken?: string
 }
 
+// Each key id is read from the ciphertext itself, never from `keyring.currentKeyId`: a keyring that
+// follows a key file can change its current key between the two calls.
 export function encodeApp(keyring: Keyring, app: AppRecord): EncodedApp {
+  const clientSecret = keyring.encrypt(app.clientSecret, appClientSecretAad(app.name))
   return {
     name: app.name,
     provider: app.provider,
     clientId: app.clientId,
-    clientSecret: keyring.encrypt(app.clientSecret, appClientSecretAad(app.name)),
-    keyId: keyring.currentKeyId,
+    clientSecret,
+    keyId: keyring.keyIdOf(clientSecret),
     redirectUri: app.redirectUri ?? null,
     scopes: app.scopes ? [...app.scopes] : null,
     settings: structuredClone(app.settings),
@@ -120,13 +123,14 @@ export function decodeApp(keyring: Keyring, encoded: EncodedApp): AppRecord {
 export function encodeConnection(keyring: Keyring, record: ConnectionRecord): EncodedConnection {
   const secrets: ConnectionSecrets = { tokens: record.tokens }
   if (record.previousRefreshToken !== undefined) secrets.previousRefreshToken = record.previousRefreshToken
+  const sealed = keyring.encrypt(JSON.stringify(secrets), connectionSecretsAad(record.id))
   return {
     id: record.id,
     app: record.app,
     name: record.name,
     state: record.state,
-    secrets: keyring.encrypt(JSON.stringify(secrets), connectionSecretsAad(record.id)),
-    keyId: keyring.currentKeyId,
+    secrets: sealed,
+    keyId: keyring.keyIdOf(sealed),
     scopes: [...record.scopes],
     metadata: structuredClone(record.metadata),
     lastError: record.lastError ? { ...record.lastError } : null,
@@ -172,16 +176,17 @@ export function encodePendingAuthorization(
   pending: PendingAuthorization,
 ): EncodedPendingAuthorization {
   const hasVerifier = pending.codeVerifier !== undefined
+  const codeVerifier = hasVerifier
+    ? keyring.encrypt(pending.codeVerifier as string, pendingCodeVerifierAad(pending.state))
+    : null
   return {
     state: pending.state,
     app: pending.app,
     name: pending.name,
     redirectUri: pending.redirectUri,
     scopes: [...pending.scopes],
-    codeVerifier: hasVerifier
-      ? keyring.encrypt(pending.codeVerifier as string, pendingCodeVerifierAad(pending.state))
-      : null,
-    keyId: hasVerifier ? keyring.currentKeyId : null,
+    codeVerifier,
+    keyId: codeVerifier === null ? null : keyring.keyIdOf(codeVerifier),
     options: { ...pending.options },
     createdAt: pending.createdAt,
     expiresAt: pending.expiresAt,

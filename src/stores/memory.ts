@@ -9,11 +9,14 @@ import { MemoryOutbox } from './memory-outbox.js'
 import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
 import {
   type AppRecord,
+  type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
   type Lease,
+  type ListAuditFilter,
   type ListConnectionsFilter,
   type PendingAuthorization,
+  type ReencryptResult,
   refreshLeaseKey,
   type Store,
 } from './store.js'
@@ -33,6 +36,7 @@ export class MemoryStore implements Store {
   private readonly pending = new Map<string, PendingAuthorization>()
   private readonly leases = new Map<string, LeaseSlot>()
   private readonly documents = new Map<string, Map<string, Record<string, unknown>>>()
+  private audit: AuditEntry[] = []
   private closed = false
 
   async putApp(app: AppRecord): Promise<void> {
@@ -198,7 +202,8 @@ export class MemoryStore implements Store {
   completeOutbox = (id: string) => this.open(() => this.outbox.completeOutbox(id))
   failOutbox = (id: string, owner: string, next: number | null, error: string) =>
     this.open(() => this.outbox.failOutbox(id, owner, next, error))
-  listOutbox = (filter?: ListOutboxFilter): Promise<OutboxEntry[]> => this.open(() => this.outbox.listOutbox(filter))
+  listOutbox = (filter?: ListOutboxFilter): Promise<OutboxEntry[]> =>
+    this.open(() => this.outbox.listOutbox(filter))
   purgeOutbox = (receiverId: string) => this.open(() => this.outbox.purgeOutbox(receiverId))
 
   /** Nothing is at rest in memory, so a document secret is kept as it is. */
@@ -208,6 +213,43 @@ export class MemoryStore implements Store {
 
   openSecret(sealed: string, _aad: string): string {
     return sealed
+  }
+
+  /** Nothing is sealed in memory, so no key protects anything here. */
+  async countSecretsByKeyId(): Promise<Record<string, number>> {
+    this.assertOpen()
+    return {}
+  }
+
+  async reencryptSecrets(): Promise<ReencryptResult> {
+    this.assertOpen()
+    return { cursor: null, reencrypted: 0, skipped: 0 }
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.assertOpen()
+    this.audit.push(structuredClone(entry))
+  }
+
+  async listAudit(filter: ListAuditFilter = {}): Promise<AuditEntry[]> {
+    this.assertOpen()
+    return this.audit
+      .filter(
+        (entry) =>
+          (filter.connection === undefined || entry.connection === filter.connection) &&
+          (filter.since === undefined || entry.at >= filter.since),
+      )
+      .sort((a, b) => b.at - a.at || compare(b.id, a.id))
+      .slice(0, filter.limit ?? 100)
+      .map((entry) => structuredClone(entry))
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    this.assertOpen()
+    const kept = this.audit.filter((entry) => entry.at >= before)
+    const removed = this.audit.length - kept.length
+    this.audit = kept
+    return removed
   }
 
   async ping(): Promise<void> {

@@ -97,6 +97,24 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'audit trail',
+    statements: [
+      // Who did what to which connection; public facts only (never a token or secret).
+      `CREATE TABLE {schema}.innkeeper_audit (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        connection TEXT COLLATE "C",
+        outcome TEXT NOT NULL,
+        detail JSONB
+      )`,
+      `CREATE INDEX innkeeper_audit_at ON {schema}.innkeeper_audit (at, id)`,
+      `CREATE INDEX innkeeper_audit_connection ON {schema}.innkeeper_audit (connection, at, id)`,
+    ],
+  },
   POSTGRES_OUTBOX_MIGRATION,
 ]
 

@@ -26,13 +26,17 @@ import {
 import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
 import { migratePostgresSchema, quoteIdentifier } from './postgres-migrations.js'
 import { PostgresOutbox } from './postgres-outbox.js'
+import { type ResealPhase, reencryptInPhases } from './reseal.js'
 import {
   type AppRecord,
+  type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
   type Lease,
+  type ListAuditFilter,
   type ListConnectionsFilter,
   type PendingAuthorization,
+  type ReencryptResult,
   refreshLeaseKey,
   type Store,
 } from './store.js'
@@ -129,6 +133,7 @@ class PostgresStore implements Store {
   private readonly pending: string
   private readonly leases: string
   private readonly documents: string
+  private readonly audit: string
   private readonly fencingSequence: string
 
   constructor(
@@ -143,6 +148,7 @@ class PostgresStore implements Store {
     this.pending = `${quoted}.innkeeper_pending_authorizations`
     this.leases = `${quoted}.innkeeper_leases`
     this.documents = `${quoted}.innkeeper_documents`
+    this.audit = `${quoted}.innkeeper_audit`
     // The schema name is checked against SCHEMA_NAME, so it is safe inside a string literal.
     this.fencingSequence = `'${quoted}.innkeeper_fencing_tokens'`
   }
@@ -418,6 +424,118 @@ class PostgresStore implements Store {
         expires_at: row.lease_expires_at,
       }),
     }))
+  }
+
+  async countSecretsByKeyId(): Promise<Record<string, number>> {
+    const { rows } = await this.query(
+      'count secrets by key id',
+      `SELECT key_id, count(*) AS count FROM ${this.apps} GROUP BY key_id
+       UNION ALL SELECT key_id, count(*) FROM ${this.connections} GROUP BY key_id
+       UNION ALL SELECT key_id, count(*) FROM ${this.pending} WHERE code_verifier IS NOT NULL GROUP BY key_id`,
+      [],
+    )
+    const counts: Record<string, number> = {}
+    for (const row of rows) counts[String(row.key_id)] = (counts[String(row.key_id)] ?? 0) + Number(row.count)
+    return counts
+  }
+
+  async reencryptSecrets(cursor: string | null, limit: number): Promise<ReencryptResult> {
+    // Each swap is one UPDATE that checks the ciphertext (and a connection's version) it read;
+    // the version is left as it is, since the record did not change.
+    const phase = (
+      kind: ResealPhase['kind'],
+      table: string,
+      idColumn: string,
+      column: string,
+    ): ResealPhase => ({
+      kind,
+      list: async (after, count, currentKeyId) => {
+        if (count <= 0) return []
+        const { rows } = await this.query(
+          'list secrets to re-encrypt',
+          `SELECT ${idColumn} AS id, ${column} AS sealed${kind === 'connection' ? ', version' : ''} FROM ${table}
+           WHERE ${column} IS NOT NULL AND key_id <> $1 AND ${idColumn} > $2 ORDER BY ${idColumn} LIMIT $3`,
+          [currentKeyId, after, count],
+        )
+        return rows.map((row) => ({
+          id: String(row.id),
+          sealed: String(row.sealed),
+          ...(row.version === undefined ? {} : { version: Number(row.version) }),
+        }))
+      },
+      swap: async (candidate, resealed, keyId) => {
+        const versionCheck = candidate.version === undefined ? '' : ' AND version = $5'
+        const { rowCount } = await this.query(
+          're-encrypt a secret',
+          `UPDATE ${table} SET ${column} = $1, key_id = $2 WHERE ${idColumn} = $3 AND ${column} = $4${versionCheck}`,
+          [
+            resealed,
+            keyId,
+            candidate.id,
+            candidate.sealed,
+            ...(candidate.version === undefined ? [] : [candidate.version]),
+          ],
+        )
+        return (rowCount ?? 0) > 0
+      },
+    })
+    return reencryptInPhases(
+      this.keyring,
+      {
+        app: phase('app', this.apps, 'name', 'client_secret'),
+        connection: phase('connection', this.connections, 'id', 'secrets'),
+        pending: phase('pending', this.pending, 'state', 'code_verifier'),
+      },
+      cursor,
+      limit,
+    )
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.query(
+      'append to the audit trail',
+      `INSERT INTO ${this.audit} (id, at, actor, action, connection, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        entry.id,
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.connection ?? null,
+        entry.outcome,
+        json(entry.detail),
+      ],
+    )
+  }
+
+  async listAudit(filter: ListAuditFilter = {}): Promise<AuditEntry[]> {
+    const { rows } = await this.query(
+      'read the audit trail',
+      `SELECT * FROM ${this.audit}
+       WHERE ($1::text IS NULL OR connection = $1) AND ($2::bigint IS NULL OR at >= $2)
+       ORDER BY at DESC, id DESC LIMIT $3`,
+      [filter.connection ?? null, filter.since ?? null, filter.limit ?? 100],
+    )
+    return rows.map((row) => {
+      const entry: AuditEntry = {
+        id: String(row.id),
+        at: Number(row.at),
+        actor: String(row.actor),
+        action: String(row.action),
+        outcome: row.outcome,
+      }
+      if (row.connection !== null) entry.connection = String(row.connection)
+      if (row.detail !== null) entry.detail = row.detail
+      return entry
+    })
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    const { rowCount } = await this.query(
+      'prune the audit trail',
+      `DELETE FROM ${this.audit} WHERE at < $1`,
+      [before],
+    )
+    return rowCount ?? 0
   }
 
   async putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void> {

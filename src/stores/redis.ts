@@ -27,6 +27,7 @@ import {
   versionConflictError,
 } from './codec.js'
 import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
+import { RedisOperations } from './redis-operations.js'
 import { RedisOutbox } from './redis-outbox.js'
 import {
   ACQUIRE_LEASE,
@@ -42,11 +43,14 @@ import {
 } from './redis-scripts.js'
 import {
   type AppRecord,
+  type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
   type Lease,
+  type ListAuditFilter,
   type ListConnectionsFilter,
   type PendingAuthorization,
+  type ReencryptResult,
   refreshLeaseKey,
   type Store,
 } from './store.js'
@@ -455,6 +459,36 @@ class RedisStore implements Store {
   }
   openSecret(sealed: string, aad: string): string {
     return this.keyring.decrypt(sealed, aad)
+  }
+
+  // Key rotation and the audit trail live in redis-operations.ts.
+  private operationsKeys: RedisOperations | undefined
+  private get operations(): RedisOperations {
+    this.operationsKeys ??= new RedisOperations({
+      redis: this.redis,
+      prefix: this.prefix,
+      keyring: this.keyring,
+      eval: (script, keys, args) => this.eval(script, keys, args),
+    })
+    return this.operationsKeys
+  }
+  countSecretsByKeyId(): Promise<Record<string, number>> {
+    return this.run('count secrets by key id', () => this.operations.countSecretsByKeyId())
+  }
+  async reencryptSecrets(cursor: string | null, limit: number): Promise<ReencryptResult> {
+    const result = await this.run('re-encrypt secrets', () => this.operations.reencryptSecrets(cursor, limit))
+    if (result.reencrypted > 0)
+      await this.run('re-encrypt secrets', () => this.waitForReplicas('re-encrypt secrets'))
+    return result
+  }
+  appendAudit(entry: AuditEntry): Promise<void> {
+    return this.run('append to the audit trail', () => this.operations.appendAudit(entry))
+  }
+  listAudit(filter?: ListAuditFilter): Promise<AuditEntry[]> {
+    return this.run('read the audit trail', () => this.operations.listAudit(filter))
+  }
+  pruneAudit(before: number): Promise<number> {
+    return this.run('prune the audit trail', () => this.operations.pruneAudit(before))
   }
 
   async ping(): Promise<void> {

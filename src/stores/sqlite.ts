@@ -24,14 +24,18 @@ import {
 } from './codec.js'
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './migrations/sqlite.js'
 import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
+import { type ResealPhase, reencryptInPhases, type SealedKind } from './reseal.js'
 import { SqliteOutbox } from './sqlite-outbox.js'
 import {
   type AppRecord,
+  type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
   type Lease,
+  type ListAuditFilter,
   type ListConnectionsFilter,
   type PendingAuthorization,
+  type ReencryptResult,
   refreshLeaseKey,
   type Store,
 } from './store.js'
@@ -322,6 +326,76 @@ export class SqliteStore implements Store {
     return counts
   }
 
+  async reencryptSecrets(cursor: string | null, limit: number): Promise<ReencryptResult> {
+    const { statements } = this
+    const phase = (kind: SealedKind, list: Database.Statement, swap: Database.Statement): ResealPhase => ({
+      kind,
+      list: async (after, count, currentKeyId) =>
+        this.guard('list secrets to re-encrypt', () =>
+          count <= 0
+            ? []
+            : (list.all(currentKeyId, after, count) as Array<{
+                id: string
+                sealed: string
+                version?: number
+              }>),
+        ),
+      swap: async (candidate, resealed, keyId) =>
+        this.guard(
+          're-encrypt a secret',
+          () =>
+            swap.run({
+              id: candidate.id,
+              sealed: candidate.sealed,
+              resealed,
+              key_id: keyId,
+              version: candidate.version ?? 0,
+            }).changes > 0,
+        ),
+    })
+    return reencryptInPhases(
+      this.keyring,
+      {
+        app: phase('app', statements.resealAppsList, statements.resealAppSwap),
+        connection: phase('connection', statements.resealConnectionsList, statements.resealConnectionSwap),
+        pending: phase('pending', statements.resealPendingList, statements.resealPendingSwap),
+      },
+      cursor,
+      limit,
+    )
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.guard('append to the audit trail', () =>
+      this.statements.insertAudit.run({
+        id: entry.id,
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        connection: entry.connection ?? null,
+        outcome: entry.outcome,
+        detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
+      }),
+    )
+  }
+
+  async listAudit(filter: ListAuditFilter = {}): Promise<AuditEntry[]> {
+    const rows = this.guard(
+      'read the audit trail',
+      () =>
+        this.statements.selectAudit.all({
+          connection: filter.connection ?? null,
+          since: filter.since ?? null,
+          limit: filter.limit ?? 100,
+        }) as AuditRow[],
+    )
+    return rows.map(auditFromRow)
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return this.guard('prune the audit trail', () => this.statements.pruneAudit.run(before).changes)
+  }
+
   async putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void> {
     const json = JSON.stringify(value)
     this.guard('save a document', () => this.statements.upsertDocument.run({ collection, id, value: json }))
@@ -486,6 +560,29 @@ function connectionParams(encoded: EncodedConnection): Record<string, string | n
   }
 }
 
+interface AuditRow {
+  id: string
+  at: number
+  actor: string
+  action: string
+  connection: string | null
+  outcome: AuditEntry['outcome']
+  detail: string | null
+}
+
+function auditFromRow(row: AuditRow): AuditEntry {
+  const entry: AuditEntry = {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    outcome: row.outcome,
+  }
+  if (row.connection !== null) entry.connection = row.connection
+  if (row.detail !== null) entry.detail = JSON.parse(row.detail)
+  return entry
+}
+
 function leaseFromRow(row: LeaseRow): Lease {
   return { key: row.key, owner: row.owner ?? '', fencingToken: row.fencing_token, expiresAt: row.expires_at }
 }
@@ -568,6 +665,34 @@ function prepareStatements(db: Db) {
     selectDocument: db.prepare('SELECT value FROM documents WHERE collection = ? AND id = ?'),
     selectDocuments: db.prepare('SELECT id, value FROM documents WHERE collection = ? ORDER BY id'),
     deleteDocument: db.prepare('DELETE FROM documents WHERE collection = ? AND id = ?'),
+    resealAppsList: db.prepare(
+      'SELECT name AS id, client_secret AS sealed FROM apps WHERE client_secret_key_id <> ? AND name > ? ORDER BY name LIMIT ?',
+    ),
+    resealAppSwap: db.prepare(
+      'UPDATE apps SET client_secret = @resealed, client_secret_key_id = @key_id WHERE name = @id AND client_secret = @sealed',
+    ),
+    resealConnectionsList: db.prepare(
+      'SELECT id, secrets AS sealed, version FROM connections WHERE secrets_key_id <> ? AND id > ? ORDER BY id LIMIT ?',
+    ),
+    // The version stays: the record did not change, and a refresher holding it must still commit.
+    resealConnectionSwap: db.prepare(
+      'UPDATE connections SET secrets = @resealed, secrets_key_id = @key_id WHERE id = @id AND version = @version AND secrets = @sealed',
+    ),
+    resealPendingList: db.prepare(
+      `SELECT state AS id, code_verifier AS sealed FROM pending_authorizations
+       WHERE code_verifier IS NOT NULL AND code_verifier_key_id <> ? AND state > ? ORDER BY state LIMIT ?`,
+    ),
+    resealPendingSwap: db.prepare(
+      'UPDATE pending_authorizations SET code_verifier = @resealed, code_verifier_key_id = @key_id WHERE state = @id AND code_verifier = @sealed',
+    ),
+    insertAudit: db.prepare(
+      'INSERT INTO audit (id, at, actor, action, connection, outcome, detail) VALUES (@id, @at, @actor, @action, @connection, @outcome, @detail)',
+    ),
+    selectAudit: db.prepare(`
+      SELECT * FROM audit
+      WHERE (@connection IS NULL OR connection = @connection) AND (@since IS NULL OR at >= @since)
+      ORDER BY at DESC, id DESC LIMIT @limit`),
+    pruneAudit: db.prepare('DELETE FROM audit WHERE at < ?'),
     countByKeyId: db.prepare(`
       SELECT client_secret_key_id AS key_id, count(*) AS count FROM apps GROUP BY 1
       UNION ALL SELECT secrets_key_id, count(*) FROM connections GROUP BY 1

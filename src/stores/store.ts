@@ -93,6 +93,37 @@ export interface ListConnectionsFilter {
   app?: string
 }
 
+/** One line of the audit trail: who did what to which connection, and how it ended. Never a secret. */
+export interface AuditEntry {
+  /** Unique and sortable by time (see `src/audit/entry.ts`). */
+  id: string
+  at: number
+  /** `api-key:<id>`, `cli:<os user>`, `worker:<owner>`, `library`, … */
+  actor: string
+  /** `token.issued`, `token.refreshed`, `connection.connected`, `keys.rotated`, … */
+  action: string
+  connection?: string
+  outcome: 'ok' | 'failed'
+  /** Public facts only: an error code, key ids, counts. */
+  detail?: Record<string, string | number | boolean>
+}
+
+export interface ListAuditFilter {
+  connection?: string
+  /** Only entries at or after this time (ms). */
+  since?: number
+  /** Most entries returned (default 100). */
+  limit?: number
+}
+
+/** One batch of `reencryptSecrets`: where to continue (null: every record was visited). */
+export interface ReencryptResult {
+  cursor: string | null
+  reencrypted: number
+  /** Records changed by someone else while being re-sealed; a later pass picks them up. */
+  skipped: number
+}
+
 export interface Store extends OutboxStore {
   readonly kind: 'memory' | 'sqlite' | 'postgres' | 'redis'
 
@@ -160,6 +191,26 @@ export interface Store extends OutboxStore {
   sealSecret(plaintext: string, aad: string): string
   /** Opens what `sealSecret` returned, with the same `aad`. */
   openSecret(sealed: string, aad: string): string
+
+  /**
+   * Key rotation: how many stored secrets (apps' client secrets, connections' secrets, pending
+   * authorizations' verifiers) each key id sealed. The memory store seals nothing: `{}`.
+   */
+  countSecretsByKeyId(): Promise<Record<string, number>>
+  /**
+   * Key rotation: re-seals with the keyring's current key up to `limit` records (after `cursor`,
+   * null to start) whose secret another key sealed. Each write is a compare-and-swap on the
+   * stored ciphertext (and a connection's version, which it does not change), so a concurrent
+   * refresh is never overwritten: such records are counted in `skipped` and left for a later pass.
+   */
+  reencryptSecrets(cursor: string | null, limit: number): Promise<ReencryptResult>
+
+  /** Appends one audit entry (public facts only). */
+  appendAudit(entry: AuditEntry): Promise<void>
+  /** Audit entries, newest first. */
+  listAudit(filter?: ListAuditFilter): Promise<AuditEntry[]>
+  /** Removes entries older than `before` (ms); answers how many. */
+  pruneAudit(before: number): Promise<number>
 
   /** Checks the store answers (for `/readyz` and `innkeeper doctor`). */
   ping(): Promise<void>

@@ -85,5 +85,23 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'audit trail',
+    sql: `
+      -- Who did what to which connection; public facts only (never a token or secret).
+      CREATE TABLE audit (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        connection TEXT,
+        outcome TEXT NOT NULL,
+        detail TEXT
+      ) STRICT;
+      CREATE INDEX audit_by_at ON audit (at, id);
+      CREATE INDEX audit_by_connection ON audit (connection, at, id);
+    `,
+  },
   SQLITE_OUTBOX_MIGRATION,
 ]
