@@ -112,7 +112,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'innkeeper_csrf',
-    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/' },
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure: 'auto' },
     getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
   })
 

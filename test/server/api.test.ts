@@ -36,6 +36,16 @@ describe('API keys', () => {
     expect(stored[0]?.value.sha256).toMatch(/^[0-9a-f]{64}$/)
   })
 
+  it('rate limits API calls per client address, before checking the key', async () => {
+    f = await startServer('bookingsync', { rateLimit: { apiPerMinute: 3 } })
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) statuses.push((await f.api('/api/connections', { key: 'guess' })).status)
+    expect(statuses).toEqual([401, 401, 401, 429])
+    const limited = await f.api('/api/connections')
+    expect(limited.status).toBe(429)
+    expect((await json(limited)).error.code).toBe('rate_limited')
+  })
+
   it('guards the proxy too', async () => {
     f = await startServer('bookingsync')
     expect((await f.api('/proxy/acme-bs/main/accounts', { key: null })).status).toBe(401)
