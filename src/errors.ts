@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'invalid_config'
   | 'unknown_app'
   | 'unknown_connection'
+  | 'unknown_webhook'
   | 'conflict'
   | 'forbidden_host'
   | 'insecure_url'

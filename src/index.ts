@@ -2,7 +2,7 @@
 
 export type { AppInfo, AppInput } from './connections/apps.js'
 export { type AccessTokenInfo, Connection } from './connections/connection.js'
-export type { InnkeeperEventMap, InnkeeperEventName } from './connections/events.js'
+export type { DisconnectDetails, InnkeeperEventMap, InnkeeperEventName } from './connections/events.js'
 export type { AuthorizationResponse, AuthorizationStart, ConnectOptions } from './connections/flows.js'
 export {
   type CompletedConnect,
@@ -33,3 +33,20 @@ export {
   registerProvider,
 } from './providers/index.js'
 export type { AppRecord, ConnectionRecord, ConnectionState, Store } from './stores/store.js'
+export {
+  type AddedWebhook,
+  DEFAULT_WEBHOOK_EVENTS,
+  SIGNATURE_HEADER,
+  signWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookDelivery,
+  WebhookDispatcher,
+  type WebhookDispatcherOptions,
+  type WebhookEvent,
+  type WebhookEventType,
+  type WebhookInfo,
+  Webhooks,
+  WebhookVerificationError,
+} from './webhooks/index.js'

@@ -16,6 +16,7 @@ const BY_CODE: Record<string, number> = {
   unknown_provider: EXIT.usage,
   unknown_app: EXIT.usage,
   unknown_connection: EXIT.usage,
+  unknown_webhook: EXIT.usage,
   invalid_state: EXIT.usage,
   forbidden_host: EXIT.usage,
   needs_reauth: EXIT.needsAuthorization,

@@ -27,6 +27,9 @@ export interface RetryPolicy {
   maxRetryAfterMs: number
 }
 
+/** How long a connection may keep failing before it is marked `error` for good (3 days). */
+export const DEFAULT_FAILURE_WINDOW_MS = 3 * 24 * 60 * 60_000
+
 export const DEFAULT_RETRY: RetryPolicy = {
   attempts: 3,
   baseDelayMs: 250,
@@ -44,6 +47,8 @@ export class KeeperContext {
     readonly events: InnkeeperEvents,
     readonly retry: RetryPolicy,
     readonly leaseMs: number,
+    /** A connection failing continuously for this long stops being retried automatically. */
+    readonly failureWindowMs: number = DEFAULT_FAILURE_WINDOW_MS,
   ) {}
 
   async resolveApp(name: string): Promise<ResolvedApp> {

@@ -7,9 +7,17 @@ export interface InnkeeperEventMap {
   connected: [ConnectionInfo]
   refreshed: [ConnectionInfo]
   needs_reauth: [ConnectionInfo]
+  /** A refresh failed (transient); it is retried with backoff. */
   error: [ConnectionInfo]
+  /** It kept failing for longer than the failure window: marked `error` for good, no more automatic retries. */
+  failed: [ConnectionInfo]
   recovered: [ConnectionInfo]
-  disconnected: [ConnectionInfo]
+  disconnected: [ConnectionInfo, DisconnectDetails?]
+}
+
+export interface DisconnectDetails {
+  /** The platform confirmed the grant was revoked. */
+  revoked: boolean
 }
 
 export type InnkeeperEventName = keyof InnkeeperEventMap

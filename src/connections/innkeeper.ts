@@ -8,10 +8,14 @@ import { InnkeeperError } from '../errors.js'
 import { revokeToken } from '../oauth/revoke.js'
 import { openStore } from '../stores/open.js'
 import { type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
+import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/dispatcher.js'
+import { OutboxWriter } from '../webhooks/outbox-writer.js'
+import { Webhooks } from '../webhooks/receivers.js'
 import { Apps } from './apps.js'
 import { Connection } from './connection.js'
 import { DEFAULT_RETRY, KeeperContext, type RetryPolicy } from './context.js'
 import { type InnkeeperEventMap, type InnkeeperEventName, InnkeeperEvents } from './events.js'
+import { failureWindowFrom } from './failure-window.js'
 import {
   type AuthorizationResponse,
   type AuthorizationStart,
@@ -39,6 +43,12 @@ export interface InnkeeperOptions {
   retry?: Partial<RetryPolicy>
   /** How long a refresh lease lasts before another process may take over (default 60 s). */
   leaseMs?: number
+  /**
+   * How long a connection may fail continuously before it is marked `error` for good (no more
+   * automatic retries until a manual refresh): ms, or a duration like `3d`, `12h`. Default
+   * INNKEEPER_FAILURE_WINDOW or 3 days.
+   */
+  failureWindow?: number | string
 }
 
 /** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
@@ -56,6 +66,9 @@ export interface CompletedConnect {
 export class Innkeeper {
   readonly apps: Apps
   readonly events = new InnkeeperEvents()
+  /** Webhook receivers (add, list, remove); events reach them through the store's outbox. */
+  readonly webhooks: Webhooks
+  private readonly outboxWriter: OutboxWriter
   private readonly ctx: KeeperContext
   private readonly keeper: TokenKeeper
   private closed = false
@@ -66,8 +79,12 @@ export class Innkeeper {
     retry: RetryPolicy,
     leaseMs: number,
     private readonly ownsStore: boolean,
+    failureWindowMs?: number,
   ) {
-    this.ctx = new KeeperContext(store, now, this.events, retry, leaseMs)
+    this.ctx = new KeeperContext(store, now, this.events, retry, leaseMs, failureWindowMs)
+    this.webhooks = new Webhooks(store, now)
+    this.outboxWriter = new OutboxWriter(store, now)
+    this.outboxWriter.attach(this.events)
     this.keeper = new TokenKeeper(this.ctx)
     this.apps = new Apps(this.ctx)
   }
@@ -76,8 +93,9 @@ export class Innkeeper {
     const now = options.now ?? Date.now
     const retry = { ...DEFAULT_RETRY, ...options.retry }
     const leaseMs = options.leaseMs ?? 60_000
+    const failureWindowMs = failureWindowFrom(options.failureWindow ?? process.env.INNKEEPER_FAILURE_WINDOW)
     if (options.store && typeof options.store !== 'string') {
-      return new Innkeeper(options.store, now, retry, leaseMs, false)
+      return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs)
     }
     const where = resolveHome({ ...options, store: options.store })
     const inMemory = where.storeUrl.startsWith('memory:') && !where.keys
@@ -88,7 +106,7 @@ export class Innkeeper {
       ? createKeyring([{ id: 'memory', key: randomBytes(32) }])
       : loadKeyring({ keys: where.keys, keyFile: where.keyFile })
     const store = await openStore(where.storeUrl, { keyring })
-    return new Innkeeper(store, now, retry, leaseMs, true)
+    return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs)
   }
 
   /** Starts connecting an app: an authorization URL to visit, or (client credentials) the connection itself. */
@@ -190,6 +208,7 @@ export class Innkeeper {
     this.events.emit(
       'disconnected',
       toConnectionInfo({ ...record, state: 'revoked' }, app.provider.name, this.ctx.now()),
+      { revoked },
     )
     return revocationError ? { revoked, revocationError } : { revoked }
   }
@@ -218,6 +237,11 @@ export class Innkeeper {
     return refresher
   }
 
+  /** Starts delivering webhooks from the store's outbox (see WebhookDispatcher). */
+  startWebhookDispatcher(options: WebhookDispatcherOptions = {}): WebhookDispatcher {
+    return new WebhookDispatcher(this.store, this.webhooks, this.ctx.now, options).start()
+  }
+
   get now(): () => number {
     return this.ctx.now
   }
@@ -225,6 +249,7 @@ export class Innkeeper {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.outboxWriter.flush()
     this.events.removeAllListeners()
     if (this.ownsStore) await this.store.close()
   }

@@ -130,6 +130,10 @@ export class TokenKeeper {
   ): ConnectionRecord | undefined {
     if (record.state === 'needs_reauth' || record.state === 'revoked') throw needsReauth(record)
     const now = this.ctx.now()
+    if (isGivenUp(record) && !options.force) {
+      if (isAccessTokenUsable(record.tokens, now)) return record
+      throw givenUp(record)
+    }
     if (options.ifDue)
       return record.refreshDueAt === undefined || record.refreshDueAt > now ? record : undefined
     if (!isAccessTokenFresh(record.tokens, now)) return undefined
@@ -252,14 +256,21 @@ export class TokenKeeper {
   ): Promise<ConnectionRecord> {
     const failures = record.failures + 1
     const backoff = Math.min(60 * 60_000, 30_000 * 2 ** Math.min(failures - 1, 7))
-    const saved = await this.updateState(record, (latest) => ({
-      ...latest,
-      state: 'error',
-      failures,
-      lastError: errorSummary(error, this.ctx.now()),
-      refreshDueAt: this.ctx.now() + backoff,
-    }))
+    const now = this.ctx.now()
+    const saved = await this.updateState(record, (latest) => {
+      // The failure window: failing continuously since `since` for too long means giving up.
+      const since = (latest.failures > 0 ? latest.lastError?.since : undefined) ?? now
+      const final = now - since >= this.ctx.failureWindowMs
+      return {
+        ...latest,
+        state: 'error',
+        failures,
+        lastError: { ...errorSummary(error, now), since, ...(final ? { final } : {}) },
+        refreshDueAt: final ? undefined : now + backoff,
+      }
+    })
     this.emit('error', saved, app)
+    if (isGivenUp(saved) && !isGivenUp(record)) this.emit('failed', saved, app)
     return saved
   }
 
@@ -286,7 +297,7 @@ export class TokenKeeper {
   }
 
   private emit(
-    event: 'refreshed' | 'needs_reauth' | 'error' | 'recovered',
+    event: 'refreshed' | 'needs_reauth' | 'error' | 'failed' | 'recovered',
     record: ConnectionRecord,
     app: ResolvedApp,
   ): void {
@@ -297,6 +308,20 @@ export class TokenKeeper {
 export function keepAlive(app: ResolvedApp): number | undefined {
   const value = Number(app.record.settings.keepAliveSeconds)
   return Number.isFinite(value) && value > 0 ? value : app.provider.refresh.keepAliveSeconds
+}
+
+/** Marked `error` for good after the failure window: only a forced (manual) refresh tries again. */
+function isGivenUp(record: ConnectionRecord): boolean {
+  return record.state === 'error' && record.lastError?.final === true
+}
+
+function givenUp(record: ConnectionRecord): InnkeeperError {
+  const since = record.lastError?.since ? new Date(record.lastError.since).toISOString() : 'a long time'
+  return new InnkeeperError(
+    'provider_unavailable',
+    `Connection ${record.id} has failed since ${since} (last error: ${record.lastError?.code ?? 'unknown'}) and is no longer retried automatically. Fix the cause, then run \`innkeeper refresh ${record.id}\`.`,
+    { details: { lastError: record.lastError?.code ?? null } },
+  )
 }
 
 function isGrantGone(error: unknown): boolean {

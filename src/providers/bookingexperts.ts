@@ -21,7 +21,8 @@ export const bookingexperts = defineProvider({
   clientAuthentication: 'client_secret_post',
   authorization: { pkce: false },
   tokenResponse: { expiresInAliases: ['expires'] },
-  refresh: { rotates: true, renewWith: 'refresh_token' },
+  // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
+  refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },
   api: {
     headers: { accept: 'application/vnd.api+json', 'accept-language': 'en,nl' },
   },

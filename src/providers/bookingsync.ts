@@ -43,6 +43,7 @@ export const bookingsync = defineProvider({
   },
   // "The refresh request must carry the same redirect_uri as the first step."
   tokenParams: { refresh_token: { redirect_uri: '{app.redirectUri}' } },
-  refresh: { rotates: true, renewWith: 'refresh_token' },
+  // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
+  refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },
   api: { headers: { accept: 'application/vnd.api+json' } },
 })

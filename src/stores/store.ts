@@ -29,6 +29,10 @@ export interface ConnectionError {
   code: string
   message: string
   at: number
+  /** When the current run of failures began (kept across failures, cleared by a success). */
+  since?: number
+  /** The failures outlasted the failure window: no more automatic retries until a manual refresh. */
+  final?: boolean
 }
 
 /** One authorized account of an app: `<app>/<name>`. */

@@ -1,0 +1,166 @@
+// The webhook dispatcher behind `innkeeper worker`, `innkeeper serve` and
+// `keeper.startWebhookDispatcher()`: claims due outbox entries with a lease (so many dispatchers
+// share the work and an entry whose dispatcher died is taken over when the lease lapses), POSTs
+// each signed body, and on failure schedules a retry with exponential backoff and jitter, for up
+// to 24 hours after the event, then marks the entry dead. At least once: a receiver may see an
+// event twice (deduplicate by its id), never event N+1 of a connection before N was accepted.
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { OutboxEntry } from '../stores/outbox.js'
+import type { Store } from '../stores/store.js'
+import type { Webhooks } from './receivers.js'
+import { SIGNATURE_HEADER, signWebhook } from './signature.js'
+
+export interface WebhookDispatcherOptions {
+  /** Entries claimed per round (default 20). */
+  batchSize?: number
+  /** How long a claim lasts before another dispatcher may take the entry (default 60 s). */
+  leaseMs?: number
+  /** Pause between rounds when nothing was due (default 1 s). */
+  idleMs?: number
+  /** One delivery's time limit (default 10 s). */
+  timeoutMs?: number
+  /** First retry delay; doubles each attempt, with jitter (default 10 s). */
+  retryBaseMs?: number
+  /** Longest delay between attempts (default 1 h). */
+  retryMaxMs?: number
+  /** After this long since the event, a failing delivery is dead (default 24 h). */
+  maxAgeMs?: number
+}
+
+export interface WebhookDispatcherStats {
+  delivered: number
+  failed: number
+  dead: number
+  rounds: number
+}
+
+/** Delay before attempt `attempts + 1`: exponential, capped, and jittered to 50–100 %. */
+export function retryDelayMs(attempts: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(attempts, 30))
+  return Math.round(exponential / 2 + random() * (exponential / 2))
+}
+
+export class WebhookDispatcher {
+  readonly stats: WebhookDispatcherStats = { delivered: 0, failed: 0, dead: 0, rounds: 0 }
+  readonly owner = `${hostname()}:${process.pid}:webhooks:${randomUUID().slice(0, 8)}`
+  private readonly options: Required<WebhookDispatcherOptions>
+  private running = false
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+
+  constructor(
+    private readonly store: Store,
+    private readonly webhooks: Webhooks,
+    private readonly now: () => number,
+    options: WebhookDispatcherOptions = {},
+  ) {
+    this.options = {
+      batchSize: 20,
+      leaseMs: 60_000,
+      idleMs: 1_000,
+      timeoutMs: 10_000,
+      retryBaseMs: 10_000,
+      retryMaxMs: 60 * 60_000,
+      maxAgeMs: 24 * 60 * 60_000,
+      ...options,
+    }
+  }
+
+  start(): this {
+    if (this.running) return this
+    this.running = true
+    this.loop = this.run()
+    return this
+  }
+
+  /** One round: claim what is due and deliver it; resolves to how many entries were claimed. */
+  async runOnce(): Promise<number> {
+    const claimed = await this.store.claimOutbox(
+      this.now(),
+      this.options.batchSize,
+      this.owner,
+      this.options.leaseMs,
+    )
+    this.stats.rounds += 1
+    // Claimed entries are heads of distinct ordering keys, so they may go out in parallel.
+    await Promise.all(claimed.map((entry) => this.deliver(entry)))
+    return claimed.length
+  }
+
+  private async deliver(entry: OutboxEntry): Promise<void> {
+    const receiver = await this.webhooks.receiver(entry.receiverId)
+    if (!receiver) {
+      await this.store.completeOutbox(entry.id) // the receiver was removed meanwhile
+      return
+    }
+    let problem: string
+    try {
+      const response = await fetch(receiver.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Innkeeper-Webhooks/1',
+          [SIGNATURE_HEADER]: signWebhook(entry.body, receiver.secret, this.now()),
+          'Innkeeper-Event-Id': entry.eventId,
+        },
+        body: entry.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      })
+      await response.body?.cancel().catch(() => undefined)
+      if (response.status >= 200 && response.status < 300) {
+        await this.store.completeOutbox(entry.id)
+        this.stats.delivered += 1
+        return
+      }
+      problem = `HTTP ${response.status}`
+    } catch (error) {
+      problem = describeFailure(error)
+    }
+    const now = this.now()
+    const next = now + retryDelayMs(entry.attempts, this.options.retryBaseMs, this.options.retryMaxMs)
+    const dead = next - entry.createdAt > this.options.maxAgeMs
+    await this.store.failOutbox(entry.id, this.owner, dead ? null : next, problem).catch(() => false)
+    if (dead) this.stats.dead += 1
+    else this.stats.failed += 1
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0
+      try {
+        claimed = await this.runOnce()
+      } catch {
+        // The store failed for a moment: wait a round and try again.
+      }
+      if (claimed < this.options.batchSize && this.running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.idleMs)
+          this.wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        this.wake = undefined
+      }
+    }
+  }
+
+  /** Stops claiming and lets deliveries in flight finish. */
+  async stop(): Promise<void> {
+    this.running = false
+    this.wake?.()
+    await this.loop
+  }
+}
+
+/** A short, secret-free reason (no URL query, no body). */
+function describeFailure(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return 'timed out'
+    const cause = (error as { cause?: { code?: string } }).cause
+    return cause?.code ? `network error (${cause.code})` : `network error (${error.name})`
+  }
+  return 'network error'
+}
