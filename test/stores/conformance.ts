@@ -9,13 +9,22 @@
 // expiry by the `now` argument they are given (tests move `now` forward instead of sleeping).
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KeyEntry, Keyring } from '../../src/crypto/keyring.js'
 import { StoreError } from '../../src/errors.js'
 import type { TokenSet } from '../../src/oauth/token-set.js'
-import type { AppRecord, ConnectionRecord, PendingAuthorization, Store } from '../../src/stores/store.js'
+import type {
+  AppRecord,
+  AuditEntry,
+  ConnectionRecord,
+  PendingAuthorization,
+  Store,
+} from '../../src/stores/store.js'
 import { describeOutboxConformance } from './outbox-conformance.js'
 
 export interface OpenedStore {
   store: Store
+  /** The keyring the store encrypts with (absent for the memory store), for the key-rotation cases. */
+  keyring?: Keyring
   rawBytes?: () => Promise<Buffer | string>
   cleanup?: () => Promise<void>
 }
@@ -83,6 +92,12 @@ export function samplePending(overrides: Partial<PendingAuthorization> = {}): Pe
     expiresAt: T0 + 10 * MINUTE,
     ...overrides,
   }
+}
+
+/** The keyring's keys, current first (it keeps them private; a test may look). */
+function snapshotKeys(keyring: Keyring): KeyEntry[] {
+  const keys = (keyring as unknown as { keys: Map<string, Buffer> }).keys
+  return keyring.keyIds().map((id) => ({ id, key: keys.get(id)! }))
 }
 
 function sortedBy<T>(items: T[], key: (item: T) => string): T[] {
@@ -649,6 +664,163 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
     })
 
     describeOutboxConformance(() => store)
+
+    describe('key rotation', () => {
+      const K2 = { id: 'rotated-k2', key: Buffer.alloc(32, 9) }
+
+      /** Runs `body` with `rotate()` making K2 current (old keys still open), then restores the keyring. */
+      async function withRotation(
+        context: { skip(): void },
+        body: (rotate: () => void, keys: { old: KeyEntry[]; keyring: Keyring }) => Promise<void>,
+      ) {
+        const keyring = opened.keyring
+        if (!keyring) {
+          context.skip()
+          return
+        }
+        const old = snapshotKeys(keyring)
+        try {
+          await body(() => keyring.replaceKeys([K2, ...old]), { old, keyring })
+        } finally {
+          keyring.replaceKeys(old)
+        }
+      }
+
+      async function seed(): Promise<string> {
+        await store.putApp(sampleApp())
+        await store.putApp(sampleApp({ name: 'other', clientSecret: 'other-secret' }))
+        await store.saveConnection(sampleConnection())
+        await store.saveConnection(sampleConnection({ app: 'other', previousRefreshToken: 'previous-value' }))
+        await store.putPendingAuthorization(samplePending())
+        await store.putPendingAuthorization(samplePending({ state: 'state-none', codeVerifier: undefined }))
+        return opened.keyring!.currentKeyId
+      }
+
+      it('counts the secrets each key id sealed', async (context) => {
+        if (!opened.keyring) return context.skip()
+        const old = await seed()
+        expect(await store.countSecretsByKeyId()).toEqual({ [old]: 5 })
+      })
+
+      it('re-seals every secret under the current key in batches, and every record still reads the same', async (context) => {
+        await withRotation(context, async (rotate, { keyring }) => {
+          const old = await seed()
+          const before = {
+            apps: await store.listApps(),
+            connections: await store.listConnections(),
+          }
+          rotate()
+          let cursor: string | null = null
+          let reencrypted = 0
+          let batches = 0
+          do {
+            const result = await store.reencryptSecrets(cursor, 2)
+            cursor = result.cursor
+            reencrypted += result.reencrypted
+            batches += 1
+            expect(result.skipped).toBe(0)
+          } while (cursor !== null && batches < 20)
+          expect(reencrypted).toBe(5)
+          expect(batches).toBeGreaterThanOrEqual(3)
+          expect(await store.countSecretsByKeyId()).toEqual({ [K2.id]: 5 })
+          expect(old).not.toBe(K2.id)
+          // Only the new key is needed now, and every record reads the same (versions included).
+          keyring.replaceKeys([K2])
+          expect(await store.listApps()).toEqual(before.apps)
+          expect(await store.listConnections()).toEqual(before.connections)
+          expect(await store.takePendingAuthorization('state-abc', T0)).toEqual(samplePending())
+        })
+      })
+
+      it('a connection written under the old key after its pass is found by the next pass', async (context) => {
+        await withRotation(context, async (rotate, { old, keyring }) => {
+          await seed()
+          rotate()
+          let cursor: string | null = null
+          do cursor = (await store.reencryptSecrets(cursor, 100)).cursor
+          while (cursor !== null)
+          // A process that still writes under the old key (it holds the new one only to read) saves.
+          keyring.replaceKeys([...old, K2])
+          const stale = await store.getConnection('acme/main')
+          await store.saveConnection({ ...stale!, failures: 1 }, stale!.version)
+          rotate()
+          const counts = await store.countSecretsByKeyId()
+          expect(counts[K2.id]).toBe(4)
+          expect(Object.values(counts).reduce((x, y) => x + y, 0)).toBe(5)
+          expect(await store.reencryptSecrets(null, 100)).toEqual({
+            cursor: null,
+            reencrypted: 1,
+            skipped: 0,
+          })
+          expect(await store.countSecretsByKeyId()).toEqual({ [K2.id]: 5 })
+          expect((await store.getConnection('acme/main'))?.failures).toBe(1)
+        })
+      })
+
+      it('re-sealing does not change a version: a save expecting the old version still succeeds', async (context) => {
+        await withRotation(context, async (rotate) => {
+          await seed()
+          const held = await store.getConnection('acme/main')
+          rotate()
+          expect((await store.reencryptSecrets(null, 100)).reencrypted).toBe(5)
+          const saved = await store.saveConnection(
+            { ...held!, tokens: sampleTokens({ accessToken: 'after-rotation' }) },
+            held!.version,
+          )
+          expect(saved.version).toBe(held!.version + 1)
+          expect((await store.getConnection('acme/main'))?.tokens?.accessToken).toBe('after-rotation')
+        })
+      })
+    })
+
+    describe('audit trail', () => {
+      const entry = (n: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
+        id: `${String(T0 + n).padStart(16, '0')}-${n}`,
+        at: T0 + n,
+        actor: 'cli:ops',
+        action: 'token.issued',
+        connection: 'acme/main',
+        outcome: 'ok',
+        ...overrides,
+      })
+
+      it('gives back what was appended, newest first', async () => {
+        await store.appendAudit(entry(1))
+        await store.appendAudit(entry(3, { detail: { code: 'invalid_grant', attempts: 2, retried: true } }))
+        await store.appendAudit(
+          entry(2, { connection: undefined, action: 'keys.rotated', actor: 'cli:root' }),
+        )
+        const listed = await store.listAudit()
+        expect(listed.map((e) => e.at)).toEqual([T0 + 3, T0 + 2, T0 + 1])
+        expect(listed[0]).toEqual(entry(3, { detail: { code: 'invalid_grant', attempts: 2, retried: true } }))
+        const { connection: _c, ...rotated } = entry(2, { action: 'keys.rotated', actor: 'cli:root' })
+        expect(listed[1]).toEqual(rotated)
+        expect(listed[1]?.connection).toBeUndefined()
+      })
+
+      it('filters by connection and by time, and honours the limit', async () => {
+        for (let n = 1; n <= 5; n += 1) await store.appendAudit(entry(n))
+        await store.appendAudit(entry(6, { connection: 'other/main' }))
+        expect((await store.listAudit({ connection: 'other/main' })).map((e) => e.at)).toEqual([T0 + 6])
+        expect((await store.listAudit({ connection: 'acme/main', since: T0 + 4 })).map((e) => e.at)).toEqual([
+          T0 + 5,
+          T0 + 4,
+        ])
+        expect((await store.listAudit({ limit: 2 })).map((e) => e.at)).toEqual([T0 + 6, T0 + 5])
+      })
+
+      it('prunes entries older than a time, and only those', async () => {
+        for (let n = 1; n <= 4; n += 1) await store.appendAudit(entry(n))
+        await store.appendAudit(entry(5, { connection: 'other/main' }))
+        expect(await store.pruneAudit(T0 + 3)).toBe(2)
+        expect((await store.listAudit()).map((e) => e.at)).toEqual([T0 + 5, T0 + 4, T0 + 3])
+        expect((await store.listAudit({ connection: 'acme/main' })).map((e) => e.at)).toEqual([
+          T0 + 4,
+          T0 + 3,
+        ])
+        expect(await store.pruneAudit(T0 + 3)).toBe(0)
+      })
+    })
 
     it('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()

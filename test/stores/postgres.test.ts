@@ -77,9 +77,11 @@ describe.runIf(postgres.available)('PostgreSQL store', () => {
 
   runStoreConformance('postgres', async () => {
     const schema = freshSchema()
-    const store = await openPostgresStore(schemaUrl(schema), { keyring: testKeyring() })
+    const keyring = testKeyring()
+    const store = await openPostgresStore(schemaUrl(schema), { keyring })
     return {
       store,
+      keyring,
       rawBytes: () => dumpSchema(schema),
       cleanup: () => dropSchema(schema),
     }

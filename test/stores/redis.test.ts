@@ -92,8 +92,9 @@ describe.runIf(redisService.available)('Redis store', () => {
 
   runStoreConformance('redis', async () => {
     const prefix = freshPrefix()
-    const store = await openRedisStore(prefixUrl(prefix), { keyring: testKeyring() })
-    return { store, rawBytes: () => dumpUnder(prefix), cleanup: () => deleteUnder(prefix) }
+    const keyring = testKeyring()
+    const store = await openRedisStore(prefixUrl(prefix), { keyring })
+    return { store, keyring, rawBytes: () => dumpUnder(prefix), cleanup: () => deleteUnder(prefix) }
   })
 
   describe('two processes sharing one Redis', () => {

@@ -33,6 +33,7 @@ runStoreConformance('sqlite', async () => {
   const store = await openSqliteStore(path, { keyring })
   return {
     store,
+    keyring,
     rawBytes: async () => rawFileBytes(path),
     cleanup: async () => rmSync(directory, { recursive: true, force: true }),
   }
