@@ -78,6 +78,12 @@ export class ApiKeyVerifier {
     return (await this.store.listDocuments(API_KEYS_COLLECTION).catch(() => [])).length > 0
   }
 
+  /** Whether a key id (from `verify`) still exists: environment keys always, store keys until revoked. */
+  async isActive(id: string): Promise<boolean> {
+    if (this.environment.some((entry) => entry.id === id)) return true
+    return (await this.store.getDocument(API_KEYS_COLLECTION, id).catch(() => null)) !== null
+  }
+
   async verify(presented: string | undefined): Promise<ApiKeyIdentity | null> {
     if (!presented || presented.length > 512) return null
     const digest = hashApiKey(presented)

@@ -4,14 +4,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from './context.js'
 import { readSession } from './session.js'
 
-export function isOperator(ctx: ServerContext, request: FastifyRequest): boolean {
-  return ctx.dashboardAuth === 'none' || readSession(request, Date.now()) !== null
+export async function isOperator(ctx: ServerContext, request: FastifyRequest): Promise<boolean> {
+  if (ctx.dashboardAuth === 'none') return true
+  const session = readSession(request, Date.now())
+  if (!session) return false
+  // A session opened with an API key ends when that key is revoked.
+  if (session.subject.startsWith('key:')) return ctx.verifier.isActive(session.subject.slice(4))
+  return session.subject === 'password' && ctx.adminPassword !== undefined
 }
 
 /** A preHandler: lets operators through, sends others to `/login`. */
 export function requireOperator(ctx: ServerContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isOperator(ctx, request)) return
+    if (await isOperator(ctx, request)) return
     if (request.method === 'GET') {
       const next = request.url.startsWith('/') && !request.url.startsWith('//') ? request.url : '/'
       return reply.redirect(`/login?next=${encodeURIComponent(next)}`, 303)
