@@ -5,8 +5,12 @@
 import { describeOnStore } from './harness.js'
 import { herdTests } from './herd.js'
 import { killTests } from './kill.js'
+import { scaleTests } from './scale.js'
 
 for (const kind of ['postgres', 'redis'] as const) {
   await describeOnStore(kind, 'herd', () => herdTests(kind))
   await describeOnStore(kind, 'killed and stopped workers', () => killTests(kind))
 }
+
+await describeOnStore('postgres', 'scale', () => scaleTests('postgres'))
+await describeOnStore('redis', 'scale', () => scaleTests('redis'))
