@@ -15,6 +15,7 @@ import { registerRequest } from './commands/request.js'
 import { registerServe } from './commands/serve.js'
 import { registerShow } from './commands/show.js'
 import { registerToken } from './commands/token.js'
+import { registerWebhooks } from './commands/webhooks.js'
 import { registerWorker } from './commands/worker.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 
@@ -56,6 +57,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
   registerEmulate(program)
   registerWorker(program)
   registerServe(program)
+  registerWebhooks(program)
   return program
 }
 

@@ -22,6 +22,7 @@ import { registerDashboardRoutes } from './routes/dashboard.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerLoginRoutes } from './routes/login.js'
 import { registerProxyRoutes } from './routes/proxy.js'
+import { registerWebhookRoutes } from './routes/webhooks.js'
 
 export interface ServerOptions {
   keeper: Innkeeper
@@ -145,5 +146,6 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registerCallbackRoute(app, ctx)
   await app.register(async (scope) => registerApiRoutes(scope, ctx))
   await app.register(async (scope) => registerProxyRoutes(scope, ctx))
+  await app.register(async (scope) => registerWebhookRoutes(scope, ctx))
   return app
 }

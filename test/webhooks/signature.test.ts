@@ -57,7 +57,11 @@ describe('verifyWebhook', () => {
     await verifyWebhook(body, header, secret, { now, seen })
     expect(await reason(verifyWebhook(body, header, secret, { now, seen }))).toBe('replayed')
     const ids: string[] = []
-    const callback = (id: string) => ids.includes(id) || (ids.push(id) && false)
+    const callback = (id: string): boolean => {
+      if (ids.includes(id)) return true
+      ids.push(id)
+      return false
+    }
     await verifyWebhook(body, header, secret, { now, seen: callback })
     expect(await reason(verifyWebhook(body, header, secret, { now, seen: callback }))).toBe('replayed')
   })

@@ -109,7 +109,9 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
         )
       }
     }
+    const webhooks = keeper.startWebhookDispatcher()
     const signal = await waitForSignal()
+    await webhooks.stop()
     app.log.info({ signal }, 'shutting down')
   } finally {
     await app.close()

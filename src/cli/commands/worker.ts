@@ -122,6 +122,7 @@ See docs/workers.md.`,
         'worker started',
       )
       const refresher = keeper.startRefresher({ concurrency, batchSize, idleMs, leaseMs })
+      const webhooks = keeper.startWebhookDispatcher({ idleMs })
 
       // One line per finished round that did work (rounds back to back may share a line).
       let logged: RefresherStats = { claimed: 0, refreshed: 0, failed: 0, needsReauth: 0, rounds: 0 }
@@ -139,7 +140,7 @@ See docs/workers.md.`,
       const stop = (reason: string): Promise<void> => {
         stopping ??= (async () => {
           log.info({ reason }, 'stopping: finishing refreshes in flight and releasing leases')
-          await refresher.stop()
+          await Promise.all([refresher.stop(), webhooks.stop()])
           clearInterval(poll)
           logRounds()
           await keeper.close()
