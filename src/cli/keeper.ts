@@ -1,6 +1,7 @@
 // Opens the library for one command with the global `--store` (or INNKEEPER_STORE) and closes it
 // afterwards, so every command sees the same store the same way.
 import type { Command } from 'commander'
+import { cliActor } from '../audit/actor.js'
 import { Innkeeper } from '../connections/innkeeper.js'
 
 export function storeOption(command: Command): string | undefined {
@@ -8,7 +9,7 @@ export function storeOption(command: Command): string | undefined {
 }
 
 export async function withKeeper<T>(command: Command, run: (keeper: Innkeeper) => Promise<T>): Promise<T> {
-  const keeper = await Innkeeper.open({ store: storeOption(command) })
+  const keeper = await Innkeeper.open({ store: storeOption(command), actor: cliActor() })
   try {
     return await run(keeper)
   } finally {

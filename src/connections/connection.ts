@@ -1,5 +1,6 @@
 // The handle a caller holds for one connection: a valid access token whenever asked, and
 // authenticated requests to the platform's API.
+import type { AuditTrail } from '../audit/trail.js'
 import { type ApiRequestInit, authenticatedFetch, readJson } from '../http/client.js'
 import { resolveRequestUrl } from '../http/request-url.js'
 import { fillTemplates } from '../providers/template.js'
@@ -20,6 +21,7 @@ export class Connection {
     readonly id: string,
     private readonly ctx: KeeperContext,
     private readonly keeper: TokenKeeper,
+    private readonly audit?: AuditTrail,
   ) {}
 
   /** A valid access token, renewed first if it is due. */
@@ -27,9 +29,26 @@ export class Connection {
     return (await this.keeper.accessToken(this.id)).accessToken
   }
 
-  /** The access token with its type and expiry (for handing to other services). */
-  async token(): Promise<AccessTokenInfo> {
-    const tokens = await this.keeper.accessToken(this.id)
+  /**
+   * The access token with its type and expiry, for handing to other services: recorded in the
+   * audit trail as `token.issued` (who: `options.actor`, else the surrounding or process actor).
+   */
+  async token(options: { actor?: string } = {}): Promise<AccessTokenInfo> {
+    let tokens: Awaited<ReturnType<TokenKeeper['accessToken']>>
+    try {
+      tokens = await this.keeper.accessToken(this.id)
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code
+      await this.audit?.record({
+        action: 'token.issued',
+        connection: this.id,
+        outcome: 'failed',
+        actor: options.actor,
+        ...(typeof code === 'string' ? { detail: { code } } : {}),
+      })
+      throw error
+    }
+    await this.audit?.record({ action: 'token.issued', connection: this.id, actor: options.actor })
     return {
       accessToken: tokens.accessToken,
       tokenType: tokens.tokenType,

@@ -2,6 +2,9 @@
 // a SQLite file and a key file under INNKEEPER_HOME), and gives apps, connect flows,
 // connection handles and events.
 import { randomBytes } from 'node:crypto'
+import { runAsActor, scopedActor, workerActor } from '../audit/actor.js'
+import { auditRetentionDays } from '../audit/retention.js'
+import { AuditTrail } from '../audit/trail.js'
 import { createKeyring } from '../crypto/keyring.js'
 import { loadKeyring } from '../crypto/load.js'
 import { InnkeeperError } from '../errors.js'
@@ -49,6 +52,13 @@ export interface InnkeeperOptions {
    * INNKEEPER_FAILURE_WINDOW or 3 days.
    */
   failureWindow?: number | string
+  /**
+   * Who this process is in the audit trail (`cli:<user>`, `worker:<owner>`, …); default `library`.
+   * A call can name its own with `runAsActor` (the service does, with the API key's id).
+   */
+  actor?: string
+  /** Record the audit trail in the store (default true). */
+  audit?: boolean
 }
 
 /** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
@@ -68,6 +78,8 @@ export class Innkeeper {
   readonly events = new InnkeeperEvents()
   /** Webhook receivers (add, list, remove); events reach them through the store's outbox. */
   readonly webhooks: Webhooks
+  /** Who connected, refreshed, took a token or disconnected (never a token or secret). */
+  readonly audit: AuditTrail
   private readonly outboxWriter: OutboxWriter
   private readonly ctx: KeeperContext
   private readonly keeper: TokenKeeper
@@ -80,7 +92,10 @@ export class Innkeeper {
     leaseMs: number,
     private readonly ownsStore: boolean,
     failureWindowMs?: number,
+    auditOptions: Pick<InnkeeperOptions, 'actor' | 'audit'> = {},
   ) {
+    this.audit = new AuditTrail(store, now, auditOptions.actor ?? 'library', auditOptions.audit ?? true)
+    this.audit.follow(this.events)
     this.ctx = new KeeperContext(store, now, this.events, retry, leaseMs, failureWindowMs)
     this.webhooks = new Webhooks(store, now)
     this.outboxWriter = new OutboxWriter(store, now)
@@ -95,7 +110,7 @@ export class Innkeeper {
     const leaseMs = options.leaseMs ?? 60_000
     const failureWindowMs = failureWindowFrom(options.failureWindow ?? process.env.INNKEEPER_FAILURE_WINDOW)
     if (options.store && typeof options.store !== 'string') {
-      return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs)
+      return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs, options)
     }
     const where = resolveHome({ ...options, store: options.store })
     const inMemory = where.storeUrl.startsWith('memory:') && !where.keys
@@ -106,7 +121,7 @@ export class Innkeeper {
       ? createKeyring([{ id: 'memory', key: randomBytes(32) }])
       : loadKeyring({ keys: where.keys, keyFile: where.keyFile })
     const store = await openStore(where.storeUrl, { keyring })
-    return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs)
+    return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs, options)
   }
 
   /** Starts connecting an app: an authorization URL to visit, or (client credentials) the connection itself. */
@@ -162,7 +177,7 @@ export class Innkeeper {
 
   /** A handle for `<app>/<name>` (name defaults to `main`). */
   connection(id: string): Connection {
-    return new Connection(normaliseConnectionId(id), this.ctx, this.keeper)
+    return new Connection(normaliseConnectionId(id), this.ctx, this.keeper, this.audit)
   }
 
   async connections(filter: { app?: string } = {}): Promise<ConnectionInfo[]> {
@@ -225,15 +240,19 @@ export class Innkeeper {
 
   /** For the background refresher: refreshes a claimed connection under the lease it holds. */
   async refreshClaimed(id: string, lease: Lease): Promise<ConnectionInfo> {
-    const record = await this.keeper.refresh(id, { ifDue: true, lease })
-    const app = await this.ctx.resolveApp(record.app)
-    return toConnectionInfo(record, app.provider.name, this.ctx.now())
+    return runAsActor(scopedActor() ?? workerActor(this.ctx.owner), async () => {
+      const record = await this.keeper.refresh(id, { ifDue: true, lease })
+      const app = await this.ctx.resolveApp(record.app)
+      return toConnectionInfo(record, app.provider.name, this.ctx.now())
+    })
   }
 
   /** Starts keeping every connection fresh in the background (see BackgroundRefresher). */
   startRefresher(options: RefresherOptions = {}): BackgroundRefresher {
     const refresher = new BackgroundRefresher(this, this.store, this.ctx.owner, options)
     refresher.start()
+    // Workers also keep the audit trail within its retention (INNKEEPER_AUDIT_RETENTION_DAYS).
+    this.audit.startRetention(auditRetentionDays())
     return refresher
   }
 
@@ -250,6 +269,7 @@ export class Innkeeper {
     if (this.closed) return
     this.closed = true
     await this.outboxWriter.flush()
+    await this.audit.flush()
     this.events.removeAllListeners()
     if (this.ownsStore) await this.store.close()
   }

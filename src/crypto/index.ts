@@ -18,6 +18,7 @@ export {
   loadKeyring,
   parseKeysVariable,
   readKeyFile,
+  readKeyFileEntries,
   removeKeysFromFile,
   writeKeyFile,
 } from './load.js'

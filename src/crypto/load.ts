@@ -119,6 +119,11 @@ function fileSignature(path: string): string {
   }
 }
 
+/** The key file's keys, current first (for `keys rotate`); null when it does not exist. */
+export function readKeyFileEntries(path: string): KeyEntry[] | null {
+  return readKeyFileIfPresent(path)
+}
+
 /** The key file's contents (for `keys rotate`); null when it does not exist. */
 export function readKeyFile(path: string): KeyFileContents | null {
   const entries = readKeyFileIfPresent(path)

@@ -4,11 +4,15 @@ import type { Command } from 'commander'
 import { createApiKey, listApiKeys, revokeApiKey } from '../../server/api-keys.js'
 import { withKeeper } from '../keeper.js'
 import { formatTime, out, printJson, printTable, say } from '../output.js'
+import { registerEncryptionKeyCommands } from './keys-encryption.js'
 
 export function registerKeys(program: Command): void {
   const keys = program
     .command('keys')
-    .description('API keys for `innkeeper serve` (other services send them as `Authorization: Bearer <key>`)')
+    .description(
+      'API keys for `innkeeper serve` (create, list, revoke), and the encryption keys of stored secrets (rotate, status)',
+    )
+  registerEncryptionKeyCommands(keys)
 
   keys
     .command('create')

@@ -14,7 +14,8 @@ export function registerToken(program: Command): void {
       '\nExample:\n  curl -H "Authorization: Bearer $(innkeeper token smily/main)" https://www.bookingsync.com/api/v3/rentals',
     )
     .action(async (id: string, _options: unknown, command: Command) => {
-      const token = await withKeeper(command, (keeper) => keeper.connection(id).accessToken())
-      process.stdout.write(`${token}\n`)
+      // `token()`, not `accessToken()`: handing a token out is recorded in the audit trail.
+      const token = await withKeeper(command, (keeper) => keeper.connection(id).token())
+      process.stdout.write(`${token.accessToken}\n`)
     })
 }
