@@ -171,6 +171,14 @@ const CALLBACK_ERRORS: Record<string, string> = {
   temporarily_unavailable: 'The platform is temporarily unavailable.',
 }
 
+function callbackError(error: string): InnkeeperError {
+  const code = error === 'access_denied' ? 'access_denied' : 'invalid_request'
+  const reason = CALLBACK_ERRORS[error] ?? `The platform answered "${error.slice(0, 60)}".`
+  return new InnkeeperError(code, `${reason} Nothing was stored; start the connection again when ready.`, {
+    details: { error: error.slice(0, 60) },
+  })
+}
+
 /**
  * Completes an authorization: `state` must match a pending one (single use, 10 minutes);
  * `fallbackState` is used when the response carries none (out-of-band codes are pasted alone).
@@ -179,6 +187,8 @@ export async function completeAuthorization(
   ctx: KeeperContext,
   input: AuthorizationResponse,
   fallbackState?: string,
+  /** The app whose callback this is (per-app callback URLs): a state of another app is refused. */
+  expectedApp?: string,
 ): Promise<ConnectionRecord> {
   const response = readResponse(input)
   const state = response.state ?? fallbackState
@@ -200,14 +210,13 @@ export async function completeAuthorization(
       'This authorization is unknown, was already used, or expired (they last 10 minutes). Start the connection again.',
     )
   }
-  if (response.error) {
-    const code = response.error === 'access_denied' ? 'access_denied' : 'invalid_request'
-    const reason =
-      CALLBACK_ERRORS[response.error] ?? `The platform answered "${response.error.slice(0, 60)}".`
-    throw new InnkeeperError(code, `${reason} Nothing was stored; start the connection again when ready.`, {
-      details: { error: response.error.slice(0, 60) },
-    })
+  if (expectedApp && pending.app !== expectedApp) {
+    throw new InnkeeperError(
+      'invalid_state',
+      `This callback belongs to another app than ${expectedApp}. Start the connection again.`,
+    )
   }
+  if (response.error) throw callbackError(response.error)
   if (!response.code)
     throw new InnkeeperError(
       'invalid_request',
@@ -225,6 +234,54 @@ export async function completeAuthorization(
   )
   if (!tokens.accessToken) tokens = (await exchangeRefreshToken(app, tokens, metadata, ctx.now)).tokens
   return finishConnect(ctx, app, pending.name, tokens, pending.scopes, metadata, pending.options)
+}
+
+/**
+ * Completes an install started on the platform's side (Booking Experts' App Store): the callback
+ * carries a code and nothing else, so there is no pending state to check. Allowed only where the
+ * provider definition says the platform does this; the code is bound to the app's registered
+ * redirect URI, which the platform checks on exchange. A callback with a state goes the usual way.
+ */
+export async function completeInstallCallback(
+  ctx: KeeperContext,
+  appName: string,
+  input: AuthorizationResponse,
+  options: { name?: string } = {},
+): Promise<ConnectionRecord> {
+  const response = readResponse(input)
+  if (response.state) return completeAuthorization(ctx, input, undefined, appName)
+  const app = await ctx.resolveApp(appName)
+  if (!app.provider.authorization.installCallbacks) {
+    throw new InnkeeperError(
+      'invalid_state',
+      `${app.provider.displayName} callbacks must carry the state of an authorization started here. Start the connection again.`,
+    )
+  }
+  if (response.error) throw callbackError(response.error)
+  if (!response.code)
+    throw new InnkeeperError('invalid_request', 'The install callback has no code. Install the app again.')
+  const redirectUri = app.record.redirectUri
+  if (!redirectUri) {
+    throw new ConfigError(
+      'invalid_config',
+      `The app ${appName} has no redirect URI: add the one registered on ${app.provider.displayName}.`,
+    )
+  }
+  const metadata: Record<string, unknown> = { grant: 'authorization_code', installedFrom: 'platform' }
+  const tokens = await grantRequest(
+    app,
+    'authorization_code',
+    { code: response.code, redirect_uri: redirectUri },
+    metadata,
+    ctx.now,
+  )
+  const nameFrom = app.provider.authorization.installNameFrom
+  const nameFor = (full: Record<string, unknown>) => {
+    if (options.name) return checkName(options.name)
+    const value = nameFrom ? full[nameFrom] : undefined
+    return typeof value === 'string' || typeof value === 'number' ? checkName(`install-${value}`) : 'main'
+  }
+  return finishConnect(ctx, app, nameFor, tokens, chooseScopes(app), metadata, {})
 }
 
 export async function connectWithClientCredentials(
@@ -250,13 +307,13 @@ export async function connectWithClientCredentials(
 async function finishConnect(
   ctx: KeeperContext,
   app: ResolvedApp,
-  name: string,
+  /** The connection's name, or how to derive it from the post-connect metadata. */
+  name: string | ((metadata: Record<string, unknown>) => string),
   tokens: TokenSet,
   scopes: string[],
   metadata: Record<string, unknown>,
   options: Record<string, string>,
 ): Promise<ConnectionRecord> {
-  const id = connectionId(app.record.name, name)
   let postConnectError: unknown
   let fullMetadata = metadata
   try {
@@ -264,12 +321,14 @@ async function finishConnect(
   } catch (error) {
     postConnectError = error
   }
+  const connectionName = typeof name === 'string' ? name : name(fullMetadata)
+  const id = connectionId(app.record.name, connectionName)
   const now = ctx.now()
   const existing = await ctx.store.getConnection(id)
   const record: ConnectionRecord = {
     id,
     app: app.record.name,
-    name,
+    name: connectionName,
     state: 'active',
     tokens,
     scopes: tokens.scope ?? scopes,

@@ -19,7 +19,9 @@ export const bookingexperts = defineProvider({
   connect: 'authorization_code',
   grants: ['authorization_code', 'refresh_token'],
   clientAuthentication: 'client_secret_post',
-  authorization: { pkce: false },
+  // "When a user installs an app, … your redirect URL will be called with a code in the query
+  // string and nothing else": installs from the App Store carry no state.
+  authorization: { pkce: false, installCallbacks: true, installNameFrom: 'subscriptionId' },
   tokenResponse: { expiresInAliases: ['expires'] },
   // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
   refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },

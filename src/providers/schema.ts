@@ -81,8 +81,15 @@ export const providerDefinitionSchema = z.object({
       pkce: z.boolean().default(false),
       /** Extra query parameters on the authorize URL. */
       params: z.record(z.string(), template).default({}),
+      /**
+       * The platform's app store may call the redirect URI with a code and nothing else (no
+       * `state`) when someone installs the app there (Booking Experts).
+       */
+      installCallbacks: z.boolean().default(false),
+      /** Metadata key that names connections made by such installs (`subscriptionId` → `install-123`). */
+      installNameFrom: z.string().optional(),
     })
-    .default({ pkce: false, params: {} }),
+    .default({ pkce: false, params: {}, installCallbacks: false }),
 
   scopes: z
     .object({

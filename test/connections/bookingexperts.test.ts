@@ -109,3 +109,25 @@ describe('Booking Experts through the library', () => {
     }
   })
 })
+
+describe('installs started in the Booking Experts App Store', () => {
+  it('completes a callback that carries a code and nothing else, naming the connection after the subscription', async () => {
+    fixture = await setup('bookingexperts')
+    await fixture.keeper.apps.add(
+      'acme-be',
+      appFor(fixture.emulator, 'bookingexperts', { redirectUri: REDIRECT }),
+    )
+    const { location } = fixture.emulator.approve({ redirectUri: REDIRECT })
+    const connection = await fixture.keeper.completeInstallCallback('acme-be', location)
+    expect(connection.id).toBe(`acme-be/install-${connection.metadata.subscriptionId}`)
+    expect(connection.state).toBe('active')
+  })
+
+  it('refuses a stateless callback for a platform that never sends one', async () => {
+    fixture = await setup('bookingsync')
+    await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
+    await expect(fixture.keeper.completeInstallCallback('acme-bs', '?code=abc')).rejects.toMatchObject({
+      code: 'invalid_state',
+    })
+  })
+})

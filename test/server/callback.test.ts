@@ -135,3 +135,27 @@ describe('the OAuth callback', () => {
     ).toHaveLength(2)
   })
 })
+
+describe('installs started in the Booking Experts App Store', () => {
+  it('connects from a callback with a code and nothing else on the per-app callback URL', async () => {
+    f = await startServer('bookingexperts')
+    const redirectUri = `${f.baseUrl}/callback/acme-be`
+    await f.keeper.apps.add('acme-be', appFor(f.emulator, 'bookingexperts', { redirectUri }))
+    // The App Store's install dialog: approved on the platform, no state from us.
+    const { location } = f.emulator.approve({ redirectUri })
+    expect(new URL(location).searchParams.has('state')).toBe(false)
+    const answer = await page(location)
+    expect(answer.status).toBe(200)
+    const [connection] = await f.keeper.connections()
+    expect(connection?.id).toBe(`acme-be/install-${connection?.metadata.subscriptionId}`)
+    expect(answer.text).toContain('id="return-link"')
+  })
+
+  it('still refuses a stateless callback on the shared callback URL', async () => {
+    f = await startBookingExperts()
+    const { location } = f.emulator.approve({ redirectUri: `${f.baseUrl}/callback` })
+    const answer = await page(location)
+    expect(answer.status).toBe(400)
+    await expectNothingStored()
+  })
+})

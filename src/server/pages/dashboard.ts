@@ -59,11 +59,15 @@ function connectHelp(app: DashboardApp, callbackUrl: string): SafeHtml {
   if (info.redirectUri === OOB_REDIRECT_URI) {
     return html`<p class="muted">${provider.displayName} shows the authorization code on its own page: Connect opens its consent page in a new tab, then paste the code here.</p>`
   }
+  // Platforms whose app store starts installs (no state) need the per-app callback URL.
+  const url = provider.authorization.installCallbacks
+    ? `${callbackUrl}/${encodeURIComponent(info.name)}`
+    : callbackUrl
   const mismatch =
-    info.redirectUri && info.redirectUri !== callbackUrl
+    info.redirectUri && info.redirectUri !== url && info.redirectUri !== callbackUrl
       ? html` This app is registered with <code>${info.redirectUri}</code>; the platform sends people there.`
       : ''
-  return html`<p class="muted">${provider.displayName} redirects back after approval. Register this callback URL on the platform: <code class="callback-url">${callbackUrl}</code>.${mismatch}</p>`
+  return html`<p class="muted">${provider.displayName} redirects back after approval. Register this callback URL on the platform: <code class="callback-url">${url}</code>.${mismatch}</p>`
 }
 
 function connectForm(app: DashboardApp, csrf: string, defaults: Record<string, string> = {}): SafeHtml {
