@@ -24,6 +24,7 @@ import {
   type AuthorizationStart,
   type ConnectOptions,
   completeAuthorization,
+  completeInstallCallback,
   connectionId,
   connectWithClientCredentials,
   startAuthorization,
@@ -161,6 +162,21 @@ export class Innkeeper {
     this.keeper.remember(record)
     const app = await this.ctx.resolveApp(record.app)
     return toConnectionInfo(record, app.provider.name, this.ctx.now())
+  }
+
+  /**
+   * Completes a callback for `app` that may carry no state: an install started in the platform's
+   * app store (Booking Experts). With a state it is an ordinary `completeAuthorization`.
+   */
+  async completeInstallCallback(
+    app: string,
+    response: AuthorizationResponse,
+    options: { name?: string } = {},
+  ): Promise<ConnectionInfo> {
+    const record = await completeInstallCallback(this.ctx, app, response, options)
+    this.keeper.remember(record)
+    const resolved = await this.ctx.resolveApp(record.app)
+    return toConnectionInfo(record, resolved.provider.name, this.ctx.now())
   }
 
   /** Completes the app's newest pending authorization with a pasted code (`innkeeper connect --code`). */
