@@ -49,16 +49,27 @@ export function killTests(kind: StoreKind): void {
   }
 
   /** Waits until the connection's record changed from `version` (a commit or a state change). */
-  async function nextRecord(id: string, version: number) {
-    return waitFor(
-      'the connection to be written',
-      async () => {
-        const record = await w!.keeper.store.getConnection(id)
-        return record && record.version > version ? record : undefined
-      },
-      15_000,
-      50,
-    )
+  async function nextRecord(id: string, version: number, worker?: WorkerProcess) {
+    try {
+      return await waitFor(
+        'the connection to be written',
+        async () => {
+          const record = await w!.keeper.store.getConnection(id)
+          return record && record.version > version ? record : undefined
+        },
+        15_000,
+        50,
+      )
+    } catch (error) {
+      // Say what the worker and the store were doing (no secrets: states, leases, log lines).
+      const record = await w!.keeper.store.getConnection(id)
+      const lease = await w!.keeper.store.getLease(refreshLeaseKey(id), w!.now())
+      throw new Error(
+        `${(error as Error).message}; now ${w!.now()}, record v${record?.version} ${record?.state} due ${record?.refreshDueAt}, ` +
+          `lease ${JSON.stringify(lease)}, emulator ${JSON.stringify(w!.emulator.stats().tokenRequests)}, ` +
+          `worker log ${JSON.stringify(worker?.lines)} ${JSON.stringify(worker?.other)}`,
+      )
+    }
   }
 
   async function stopCleanly(worker: WorkerProcess) {
@@ -100,7 +111,7 @@ export function killTests(kind: StoreKind): void {
     expect(orphan).toMatchObject({ owner: lease.owner, fencingToken: lease.fencingToken })
     w!.emulator.configure({ latencyMs: 0 })
     const takeover = startWorker(w!.store.url, ['--idle-ms', '100'])
-    const after = await nextRecord(id, before.version)
+    const after = await nextRecord(id, before.version, takeover)
     expect(after.state).toBe('active')
     expect(after.lastRefreshAt).toBeGreaterThanOrEqual((orphan as Lease).expiresAt)
     expect(after.previousRefreshToken).toBe(before.tokens?.refreshToken)
@@ -125,7 +136,7 @@ export function killTests(kind: StoreKind): void {
     )
     expect(Object.values(w!.emulator.stats().refreshesByFamily)).toEqual([1])
     const takeover = startWorker(w!.store.url, ['--idle-ms', '100'])
-    const after = await nextRecord(id, before.version)
+    const after = await nextRecord(id, before.version, takeover)
     expect(after.state).toBe('active')
     expect(await tokenWorks(w!, after.tokens!.accessToken!)).toBe(true)
     const stats = w!.emulator.stats()
@@ -145,7 +156,7 @@ export function killTests(kind: StoreKind): void {
     const before = (await w.keeper.store.getConnection(id!))!
     await makeDue(w.keeper, id!)
     const worker = startWorker(w.store.url, ['--idle-ms', '100'])
-    const after = await nextRecord(id!, before.version + 1)
+    const after = await nextRecord(id!, before.version + 1, worker)
     expect(after.state).toBe('active')
     expect(await tokenWorks(w, after.tokens!.accessToken!)).toBe(true)
     const stats = w.emulator.stats()

@@ -56,13 +56,22 @@ export function scaleTests(kind: StoreKind): void {
     // The monitor runs from before the first connection exists, so it sees every token version.
     const observed = new Map<string, Observed>()
     const expiredSeen: string[] = []
-    const observe = (id: string, tokens: TokenSet | null, previous: string | undefined, readAt: number) => {
+    const observe = (
+      id: string,
+      tokens: TokenSet | null,
+      previous: string | undefined,
+      readAt: number,
+      state?: string,
+    ) => {
       const seen = observed.get(id) ?? { versions: new Map(), refreshTokens: new Set() }
       observed.set(id, seen)
       if (tokens?.accessToken) seen.versions.set(tokens.accessToken, tokens)
       if (tokens?.refreshToken) seen.refreshTokens.add(tokens.refreshToken)
       if (previous) seen.refreshTokens.add(previous)
-      if (!tokens?.expiresAt || tokens.expiresAt <= readAt) expiredSeen.push(id)
+      if (!tokens?.expiresAt || tokens.expiresAt <= readAt)
+        expiredSeen.push(
+          `${id} (${state}, expired ${readAt - (tokens?.expiresAt ?? 0)} ms before it was read)`,
+        )
     }
     let running = true
     let monitorReads = 0
@@ -70,7 +79,7 @@ export function scaleTests(kind: StoreKind): void {
       while (running) {
         const readAt = Date.now()
         for (const record of await store.listConnections())
-          observe(record.id, record.tokens, record.previousRefreshToken, readAt)
+          observe(record.id, record.tokens, record.previousRefreshToken, readAt, record.state)
         monitorReads += 1
         await sleep(MONITOR_EVERY_MS)
       }
@@ -86,7 +95,7 @@ export function scaleTests(kind: StoreKind): void {
             const id = ids[Math.floor(Math.random() * ids.length)]!
             const readAt = Date.now()
             const record = await store.getConnection(id)
-            observe(id, record?.tokens ?? null, record?.previousRefreshToken, readAt)
+            observe(id, record?.tokens ?? null, record?.previousRefreshToken, readAt, record?.state)
             probe.samples += 1
             if (!(await tokenWorks(w!, record!.tokens!.accessToken!))) probe.rejected.push(id)
           }),
@@ -103,7 +112,7 @@ export function scaleTests(kind: StoreKind): void {
     await Promise.all([monitor, prober])
     const finalRead = Date.now()
     for (const record of await store.listConnections())
-      observe(record.id, record.tokens, record.previousRefreshToken, finalRead)
+      observe(record.id, record.tokens, record.previousRefreshToken, finalRead, record.state)
 
     const stats = w.emulator.stats()
     const refreshRequests = stats.tokenRequests.refresh_token ?? 0
@@ -131,9 +140,10 @@ export function scaleTests(kind: StoreKind): void {
       }
     }
     const perWorker = workers.map((worker) => worker.summary()?.refreshed as number)
+    const failedPerWorker = workers.map((worker) => worker.summary()?.failed as number)
     process.stderr.write(
       `[scale ${kind}] set-up of ${CONNECTIONS} connections ${setupMs} ms; run ${stopAt - runStart} ms; ` +
-        `refresh requests ${refreshRequests} (attributed ${attributed}, expiries ${dues}); per worker ${perWorker.join('/')}; ` +
+        `refresh requests ${refreshRequests} (attributed ${attributed}, expiries ${dues}); per worker ${perWorker.join('/')} (failed ${failedPerWorker.join('/')}); ` +
         `monitor reads ${monitorReads}, probes ${probe.samples}; peak concurrent token requests ${stats.peakConcurrentTokenRequests}\n`,
     )
 
@@ -153,6 +163,7 @@ export function scaleTests(kind: StoreKind): void {
     expect(probe.samples).toBeGreaterThan(100)
     expect(probe.rejected).toEqual([])
     expect(perWorker.every((count) => count > 0)).toBe(true)
+    expect(failedPerWorker).toEqual(workers.map(() => 0))
     expect(perWorker.reduce((sum, count) => sum + count, 0)).toBe(refreshRequests)
     const records = await store.listConnections()
     expect(records.every((record) => record.state === 'active')).toBe(true)
