@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander'
 import { isInnkeeperError } from '../errors.js'
 import { registerApps } from './commands/apps.js'
+import { registerAudit } from './commands/audit.js'
 import { registerConnect } from './commands/connect.js'
 import { registerConnections } from './commands/connections.js'
 import { registerDemo } from './commands/demo.js'
@@ -15,6 +16,7 @@ import { registerRequest } from './commands/request.js'
 import { registerServe } from './commands/serve.js'
 import { registerShow } from './commands/show.js'
 import { registerToken } from './commands/token.js'
+import { registerTransfer } from './commands/transfer.js'
 import { registerWebhooks } from './commands/webhooks.js'
 import { registerWorker } from './commands/worker.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -23,8 +25,7 @@ export function buildProgram(): Command {
   const program = new Command('innkeeper')
     .description(
       'Keeps the keys to every booking platform your application connects to.\n' +
-        'Platform guides: docs/platforms/<platform>.md (bookingsync, bookingexperts, bookingtime,\n' +
-        'bookyflow, oauth2) and docs/cli.md.',
+        'Guides: docs/platforms/<platform>.md for each platform, and docs/cli.md.',
     )
     .option(
       '--store <url>',
@@ -57,6 +58,8 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
   registerEmulate(program)
   registerWorker(program)
   registerServe(program)
+  registerTransfer(program)
+  registerAudit(program)
   registerWebhooks(program)
   return program
 }

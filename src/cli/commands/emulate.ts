@@ -1,7 +1,6 @@
 // `innkeeper emulate <platform...>`: starts local emulators on loopback, prints their URLs and
 // test client (first stdout line is JSON with --json), and serves until SIGINT or SIGTERM.
 import { type Command, InvalidArgumentError } from 'commander'
-import { describeEmulators, formatEmulatorsForPeople, startEmulators } from '../../emulators/index.js'
 
 function parsePort(value: string): number {
   const port = Number(value)
@@ -50,6 +49,10 @@ GET /stats, POST /revoke-all, POST /reset. See docs/emulators.md.`,
         process.on('SIGINT', stop)
         process.on('SIGTERM', stop)
       })
+      // Loaded here, not at start-up: other commands need not pay for the HTTP framework.
+      const { describeEmulators, formatEmulatorsForPeople, startEmulators } = await import(
+        '../../emulators/index.js'
+      )
       let handles: Awaited<ReturnType<typeof startEmulators>>
       try {
         handles = await startEmulators(platforms, { port: options.port, host: options.host })

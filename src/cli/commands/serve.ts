@@ -4,9 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Command, InvalidArgumentError } from 'commander'
 import { Innkeeper } from '../../connections/innkeeper.js'
-import { ApiKeyVerifier, createApiKey } from '../../server/api-keys.js'
-import { type DemoSetup, startDemo } from '../../server/demo.js'
-import { createServer } from '../../server/server.js'
+import type { DemoSetup } from '../../server/demo.js'
 import { isLoopbackHost } from '../../server/session.js'
 import { storeOption } from '../keeper.js'
 import { paint, say } from '../output.js'
@@ -47,6 +45,12 @@ function environmentApiKeys(): string[] {
 }
 
 async function serve(options: ServeOptions, command: Command): Promise<void> {
+  // Loaded here, not at start-up: other commands need not pay for the HTTP framework.
+  const [{ ApiKeyVerifier, createApiKey }, { startDemo }, { createServer }] = await Promise.all([
+    import('../../server/api-keys.js'),
+    import('../../server/demo.js'),
+    import('../../server/server.js'),
+  ])
   const explicitStore = storeOption(command)
   // The demo runs on a throw-away in-memory store unless told otherwise.
   const keeper = await Innkeeper.open({ store: explicitStore ?? (options.demo ? 'memory:' : undefined) })
