@@ -4,11 +4,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { bearerToken } from './api-keys.js'
 import type { ServerContext } from './context.js'
 
+/** The API key id each authenticated request came with (for the audit trail). */
+const apiKeyIds = new WeakMap<FastifyRequest, string>()
+
+export function apiKeyIdOf(request: FastifyRequest): string | undefined {
+  return apiKeyIds.get(request)
+}
+
 export function requireApiKey(ctx: ServerContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const presented = bearerToken(request.headers.authorization)
     const identity = presented ? await ctx.verifier.verify(presented) : null
     if (identity) {
+      apiKeyIds.set(request, identity.id)
       request.log = request.log.child({ apiKeyId: identity.id })
       return
     }

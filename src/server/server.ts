@@ -17,6 +17,7 @@ import { ServerMetrics } from './metrics.js'
 import { errorPage, sendPage } from './pages/layout.js'
 import { registerApiRoutes } from './routes/api.js'
 import { registerAssetRoutes } from './routes/assets.js'
+import { registerAuditRoutes } from './routes/audit.js'
 import { registerCallbackRoute } from './routes/callback.js'
 import { registerDashboardRoutes } from './routes/dashboard.js'
 import { registerHealthRoutes } from './routes/health.js'
@@ -143,6 +144,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registerHealthRoutes(app, ctx)
   registerLoginRoutes(app, ctx)
   registerDashboardRoutes(app, ctx)
+  registerAuditRoutes(app, ctx)
   registerCallbackRoute(app, ctx)
   await app.register(async (scope) => registerApiRoutes(scope, ctx))
   await app.register(async (scope) => registerProxyRoutes(scope, ctx))

@@ -3,6 +3,7 @@
 // the command that manages the server's API keys.
 import { randomBytes } from 'node:crypto'
 import { type Command, InvalidArgumentError } from 'commander'
+import { auditRetentionDays } from '../../audit/retention.js'
 import { Innkeeper } from '../../connections/innkeeper.js'
 import type { DemoSetup } from '../../server/demo.js'
 import { isLoopbackHost } from '../../server/session.js'
@@ -114,6 +115,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
       }
     }
     const webhooks = keeper.startWebhookDispatcher()
+    keeper.audit.startRetention(auditRetentionDays())
     const signal = await waitForSignal()
     await webhooks.stop()
     app.log.info({ signal }, 'shutting down')

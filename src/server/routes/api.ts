@@ -2,7 +2,8 @@
 // force a refresh. Ids contain a slash: `/api/connections/acme%2Fmain` and
 // `/api/connections/acme/main` both work. Every route needs an API key and is rate limited.
 import type { FastifyInstance } from 'fastify'
-import { requireApiKey } from '../auth.js'
+import { apiKeyActor, runAsActor } from '../../audit/actor.js'
+import { apiKeyIdOf, requireApiKey } from '../auth.js'
 import type { ServerContext } from '../context.js'
 
 interface IdParams {
@@ -33,13 +34,17 @@ export function registerApiRoutes(api: FastifyInstance, ctx: ServerContext): voi
     )
 
     api.post<{ Params: IdParams }>(`${path}/token`, async (request) => {
-      const token = await keeper.connection(connectionIdOf(request.params)).token()
+      // Recorded in the audit trail under the API key, with any refresh it causes.
+      const actor = apiKeyActor(apiKeyIdOf(request) ?? 'unknown')
+      const token = await runAsActor(actor, () => keeper.connection(connectionIdOf(request.params)).token())
       metrics.tokensServed += 1
       return token
     })
 
     api.post<{ Params: IdParams }>(`${path}/refresh`, async (request) =>
-      keeper.connection(connectionIdOf(request.params)).refresh(),
+      runAsActor(apiKeyActor(apiKeyIdOf(request) ?? 'unknown'), () =>
+        keeper.connection(connectionIdOf(request.params)).refresh(),
+      ),
     )
   }
 }
