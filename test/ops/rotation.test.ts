@@ -1,0 +1,115 @@
+// Key rotation while four OS processes keep asking for tokens: `innkeeper keys rotate` adds a key
+// to the key file and re-encrypts every secret while `innkeeper token` runs in loops (refreshing
+// and rotating BookingSync refresh tokens every second), none of those calls fails, and afterwards
+// no record is left under the old key, which `--retire` then removes from the key file.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
+import { Innkeeper } from '../../src/index.js'
+import { answerConsent } from '../support/consent.js'
+import { appFor } from '../support/keeper.js'
+import { type CliResult, cliEnv, runCli } from './cli.js'
+
+let emulator: EmulatorHandle | undefined
+let home: string | undefined
+afterEach(async () => {
+  await emulator?.close()
+  if (home) rmSync(home, { recursive: true, force: true })
+  emulator = undefined
+  home = undefined
+})
+
+async function connect(keeper: Innkeeper, name: string): Promise<void> {
+  const start = await keeper.authorize('bs', { name, scopes: ['rentals_read'] })
+  const consent = await answerConsent(start.url)
+  await start.complete({ code: consent.code })
+}
+
+function keyFile(dir: string): { current: string; keys: Record<string, string> } {
+  return JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8'))
+}
+
+describe('innkeeper keys rotate', () => {
+  it('re-encrypts everything while 4 processes call `innkeeper token` in a loop; none fails, nothing stays under the old key', async () => {
+    // 6-second tokens: every call past the first second refreshes (and rotates the refresh token).
+    emulator = await startEmulator('bookingsync', { config: { accessTokenTtl: 6 } })
+    home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-'))
+    const keeper = await Innkeeper.open({ home })
+    await keeper.apps.add('bs', appFor(emulator, 'bookingsync'))
+    for (const name of ['main', 'second', 'third']) await connect(keeper, name)
+    await keeper.close()
+    const oldKey = keyFile(home).current
+    const env = cliEnv({ INNKEEPER_HOME: home })
+
+    let stop = false
+    const failures: CliResult[] = []
+    let calls = 0
+    const loops = ['main', 'second', 'third', 'main'].map(async (name) => {
+      while (!stop) {
+        const result = await runCli(['token', `bs/${name}`], env)
+        calls += 1
+        if (result.code !== 0 || !/^\S+\n$/.test(result.stdout)) failures.push(result)
+      }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    const rotation = await runCli(['keys', 'rotate', '--batch', '1'], env)
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    stop = true
+    await Promise.all(loops)
+
+    expect(rotation.stderr).toContain('re-encrypted')
+    expect(rotation.code, rotation.stderr).toBe(0)
+    expect(failures.map((failure) => failure.stderr)).toEqual([])
+    expect(calls).toBeGreaterThan(8)
+    expect(emulator.stats().tokenRequests.refresh_token ?? 0).toBeGreaterThan(0)
+    expect(emulator.stats().reuseDetected).toBe(0)
+
+    const newKey = keyFile(home).current
+    expect(newKey).not.toBe(oldKey)
+    const status = JSON.parse((await runCli(['keys', 'status', '--json'], env)).stdout) as {
+      keys: Array<{ id: string; records: number }>
+    }
+    const records = Object.fromEntries(status.keys.map((key) => [key.id, key.records]))
+    // One app and three connections, all under the new key; none under the old one.
+    expect(records[newKey]).toBe(4)
+    expect(records[oldKey] ?? 0).toBe(0)
+
+    const retire = await runCli(['keys', 'rotate', '--retire'], env)
+    expect(retire.code, retire.stderr).toBe(0)
+    expect(Object.keys(keyFile(home).keys)).not.toContain(oldKey)
+    expect(statSync(join(home, 'keys.json')).mode & 0o777).toBe(0o600)
+    const after = await runCli(['token', 'bs/main'], env)
+    expect(after.code, after.stderr).toBe(0)
+  }, 120_000)
+
+  it('with INNKEEPER_KEYS, re-encrypts under the first key and explains that no key is added', async () => {
+    home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-env-'))
+    const k1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`
+    const k2 = `k2:${Buffer.alloc(32, 2).toString('base64')}`
+    const before = await runCli(
+      ['apps', 'add', 'bs', '--provider', 'bookingsync', '--client-id', 'id', '--client-secret-stdin'],
+      cliEnv({ INNKEEPER_HOME: home, INNKEEPER_KEYS: k1 }),
+      'client-secret-value\n',
+    )
+    expect(before.code, before.stderr).toBe(0)
+    const env = cliEnv({ INNKEEPER_HOME: home, INNKEEPER_KEYS: `${k2},${k1}` })
+    const rotation = await runCli(['keys', 'rotate'], env)
+    expect(rotation.code, rotation.stderr).toBe(0)
+    expect(rotation.stderr).toContain('INNKEEPER_KEYS')
+    const status = JSON.parse((await runCli(['keys', 'status', '--json'], env)).stdout)
+    expect(status.keys).toEqual(
+      expect.arrayContaining([
+        { id: 'k2', current: true, loaded: true, records: 1 },
+        { id: 'k1', current: false, loaded: true, records: 0 },
+      ]),
+    )
+    // Only the new key is needed now.
+    const show = await runCli(
+      ['apps', 'list', '--json'],
+      cliEnv({ INNKEEPER_HOME: home, INNKEEPER_KEYS: k2 }),
+    )
+    expect(show.code, show.stderr).toBe(0)
+  })
+})
