@@ -124,11 +124,14 @@ See docs/workers.md.`,
       const refresher = keeper.startRefresher({ concurrency, batchSize, idleMs, leaseMs })
       const webhooks = keeper.startWebhookDispatcher({ idleMs })
 
-      // One line per finished round that did work (rounds back to back may share a line).
+      // One line per finished round that did work. `rounds` and `claimed` move when a round has
+      // claimed; the round is finished once every claimed connection is counted as refreshed,
+      // failed or needing re-authorization. Rounds back to back may share a line.
       let logged: RefresherStats = { claimed: 0, refreshed: 0, failed: 0, needsReauth: 0, rounds: 0 }
       const logRounds = () => {
         const now = { ...refresher.stats }
-        if (now.rounds === logged.rounds) return
+        const settled = now.refreshed + now.failed + now.needsReauth >= now.claimed
+        if (!settled || (now.rounds === logged.rounds && now.claimed === logged.claimed)) return
         const delta = difference(now, logged)
         logged = now
         if (delta.claimed > 0 || delta.refreshed > 0 || delta.failed > 0 || delta.needsReauth > 0)
