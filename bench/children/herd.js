@@ -1,0 +1,60 @@
+// One process of the thundering-herd benchmark (bench/suites/herd.js): opens the built library
+// on the benchmark's PostgreSQL store once (warm pool, app resolved, JIT settled after the first
+// round), and per round ('prepare' then 'go' over IPC) moves its clock to the round's offset (the
+// cached token is then past its expiry) and lets `callers` concurrent callers ask for one
+// connection's access token. Answers each caller's wait in ms from 'go', the distinct tokens
+// (only to the parent, over IPC) and error codes.
+import { performance } from 'node:perf_hooks'
+import { loadKeyring } from '../../dist/crypto/load.js'
+import { Innkeeper } from '../../dist/index.js'
+import { openPostgresStore } from '../../dist/stores/postgres.js'
+
+const store = await openPostgresStore(process.env.STORE, {
+  keyring: loadKeyring({ keys: process.env.KEYS }),
+  maxConnections: 4,
+})
+let offsetMs = 0
+const keeper = await Innkeeper.open({ store, now: () => Date.now() + offsetMs })
+let prepared
+
+process.on('message', async (message) => {
+  try {
+    if (message.cmd === 'prepare') {
+      offsetMs = message.arg.offsetMs
+      prepared = message.arg
+      process.send({ id: message.id, result: true })
+      return
+    }
+    if (message.cmd === 'go') {
+      const { callers, connection } = prepared
+      const conn = keeper.connection(connection)
+      const waits = new Float64Array(callers)
+      const tokens = new Set()
+      const errors = {}
+      const start = performance.now()
+      await Promise.all(
+        Array.from({ length: callers }, async (_, i) => {
+          try {
+            tokens.add(await conn.accessToken())
+          } catch (error) {
+            const code = error?.code ?? 'unexpected'
+            errors[code] = (errors[code] ?? 0) + 1
+          }
+          waits[i] = performance.now() - start
+        }),
+      )
+      prepared = undefined
+      process.send({ id: message.id, result: { waits: Array.from(waits), tokens: [...tokens], errors } })
+      return
+    }
+    throw new Error(`unknown command ${message.cmd}`)
+  } catch (error) {
+    process.send({ id: message.id, error: String(error?.message ?? error) })
+  }
+})
+process.on('disconnect', async () => {
+  await keeper.close()
+  await store.close()
+  process.exit(0)
+})
+process.send({ ready: true })
