@@ -255,8 +255,16 @@ export class TokenKeeper {
     error: unknown,
   ): Promise<ConnectionRecord> {
     const failures = record.failures + 1
-    const backoff = Math.min(60 * 60_000, 30_000 * 2 ** Math.min(failures - 1, 7))
     const now = this.ctx.now()
+    // Back off exponentially, but try again while the current access token still works.
+    const expiresAt = record.tokens?.expiresAt
+    const untilExpiry =
+      expiresAt !== undefined && expiresAt > now ? (expiresAt - now) / 2 : Number.POSITIVE_INFINITY
+    const backoff = Math.min(
+      60 * 60_000,
+      30_000 * 2 ** Math.min(failures - 1, 7),
+      Math.max(1_000, untilExpiry),
+    )
     const saved = await this.updateState(record, (latest) => {
       // The failure window: failing continuously since `since` for too long means giving up.
       const since = (latest.failures > 0 ? latest.lastError?.since : undefined) ?? now

@@ -5,7 +5,6 @@
 // SIGTERM/SIGINT: stop claiming, finish what is in flight, release every lease, close the store,
 // exit 0. A second signal exits at once (leases then lapse after --lease-ms).
 import type { Command } from 'commander'
-import pino from 'pino'
 import { Innkeeper } from '../../connections/innkeeper.js'
 import type { RefresherStats } from '../../connections/refresher.js'
 import type { ConnectionInfo } from '../../connections/view.js'
@@ -89,6 +88,8 @@ See docs/workers.md.`,
       const batchSize = positiveInteger('batch', options.batch)
       const idleMs = positiveInteger('idle-ms', options.idleMs, 0)
       const leaseMs = positiveInteger('lease-ms', options.leaseMs, 100)
+      // Loaded here, not at start-up: other commands need not pay for the logger.
+      const { default: pino } = await import('pino')
       const log = pino(
         { base: { pid: process.pid, name: 'innkeeper-worker' }, timestamp: pino.stdTimeFunctions.isoTime },
         pino.destination({ fd: 2, sync: true }),
