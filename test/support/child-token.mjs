@@ -3,7 +3,11 @@
 import { Innkeeper } from '../../dist/index.js'
 
 const offset = Number(process.env.OFFSET_MS ?? 0)
-const keeper = await Innkeeper.open({ store: process.env.STORE, keys: process.env.KEYS, now: () => Date.now() + offset })
+const keeper = await Innkeeper.open({
+  store: process.env.STORE,
+  keys: process.env.KEYS,
+  now: () => Date.now() + offset,
+})
 const callers = Number(process.env.CALLERS ?? 1)
 const connection = keeper.connection(process.env.CONNECTION)
 const tokens = await Promise.all(Array.from({ length: callers }, () => connection.accessToken()))

@@ -15,7 +15,10 @@ function attribute(tag: string, name: string): string | undefined {
   return match?.[1]?.replaceAll('&amp;', '&').replaceAll('&quot;', '"').replaceAll('&#39;', "'")
 }
 
-export async function answerConsent(authorizationUrl: string, decision: 'approve' | 'deny' = 'approve'): Promise<ConsentOutcome> {
+export async function answerConsent(
+  authorizationUrl: string,
+  decision: 'approve' | 'deny' = 'approve',
+): Promise<ConsentOutcome> {
   const page = await fetch(authorizationUrl)
   const html = await page.text()
   if (!page.ok) throw new Error(`consent page answered ${page.status}: ${html.slice(0, 200)}`)
@@ -27,10 +30,16 @@ export async function answerConsent(authorizationUrl: string, decision: 'approve
     const name = attribute(input, 'name')
     if (name && /type\s*=\s*"hidden"/i.test(input)) fields.append(name, attribute(input, 'value') ?? '')
   }
-  const button = (html.match(/<button[^>]*>/gi) ?? []).find((tag) => attribute(tag, 'value') === decision || attribute(tag, 'value')?.startsWith(decision))
+  const button = (html.match(/<button[^>]*>/gi) ?? []).find(
+    (tag) => attribute(tag, 'value') === decision || attribute(tag, 'value')?.startsWith(decision),
+  )
   if (button) fields.append(attribute(button, 'name') ?? 'decision', attribute(button, 'value') ?? decision)
   else fields.append('decision', decision)
-  const answer = await fetch(action, { method: (attribute(form, 'method') ?? 'POST').toUpperCase(), body: fields, redirect: 'manual' })
+  const answer = await fetch(action, {
+    method: (attribute(form, 'method') ?? 'POST').toUpperCase(),
+    body: fields,
+    redirect: 'manual',
+  })
   const location = answer.headers.get('location') ?? undefined
   if (location) {
     const target = new URL(location, action)

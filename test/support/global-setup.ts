@@ -7,6 +7,8 @@ export default function setup(): void {
   if (process.env.INNKEEPER_TEST_BUILT === '1') return
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' })
   if (build.status !== 0) {
-    process.stderr.write(`warning: the build reported errors; tests run against what it emitted\n${build.stdout}${build.stderr}`)
+    process.stderr.write(
+      `warning: the build reported errors; tests run against what it emitted\n${build.stdout}${build.stderr}`,
+    )
   }
 }

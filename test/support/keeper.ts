@@ -24,7 +24,11 @@ export const TEST_KEYS = `test:${Buffer.alloc(32, 7).toString('base64')}`
 
 export async function setup(
   platform: Parameters<typeof startEmulator>[0],
-  options: { emulator?: EmulatorOptions; store?: 'sqlite' | 'memory'; keeper?: Partial<InnkeeperOptions> } = {},
+  options: {
+    emulator?: EmulatorOptions
+    store?: 'sqlite' | 'memory'
+    keeper?: Partial<InnkeeperOptions>
+  } = {},
 ): Promise<Fixture> {
   const emulator = await startEmulator(platform, options.emulator)
   const dir = mkdtempSync(join(tmpdir(), 'innkeeper-test-'))
@@ -32,7 +36,15 @@ export async function setup(
   let offset = 0
   const now = () => Date.now() + offset
   const open = (extra: Partial<InnkeeperOptions> = {}) =>
-    Innkeeper.open({ store: storeUrl, keys: TEST_KEYS, home: dir, now, retry: { baseDelayMs: 10, maxDelayMs: 50 }, ...options.keeper, ...extra })
+    Innkeeper.open({
+      store: storeUrl,
+      keys: TEST_KEYS,
+      home: dir,
+      now,
+      retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      ...options.keeper,
+      ...extra,
+    })
   const keeper = await open()
   const opened: Innkeeper[] = [keeper]
   return {
@@ -66,7 +78,9 @@ export function appFor(emulator: EmulatorHandle, provider: string, extra: Record
     provider,
     clientId: info.clientId,
     clientSecret: info.clientSecret,
-    ...(info.baseUrl ? { baseUrl: info.baseUrl } : { authorizeUrl: info.authorizeUrl, tokenUrl: info.tokenUrl, apiUrl: info.apiUrl }),
+    ...(info.baseUrl
+      ? { baseUrl: info.baseUrl }
+      : { authorizeUrl: info.authorizeUrl, tokenUrl: info.tokenUrl, apiUrl: info.apiUrl }),
     ...(info.revokeUrl ? { revokeUrl: info.revokeUrl } : {}),
     ...extra,
   }
