@@ -60,13 +60,27 @@ function formatNumber(value, unit) {
 const header = ['measure', 'subject', 'baseline', 'ratio', 'target', 'met?']
 const table = rows.map((row) => [
   row.measure,
-  row.subject === undefined ? '' : `${formatNumber(row.subject, row.unit)}${row.unit && row.unit !== 'bytes' ? ` ${row.unit}` : ''}`,
-  row.baseline === undefined ? '' : `${formatNumber(row.baseline, row.unit)}${row.unit && row.unit !== 'bytes' ? ` ${row.unit}` : ''}`,
+  row.subject === undefined
+    ? ''
+    : `${formatNumber(row.subject, row.unit)}${row.unit && row.unit !== 'bytes' ? ` ${row.unit}` : ''}`,
+  row.baseline === undefined
+    ? ''
+    : `${formatNumber(row.baseline, row.unit)}${row.unit && row.unit !== 'bytes' ? ` ${row.unit}` : ''}`,
   typeof row.ratio === 'number' ? `${round3(row.ratio)}×` : '',
   row.target ?? '',
-  row.met === undefined ? '' : row.met ? (row.informational ? 'yes (info)' : 'yes') : row.informational ? 'no (info)' : 'NO',
+  row.met === undefined
+    ? ''
+    : row.met
+      ? row.informational
+        ? 'yes (info)'
+        : 'yes'
+      : row.informational
+        ? 'no (info)'
+        : 'NO',
 ])
-const widths = header.map((title, i) => Math.max(title.length, ...table.map((cells) => String(cells[i]).length)))
+const widths = header.map((title, i) =>
+  Math.max(title.length, ...table.map((cells) => String(cells[i]).length)),
+)
 const line = (cells) => `| ${cells.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`
 console.log('')
 console.log(line(header))

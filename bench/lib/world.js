@@ -12,7 +12,8 @@ import pg from 'pg'
 export const ROOT = join(import.meta.dirname, '../..')
 export const CLI = join(ROOT, 'dist/cli/main.js')
 export const BENCH_KEYS = `bench:${Buffer.alloc(32, 11).toString('base64')}`
-export const POSTGRES_URL = process.env.INNKEEPER_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const POSTGRES_URL =
+  process.env.INNKEEPER_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const APP = 'bench-bs'
 
 /** Forks `script` with IPC; `request(cmd, arg)` sends { id, cmd, arg } and resolves with the reply. */

@@ -73,7 +73,8 @@ export async function herd({ quick }) {
           return { p50, p99: p50, max: Math.max(...waits), singles: waits }
         },
         oneProcess: () => run(`1×${callers} @${latencyMs}ms`, 1, callers),
-        eightProcesses: () => run(`${PROCESSES}×${callers / PROCESSES} @${latencyMs}ms`, PROCESSES, callers / PROCESSES),
+        eightProcesses: () =>
+          run(`${PROCESSES}×${callers / PROCESSES} @${latencyMs}ms`, PROCESSES, callers / PROCESSES),
       }
       await entries.single()
       await entries.eightProcesses()
@@ -82,7 +83,8 @@ export async function herd({ quick }) {
     await emulator.configure({ latencyMs: 0 })
 
     const bad = checks.filter(
-      (check) => check.tokenRequests !== 1 || check.distinctTokens !== 1 || Object.keys(check.errors).length > 0,
+      (check) =>
+        check.tokenRequests !== 1 || check.distinctTokens !== 1 || Object.keys(check.errors).length > 0,
     )
     const exactlyOne = bad.length === 0
     const herds = checks.filter((check) => check.callers > 1)

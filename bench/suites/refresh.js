@@ -36,7 +36,8 @@ function countingStore(store) {
         const result = value.apply(target, args)
         if (!(result instanceof Promise)) return result
         return result.finally(() => {
-          const entry = (calls[property] ??= { count: 0, ms: 0 })
+          calls[property] ??= { count: 0, ms: 0 }
+          const entry = calls[property]
           entry.count += 1
           entry.ms += performance.now() - start
         })
@@ -66,7 +67,9 @@ async function bareInserter(kind, where) {
   const client = new pg.Client({ connectionString: where.url.replace(/\?.*$/, '') })
   await client.connect()
   const table = `"${where.schema}".bench_bare`
-  await client.query(`CREATE TABLE ${table} (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, at BIGINT NOT NULL)`)
+  await client.query(
+    `CREATE TABLE ${table} (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, at BIGINT NOT NULL)`,
+  )
   return {
     insert: (body) => client.query(`INSERT INTO ${table} (body, at) VALUES ($1, $2)`, [body, Date.now()]),
     close: () => client.end(),

@@ -30,7 +30,9 @@ async function startService(url, emulator) {
   const id = await connectOne(keeper, emulator, 'api')
   const { key } = await createApiKey(keeper.store, 'bench')
   await keeper.close()
-  const proc = forkChild(join(ROOT, 'bench/children/token-server.js'), { env: { STORE: url, KEYS: BENCH_KEYS } })
+  const proc = forkChild(join(ROOT, 'bench/children/token-server.js'), {
+    env: { STORE: url, KEYS: BENCH_KEYS },
+  })
   const { port } = await proc.ready
   return { proc, port, id, key }
 }
