@@ -115,6 +115,8 @@ describe('the audit trail', () => {
     expect(page.body).toContain('token.issued')
     expect(page.body).toContain('api-key:env-1')
     for (const secret of secrets) expect(page.body.includes(secret)).toBe(false)
+    // A retention of under a second, a second later: everything before now goes.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
     const pruned = await runCli(
       ['audit', 'prune'],
       cliEnv({ INNKEEPER_HOME: home, INNKEEPER_AUDIT_RETENTION_DAYS: '0.00001' }),
