@@ -5,12 +5,46 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { Innkeeper } from '../../src/index.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
+import {
+  mustFailWhenUnavailable,
+  POSTGRES_TEST_URL,
+  requirePostgres,
+  uniqueTestName,
+  withQueryParam,
+} from '../support/services.js'
 import { type CliResult, cliEnv, runCli } from './cli.js'
+
+const postgres = await requirePostgres()
+const schemas: string[] = []
+afterAll(async () => {
+  if (schemas.length === 0) return
+  const admin = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 1 })
+  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  await admin.end()
+})
+
+/** The store URLs the loop test runs on: the embedded SQLite default, and PostgreSQL when it is up. */
+function storeUrls(): Array<[string, () => string | undefined]> {
+  const urls: Array<[string, () => string | undefined]> = [['sqlite', () => undefined]]
+  if (postgres.available || mustFailWhenUnavailable()) {
+    urls.push([
+      'postgres',
+      () => {
+        if (!postgres.available) throw new Error(postgres.reason)
+        const schema = uniqueTestName('rotate')
+        schemas.push(schema)
+        return withQueryParam(POSTGRES_TEST_URL, 'schema', schema)
+      },
+    ])
+  }
+  return urls
+}
 
 let emulator: EmulatorHandle | undefined
 let home: string | undefined
@@ -32,57 +66,65 @@ function keyFile(dir: string): { current: string; keys: Record<string, string> }
 }
 
 describe('innkeeper keys rotate', () => {
-  it('re-encrypts everything while 4 processes call `innkeeper token` in a loop; none fails, nothing stays under the old key', async () => {
-    // 6-second tokens: every call past the first second refreshes (and rotates the refresh token).
-    emulator = await startEmulator('bookingsync', { config: { accessTokenTtl: 6 } })
-    home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-'))
-    const keeper = await Innkeeper.open({ home })
-    await keeper.apps.add('bs', appFor(emulator, 'bookingsync'))
-    for (const name of ['main', 'second', 'third']) await connect(keeper, name)
-    await keeper.close()
-    const oldKey = keyFile(home).current
-    const env = cliEnv({ INNKEEPER_HOME: home })
+  it.each(storeUrls())(
+    '%s: re-encrypts everything while 4 processes call `innkeeper token` in a loop; none fails, nothing stays under the old key',
+    async (_kind, storeUrl) => {
+      // 6-second tokens: every call past the first second refreshes (and rotates the refresh token).
+      emulator = await startEmulator('bookingsync', { config: { accessTokenTtl: 6 } })
+      home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-'))
+      const store = storeUrl()
+      const keeper = await Innkeeper.open({ home, ...(store ? { store } : {}) })
+      await keeper.apps.add('bs', appFor(emulator, 'bookingsync'))
+      for (const name of ['main', 'second', 'third']) await connect(keeper, name)
+      await keeper.close()
+      const oldKey = keyFile(home).current
+      const env = cliEnv({ INNKEEPER_HOME: home, ...(store ? { INNKEEPER_STORE: store } : {}) })
 
-    let stop = false
-    const failures: CliResult[] = []
-    let calls = 0
-    const loops = ['main', 'second', 'third', 'main'].map(async (name) => {
-      while (!stop) {
-        const result = await runCli(['token', `bs/${name}`], env)
-        calls += 1
-        if (result.code !== 0 || !/^\S+\n$/.test(result.stdout)) failures.push(result)
+      let stop = false
+      const failures: CliResult[] = []
+      let calls = 0
+      const loops = ['main', 'second', 'third', 'main'].map(async (name) => {
+        while (!stop) {
+          const result = await runCli(['token', `bs/${name}`], env)
+          calls += 1
+          if (result.code !== 0 || !/^\S+\n$/.test(result.stdout)) failures.push(result)
+        }
+      })
+      await new Promise((resolve) => setTimeout(resolve, 1_500))
+      const callsBefore = calls
+      const rotation = await runCli(['keys', 'rotate', '--batch', '1'], env)
+      const callsDuring = calls - callsBefore
+      await new Promise((resolve) => setTimeout(resolve, 1_500))
+      stop = true
+      await Promise.all(loops)
+
+      expect(rotation.stderr).toContain('re-encrypted')
+      expect(rotation.code, rotation.stderr).toBe(0)
+      expect(failures.map((failure) => failure.stderr)).toEqual([])
+      // The loops really ran while the rotation did (it waits 2.5 s for running processes first).
+      expect(callsDuring).toBeGreaterThanOrEqual(4)
+      expect(emulator.stats().tokenRequests.refresh_token ?? 0).toBeGreaterThan(0)
+      expect(emulator.stats().reuseDetected).toBe(0)
+
+      const newKey = keyFile(home).current
+      expect(newKey).not.toBe(oldKey)
+      const status = JSON.parse((await runCli(['keys', 'status', '--json'], env)).stdout) as {
+        keys: Array<{ id: string; records: number }>
       }
-    })
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    const rotation = await runCli(['keys', 'rotate', '--batch', '1'], env)
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    stop = true
-    await Promise.all(loops)
+      const records = Object.fromEntries(status.keys.map((key) => [key.id, key.records]))
+      // One app and three connections, all under the new key; none under the old one.
+      expect(records[newKey]).toBe(4)
+      expect(records[oldKey] ?? 0).toBe(0)
 
-    expect(rotation.stderr).toContain('re-encrypted')
-    expect(rotation.code, rotation.stderr).toBe(0)
-    expect(failures.map((failure) => failure.stderr)).toEqual([])
-    expect(calls).toBeGreaterThan(8)
-    expect(emulator.stats().tokenRequests.refresh_token ?? 0).toBeGreaterThan(0)
-    expect(emulator.stats().reuseDetected).toBe(0)
-
-    const newKey = keyFile(home).current
-    expect(newKey).not.toBe(oldKey)
-    const status = JSON.parse((await runCli(['keys', 'status', '--json'], env)).stdout) as {
-      keys: Array<{ id: string; records: number }>
-    }
-    const records = Object.fromEntries(status.keys.map((key) => [key.id, key.records]))
-    // One app and three connections, all under the new key; none under the old one.
-    expect(records[newKey]).toBe(4)
-    expect(records[oldKey] ?? 0).toBe(0)
-
-    const retire = await runCli(['keys', 'rotate', '--retire'], env)
-    expect(retire.code, retire.stderr).toBe(0)
-    expect(Object.keys(keyFile(home).keys)).not.toContain(oldKey)
-    expect(statSync(join(home, 'keys.json')).mode & 0o777).toBe(0o600)
-    const after = await runCli(['token', 'bs/main'], env)
-    expect(after.code, after.stderr).toBe(0)
-  }, 120_000)
+      const retire = await runCli(['keys', 'rotate', '--retire'], env)
+      expect(retire.code, retire.stderr).toBe(0)
+      expect(Object.keys(keyFile(home).keys)).not.toContain(oldKey)
+      expect(statSync(join(home, 'keys.json')).mode & 0o777).toBe(0o600)
+      const after = await runCli(['token', 'bs/main'], env)
+      expect(after.code, after.stderr).toBe(0)
+    },
+    120_000,
+  )
 
   it('with INNKEEPER_KEYS, re-encrypts under the first key and explains that no key is added', async () => {
     home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-env-'))
