@@ -11,11 +11,13 @@
 // catches stragglers written in between; (4) `--retire` drops old keys with zero records.
 // With INNKEEPER_KEYS nothing can follow a file: put the new key first in every process's
 // INNKEEPER_KEYS (keeping the old ones after it), restart them, then run the rotation.
+
 import type { AuditTrail } from '../audit/trail.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { addCurrentKeyToFile, readKeyFileEntries, removeKeysFromFile } from '../crypto/load.js'
 import { InnkeeperError } from '../errors.js'
 import type { Store } from '../stores/store.js'
+import { countAllSecretsByKeyId, resealDocumentSecrets } from './document-secrets.js'
 
 export const KEY_ROTATION_COLLECTION = 'key_rotation'
 const STATE_ID = 'current'
@@ -118,7 +120,7 @@ export async function rotateKeys(options: RotateKeysOptions): Promise<RotationRe
       )
     }
     const target = state.targetKeyId
-    let remaining = othersThan(target, await store.countSecretsByKeyId())
+    let remaining = othersThan(target, await countAllSecretsByKeyId(store, keyring))
     let total = state.reencrypted + sum(remaining)
     options.onStart?.({ targetKeyId: target, resumed, addedKey, total })
     const maxPasses = options.maxPasses ?? 10
@@ -137,7 +139,12 @@ export async function rotateKeys(options: RotateKeysOptions): Promise<RotationRe
         total = Math.max(total, state.reencrypted)
         options.onProgress?.({ done: state.reencrypted, total, pass: state.pass })
       } while (state.cursor !== null)
-      remaining = othersThan(target, await store.countSecretsByKeyId())
+      const documents = await resealDocumentSecrets(store, keyring)
+      if (documents > 0) {
+        state = { ...state, reencrypted: state.reencrypted + documents, updatedAt: now() }
+        await saveState(store, state)
+      }
+      remaining = othersThan(target, await countAllSecretsByKeyId(store, keyring))
       if (sum(remaining) === 0 || state.pass >= maxPasses) break
       // Stragglers: records written under an old key by a process that had not switched yet, or
       // changed while being re-sealed. Give them a moment, then another pass.
@@ -191,7 +198,7 @@ export async function retireOldKeys(options: {
       'A key rotation is still running (or was interrupted); finish it with `innkeeper keys rotate` before retiring keys.',
     )
   }
-  const counts = await store.countSecretsByKeyId()
+  const counts = await countAllSecretsByKeyId(store, keyring)
   const current = keyring.currentKeyId
   const old = keyring.keyIds().filter((id) => id !== current)
   const kept: Record<string, number> = {}

@@ -2,6 +2,7 @@
 // holds (and which is current), where they come from, and the state of the last rotation.
 import type { Keyring } from '../crypto/keyring.js'
 import type { Store } from '../stores/store.js'
+import { countAllSecretsByKeyId } from './document-secrets.js'
 import { type RotationState, readRotationState } from './rotation.js'
 
 export interface KeyStatus {
@@ -13,7 +14,7 @@ export interface KeyStatus {
 }
 
 export async function keyStatus(store: Store, keyring: Keyring, keyFile?: string): Promise<KeyStatus> {
-  const counts = await store.countSecretsByKeyId()
+  const counts = await countAllSecretsByKeyId(store, keyring)
   const current = keyring.currentKeyId
   const ids = [...new Set([...keyring.keyIds(), ...Object.keys(counts)])]
   return {

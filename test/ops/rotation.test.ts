@@ -76,6 +76,7 @@ describe('innkeeper keys rotate', () => {
       const keeper = await Innkeeper.open({ home, ...(store ? { store } : {}) })
       await keeper.apps.add('bs', appFor(emulator, 'bookingsync'))
       for (const name of ['main', 'second', 'third']) await connect(keeper, name)
+      const webhook = await keeper.webhooks.add('http://127.0.0.1:9/hooks')
       await keeper.close()
       const oldKey = keyFile(home).current
       const env = cliEnv({ INNKEEPER_HOME: home, ...(store ? { INNKEEPER_STORE: store } : {}) })
@@ -112,8 +113,8 @@ describe('innkeeper keys rotate', () => {
         keys: Array<{ id: string; records: number }>
       }
       const records = Object.fromEntries(status.keys.map((key) => [key.id, key.records]))
-      // One app and three connections, all under the new key; none under the old one.
-      expect(records[newKey]).toBe(4)
+      // One app, three connections and a webhook secret, all under the new key; none under the old one.
+      expect(records[newKey]).toBe(5)
       expect(records[oldKey] ?? 0).toBe(0)
 
       const retire = await runCli(['keys', 'rotate', '--retire'], env)
@@ -122,6 +123,10 @@ describe('innkeeper keys rotate', () => {
       expect(statSync(join(home, 'keys.json')).mode & 0o777).toBe(0o600)
       const after = await runCli(['token', 'bs/main'], env)
       expect(after.code, after.stderr).toBe(0)
+      const reopened = await Innkeeper.open({ home, ...(store ? { store } : {}) })
+      const [receiver] = await reopened.webhooks.receivers()
+      await reopened.close()
+      expect(receiver?.secret).toBe(webhook.secret)
     },
     120_000,
   )
