@@ -12,7 +12,11 @@ export class MemoryOutbox implements OutboxStore {
   private readonly entries = new Map<string, OutboxEntry>()
   private seq = 0
 
-  async enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
+  /** `assertOpen` throws once the owning store is closed. */
+  constructor(private readonly assertOpen: () => void = () => {}) {}
+
+  async enqueue(entries: OutboxEntryInput[]): Promise<void> {
+    this.assertOpen()
     for (const input of entries) {
       if (this.entries.has(input.id)) continue
       this.seq += 1
@@ -20,7 +24,8 @@ export class MemoryOutbox implements OutboxStore {
     }
   }
 
-  async claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+  async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+    this.assertOpen()
     const heads = new Map<string, OutboxEntry>()
     for (const entry of [...this.entries.values()].sort((a, b) => a.seq - b.seq)) {
       if (entry.state === 'pending' && !heads.has(entry.orderingKey)) heads.set(entry.orderingKey, entry)
@@ -36,11 +41,13 @@ export class MemoryOutbox implements OutboxStore {
     return due.map((entry) => structuredClone(entry))
   }
 
-  async completeOutbox(id: string): Promise<boolean> {
+  async complete(id: string): Promise<boolean> {
+    this.assertOpen()
     return this.entries.delete(id)
   }
 
-  async failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+  async fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+    this.assertOpen()
     const entry = this.entries.get(id)
     if (!entry || entry.state !== 'pending' || entry.claimOwner !== owner) return false
     entry.attempts += 1
@@ -52,7 +59,8 @@ export class MemoryOutbox implements OutboxStore {
     return true
   }
 
-  async listOutbox(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
+  async list(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
+    this.assertOpen()
     return [...this.entries.values()]
       .filter(
         (entry) =>
@@ -64,7 +72,8 @@ export class MemoryOutbox implements OutboxStore {
       .map((entry) => withoutUndefined(structuredClone(entry)))
   }
 
-  async purgeOutbox(receiverId: string): Promise<number> {
+  async purge(receiverId: string): Promise<number> {
+    this.assertOpen()
     let removed = 0
     for (const [id, entry] of this.entries) {
       if (entry.receiverId !== receiverId) continue

@@ -6,7 +6,6 @@
 import { StoreError } from '../errors.js'
 import { unknownAppError, versionConflictError } from './codec.js'
 import { MemoryOutbox } from './memory-outbox.js'
-import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
 import {
   type AppRecord,
   type AuditEntry,
@@ -195,16 +194,7 @@ export class MemoryStore implements Store {
   }
 
   // The webhook outbox lives in memory-outbox.ts.
-  private readonly outbox = new MemoryOutbox()
-  enqueueOutbox = (entries: OutboxEntryInput[]) => this.open(() => this.outbox.enqueueOutbox(entries))
-  claimOutbox = (now: number, limit: number, owner: string, leaseMs: number) =>
-    this.open(() => this.outbox.claimOutbox(now, limit, owner, leaseMs))
-  completeOutbox = (id: string) => this.open(() => this.outbox.completeOutbox(id))
-  failOutbox = (id: string, owner: string, next: number | null, error: string) =>
-    this.open(() => this.outbox.failOutbox(id, owner, next, error))
-  listOutbox = (filter?: ListOutboxFilter): Promise<OutboxEntry[]> =>
-    this.open(() => this.outbox.listOutbox(filter))
-  purgeOutbox = (receiverId: string) => this.open(() => this.outbox.purgeOutbox(receiverId))
+  readonly outbox = new MemoryOutbox(() => this.assertOpen())
 
   /** Nothing is at rest in memory, so a document secret is kept as it is. */
   sealSecret(plaintext: string, _aad: string): string {

@@ -42,26 +42,26 @@ export interface ListOutboxFilter {
 /** The store side of the outbox; part of `Store`. */
 export interface OutboxStore {
   /** Adds entries (atomically, in the order given). An id already present is left as it is. */
-  enqueueOutbox(entries: OutboxEntryInput[]): Promise<void>
+  enqueue(entries: OutboxEntryInput[]): Promise<void>
   /**
    * Atomically claims up to `limit` pending entries that are due (`nextAttemptAt <= now`), not
    * claimed by anyone (or whose claim expired), and first among the pending entries of their
    * ordering key; each is claimed for `owner` until `now + leaseMs`. Concurrent claimers never
    * receive the same entry, and an entry is never claimed while an earlier one of its key is pending.
    */
-  claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]>
+  claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]>
   /** The entry was delivered: removes it (whoever holds the claim). False if it was already gone. */
-  completeOutbox(id: string): Promise<boolean>
+  complete(id: string): Promise<boolean>
   /**
    * A delivery attempt failed: counts it, records `error`, frees the claim, and schedules the next
    * attempt at `nextAttemptAt`, or marks the entry `dead` when that is null (it then no longer
    * holds back later entries of its key). Only the current claim owner may do this.
    */
-  failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean>
+  fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean>
   /** Pending and dead entries, oldest first. */
-  listOutbox(filter?: ListOutboxFilter): Promise<OutboxEntry[]>
+  list(filter?: ListOutboxFilter): Promise<OutboxEntry[]>
   /** Removes every entry of a receiver (it was deleted); answers how many. */
-  purgeOutbox(receiverId: string): Promise<number>
+  purge(receiverId: string): Promise<number>
 }
 
 export const OUTBOX_ERROR_MAX = 500

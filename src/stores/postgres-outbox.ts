@@ -48,7 +48,7 @@ export class PostgresOutbox implements OutboxStore {
     private readonly table: string,
   ) {}
 
-  async enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
+  async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     if (entries.length === 0) return
     // One statement: the entries of one event are added together, in the order given.
     const values: unknown[] = []
@@ -73,7 +73,7 @@ export class PostgresOutbox implements OutboxStore {
     )
   }
 
-  async claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+  async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
     if (limit <= 0) return []
     const { rows } = await this.query(
       'claim webhook deliveries',
@@ -97,7 +97,7 @@ export class PostgresOutbox implements OutboxStore {
     return rows.map(outboxEntryFromRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.seq - b.seq)
   }
 
-  async completeOutbox(id: string): Promise<boolean> {
+  async complete(id: string): Promise<boolean> {
     const { rowCount } = await this.query(
       'complete a webhook delivery',
       `DELETE FROM ${this.table} WHERE id = $1`,
@@ -106,7 +106,7 @@ export class PostgresOutbox implements OutboxStore {
     return (rowCount ?? 0) > 0
   }
 
-  async failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+  async fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
     const { rowCount } = await this.query(
       'record a failed webhook delivery',
       `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $4, claim_owner = NULL, claim_expires_at = NULL,
@@ -118,7 +118,7 @@ export class PostgresOutbox implements OutboxStore {
     return (rowCount ?? 0) > 0
   }
 
-  async listOutbox(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
+  async list(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
     const { rows } = await this.query(
       'list webhook deliveries',
       `SELECT * FROM ${this.table}
@@ -129,7 +129,7 @@ export class PostgresOutbox implements OutboxStore {
     return rows.map(outboxEntryFromRow)
   }
 
-  async purgeOutbox(receiverId: string): Promise<number> {
+  async purge(receiverId: string): Promise<number> {
     const { rowCount } = await this.query(
       'remove webhook deliveries',
       `DELETE FROM ${this.table} WHERE receiver_id = $1`,

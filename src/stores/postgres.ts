@@ -23,7 +23,6 @@ import {
   unknownAppError,
   versionConflictError,
 } from './codec.js'
-import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
 import { migratePostgresSchema, quoteIdentifier } from './postgres-migrations.js'
 import { PostgresOutbox } from './postgres-outbox.js'
 import { type ResealPhase, reencryptInPhases } from './reseal.js'
@@ -576,30 +575,12 @@ class PostgresStore implements Store {
 
   // The webhook outbox lives in postgres-outbox.ts.
   private outboxTable: PostgresOutbox | undefined
-  private get outbox(): PostgresOutbox {
+  get outbox(): PostgresOutbox {
     this.outboxTable ??= new PostgresOutbox(
       (operation, sql, values) => this.query(operation, sql, values),
       this.documents.replace(/innkeeper_documents$/, 'innkeeper_outbox'),
     )
     return this.outboxTable
-  }
-  enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
-    return this.outbox.enqueueOutbox(entries)
-  }
-  claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
-    return this.outbox.claimOutbox(now, limit, owner, leaseMs)
-  }
-  completeOutbox(id: string): Promise<boolean> {
-    return this.outbox.completeOutbox(id)
-  }
-  failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
-    return this.outbox.failOutbox(id, owner, nextAttemptAt, error)
-  }
-  listOutbox(filter?: ListOutboxFilter): Promise<OutboxEntry[]> {
-    return this.outbox.listOutbox(filter)
-  }
-  purgeOutbox(receiverId: string): Promise<number> {
-    return this.outbox.purgeOutbox(receiverId)
   }
 
   sealSecret(plaintext: string, aad: string): string {

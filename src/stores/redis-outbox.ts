@@ -133,7 +133,7 @@ export class RedisOutbox implements OutboxStore {
     private readonly run: Run,
   ) {}
 
-  async enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
+  async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     if (entries.length === 0) return
     const args = entries.flatMap((entry) => [
       entry.id,
@@ -147,7 +147,7 @@ export class RedisOutbox implements OutboxStore {
     await this.run('enqueue webhook deliveries', () => this.evalScript(ENQUEUE, [], [this.prefix, ...args]))
   }
 
-  async claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+  async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
     if (limit <= 0) return []
     const answer = (await this.run('claim webhook deliveries', () =>
       this.evalScript(CLAIM, [], [this.prefix, String(now), String(limit), owner, String(leaseMs)]),
@@ -155,14 +155,14 @@ export class RedisOutbox implements OutboxStore {
     return answer.map((pairs) => outboxEntryFromHash(pairsToObject(pairs)))
   }
 
-  async completeOutbox(id: string): Promise<boolean> {
+  async complete(id: string): Promise<boolean> {
     const answer = await this.run('complete a webhook delivery', () =>
       this.evalScript(COMPLETE, [], [this.prefix, id]),
     )
     return Number(answer) === 1
   }
 
-  async failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+  async fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
     const answer = await this.run('record a failed webhook delivery', () =>
       this.evalScript(
         FAIL,
@@ -173,7 +173,7 @@ export class RedisOutbox implements OutboxStore {
     return Number(answer) === 1
   }
 
-  async listOutbox(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
+  async list(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
     const limit = filter.limit ?? 100
     return this.run('list webhook deliveries', async () => {
       const ids = await this.redis.zrange(`${this.prefix}outbox:all`, 0, -1)
@@ -193,7 +193,7 @@ export class RedisOutbox implements OutboxStore {
     })
   }
 
-  async purgeOutbox(receiverId: string): Promise<number> {
+  async purge(receiverId: string): Promise<number> {
     const answer = await this.run('remove webhook deliveries', () =>
       this.evalScript(PURGE, [], [this.prefix, receiverId]),
     )

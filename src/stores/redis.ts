@@ -26,7 +26,6 @@ import {
   unknownAppError,
   versionConflictError,
 } from './codec.js'
-import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
 import { RedisOperations } from './redis-operations.js'
 import { RedisOutbox } from './redis-outbox.js'
 import {
@@ -426,7 +425,7 @@ class RedisStore implements Store {
 
   // The webhook outbox lives in redis-outbox.ts.
   private outboxKeys: RedisOutbox | undefined
-  private get outbox(): RedisOutbox {
+  get outbox(): RedisOutbox {
     this.outboxKeys ??= new RedisOutbox(
       this.redis,
       this.prefix,
@@ -434,24 +433,6 @@ class RedisStore implements Store {
       (operation, action) => this.run(operation, action),
     )
     return this.outboxKeys
-  }
-  enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
-    return this.outbox.enqueueOutbox(entries)
-  }
-  claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
-    return this.outbox.claimOutbox(now, limit, owner, leaseMs)
-  }
-  completeOutbox(id: string): Promise<boolean> {
-    return this.outbox.completeOutbox(id)
-  }
-  failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
-    return this.outbox.failOutbox(id, owner, nextAttemptAt, error)
-  }
-  listOutbox(filter?: ListOutboxFilter): Promise<OutboxEntry[]> {
-    return this.outbox.listOutbox(filter)
-  }
-  purgeOutbox(receiverId: string): Promise<number> {
-    return this.outbox.purgeOutbox(receiverId)
   }
 
   sealSecret(plaintext: string, aad: string): string {

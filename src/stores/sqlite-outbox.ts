@@ -92,7 +92,7 @@ export class SqliteOutbox implements OutboxStore {
     }
   }
 
-  async enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
+  async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     this.guard('enqueue webhook deliveries', () =>
       this.db
         .transaction(() => {
@@ -102,7 +102,7 @@ export class SqliteOutbox implements OutboxStore {
     )
   }
 
-  async claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
+  async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
     if (limit <= 0) return []
     return this.guard('claim webhook deliveries', () =>
       this.db
@@ -119,11 +119,11 @@ export class SqliteOutbox implements OutboxStore {
     )
   }
 
-  async completeOutbox(id: string): Promise<boolean> {
+  async complete(id: string): Promise<boolean> {
     return this.guard('complete a webhook delivery', () => this.statements.complete.run(id).changes > 0)
   }
 
-  async failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
+  async fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
     return this.guard(
       'record a failed webhook delivery',
       () =>
@@ -132,7 +132,7 @@ export class SqliteOutbox implements OutboxStore {
     )
   }
 
-  async listOutbox(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
+  async list(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
     return this.guard('list webhook deliveries', () =>
       (
         this.statements.list.all({
@@ -144,7 +144,7 @@ export class SqliteOutbox implements OutboxStore {
     )
   }
 
-  async purgeOutbox(receiverId: string): Promise<number> {
+  async purge(receiverId: string): Promise<number> {
     return this.guard('remove webhook deliveries', () => this.statements.purge.run(receiverId).changes)
   }
 }

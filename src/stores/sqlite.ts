@@ -23,7 +23,6 @@ import {
   versionConflictError,
 } from './codec.js'
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './migrations/sqlite.js'
-import type { ListOutboxFilter, OutboxEntry, OutboxEntryInput } from './outbox.js'
 import { type ResealPhase, reencryptInPhases, type SealedKind } from './reseal.js'
 import { SqliteOutbox } from './sqlite-outbox.js'
 import {
@@ -426,27 +425,9 @@ export class SqliteStore implements Store {
 
   // The webhook outbox lives in sqlite-outbox.ts.
   private outboxTable: SqliteOutbox | undefined
-  private get outbox(): SqliteOutbox {
+  get outbox(): SqliteOutbox {
     this.outboxTable ??= new SqliteOutbox(this.db, (action, step) => this.guard(action, step))
     return this.outboxTable
-  }
-  enqueueOutbox(entries: OutboxEntryInput[]): Promise<void> {
-    return this.outbox.enqueueOutbox(entries)
-  }
-  claimOutbox(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
-    return this.outbox.claimOutbox(now, limit, owner, leaseMs)
-  }
-  completeOutbox(id: string): Promise<boolean> {
-    return this.outbox.completeOutbox(id)
-  }
-  failOutbox(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
-    return this.outbox.failOutbox(id, owner, nextAttemptAt, error)
-  }
-  listOutbox(filter?: ListOutboxFilter): Promise<OutboxEntry[]> {
-    return this.outbox.listOutbox(filter)
-  }
-  purgeOutbox(receiverId: string): Promise<number> {
-    return this.outbox.purgeOutbox(receiverId)
   }
 
   sealSecret(plaintext: string, aad: string): string {

@@ -128,8 +128,11 @@ export interface ReencryptResult {
   skipped: number
 }
 
-export interface Store extends OutboxStore {
+export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres' | 'redis'
+
+  /** The durable webhook outbox kept in the same store (see `outbox.ts`). */
+  readonly outbox: OutboxStore
 
   putApp(app: AppRecord): Promise<void>
   getApp(name: string): Promise<AppRecord | null>

@@ -76,7 +76,7 @@ export class WebhookDispatcher {
 
   /** One round: claim what is due and deliver it; resolves to how many entries were claimed. */
   async runOnce(): Promise<number> {
-    const claimed = await this.store.claimOutbox(
+    const claimed = await this.store.outbox.claim(
       this.now(),
       this.options.batchSize,
       this.owner,
@@ -91,7 +91,7 @@ export class WebhookDispatcher {
   private async deliver(entry: OutboxEntry): Promise<void> {
     const receiver = await this.webhooks.receiver(entry.receiverId)
     if (!receiver) {
-      await this.store.completeOutbox(entry.id) // the receiver was removed meanwhile
+      await this.store.outbox.complete(entry.id) // the receiver was removed meanwhile
       return
     }
     let problem: string
@@ -110,7 +110,7 @@ export class WebhookDispatcher {
       })
       await response.body?.cancel().catch(() => undefined)
       if (response.status >= 200 && response.status < 300) {
-        await this.store.completeOutbox(entry.id)
+        await this.store.outbox.complete(entry.id)
         this.stats.delivered += 1
         return
       }
@@ -121,7 +121,7 @@ export class WebhookDispatcher {
     const now = this.now()
     const next = now + retryDelayMs(entry.attempts, this.options.retryBaseMs, this.options.retryMaxMs)
     const dead = next - entry.createdAt > this.options.maxAgeMs
-    await this.store.failOutbox(entry.id, this.owner, dead ? null : next, problem).catch(() => false)
+    await this.store.outbox.fail(entry.id, this.owner, dead ? null : next, problem).catch(() => false)
     if (dead) this.stats.dead += 1
     else this.stats.failed += 1
   }

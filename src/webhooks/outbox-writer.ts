@@ -72,6 +72,6 @@ export class OutboxWriter {
         createdAt,
         nextAttemptAt: createdAt,
       }))
-    if (entries.length > 0) await this.store.enqueueOutbox(entries)
+    if (entries.length > 0) await this.store.outbox.enqueue(entries)
   }
 }

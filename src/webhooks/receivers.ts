@@ -81,7 +81,7 @@ export class Webhooks {
   async list(): Promise<WebhookInfo[]> {
     const [documents, entries] = await Promise.all([
       this.store.listDocuments(WEBHOOKS_COLLECTION),
-      this.store.listOutbox({ limit: 10_000 }),
+      this.store.outbox.list({ limit: 10_000 }),
     ])
     return documents.map(({ id, value }) => ({
       id,
@@ -96,14 +96,14 @@ export class Webhooks {
   /** Removes a receiver and every delivery still waiting for it. */
   async remove(id: string): Promise<void> {
     if (!(await this.store.deleteDocument(WEBHOOKS_COLLECTION, id))) throw unknownWebhook(id)
-    await this.store.purgeOutbox(id)
+    await this.store.outbox.purge(id)
   }
 
   /** Deliveries waiting or dead (delivered ones are removed), oldest first. */
   async deliveries(
     filter: { receiverId?: string; state?: OutboxState; limit?: number } = {},
   ): Promise<WebhookDelivery[]> {
-    return (await this.store.listOutbox(filter)).map(toDelivery)
+    return (await this.store.outbox.list(filter)).map(toDelivery)
   }
 
   /** Every receiver with its secret opened (for the dispatcher and the outbox writer). */

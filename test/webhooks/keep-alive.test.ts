@@ -118,7 +118,7 @@ describe('failure window', () => {
     expect(events).toEqual(['failed:error', 'recovered'])
     await keeper.close() // waits for the outbox writer
     const again = await fixture.reopen()
-    const types = (await again.store.listOutbox({ receiverId: hook.id })).map(
+    const types = (await again.store.outbox.list({ receiverId: hook.id })).map(
       (entry) => JSON.parse(entry.body).type,
     )
     expect(types).toEqual(['connection.created', 'connection.error', 'connection.recovered'])

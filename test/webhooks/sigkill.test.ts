@@ -43,7 +43,7 @@ it('a delivering process killed with SIGKILL leaves the outbox to another, which
   child.kill('SIGKILL')
   await exited
   // The child's claims are still in the store; nobody else may deliver them until the lease lapses.
-  const claimed = (await fixture.keeper.store.listOutbox()).filter((entry) => entry.claimOwner)
+  const claimed = (await fixture.keeper.store.outbox.list()).filter((entry) => entry.claimOwner)
   expect(claimed.length).toBeGreaterThan(0)
 
   dispatcher = fixture.keeper.startWebhookDispatcher({ idleMs: 20, retryBaseMs: 40 })
