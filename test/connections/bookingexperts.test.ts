@@ -131,3 +131,33 @@ describe('installs started in the Booking Experts App Store', () => {
     })
   })
 })
+
+describe('Booking Experts API refusals', () => {
+  it('names the missing scope when a call needs one the token lacks', async () => {
+    fixture = await setup('bookingexperts')
+    const connection = await connect(fixture)
+    const administration = (connection.metadata.administrationIds as string[])[0]!
+    const error = await fixture.keeper
+      .connection('acme-be/main')
+      .fetch('/v3/administrations/{id}/reservations', { params: { id: administration } })
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({
+      code: 'insufficient_scope',
+      status: 403,
+      details: { scope: 'reservations_read' },
+    })
+    expect((error as Error).message).toContain('reservations_read')
+  })
+
+  it('waits out a 429 with Retry-After and then answers', async () => {
+    fixture = await setup('bookingexperts')
+    await connect(fixture)
+    fixture.emulator.configure({ rateLimitNextApiRequests: { count: 1, retryAfter: 1 } })
+    const started = Date.now()
+    const answer = await fixture.keeper
+      .connection('acme-be/main')
+      .json<{ data: unknown[] }>('/v3/administrations')
+    expect(Array.isArray(answer.data)).toBe(true)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+  })
+})
