@@ -38,6 +38,10 @@ export class AuditTrail {
   /** Entries the store refused (they are dropped, never retried). */
   failures = 0
   private readonly pending = new Set<Promise<void>>()
+  private batch: AuditEntry[] = []
+  /** The write that will carry the entries in `batch`; it starts when the one before it ends. */
+  private nextWrite: Promise<void> | undefined
+  private writing: Promise<void> = Promise.resolve()
   private retentionTimer: NodeJS.Timeout | undefined
 
   constructor(
@@ -61,9 +65,25 @@ export class AuditTrail {
     }
     if (input.connection !== undefined) entry.connection = input.connection
     if (input.detail !== undefined) entry.detail = publicDetail(input.detail)
-    const write = this.store.appendAudit(entry).catch(() => {
-      this.failures += 1
+    return this.enqueue(entry)
+  }
+
+  /**
+   * Entries recorded while a write is in flight go out together in the next one: under load
+   * (the token API) one store write carries many entries instead of one write each.
+   */
+  private enqueue(entry: AuditEntry): Promise<void> {
+    this.batch.push(entry)
+    this.nextWrite ??= this.writing.then(() => {
+      const entries = this.batch
+      this.batch = []
+      this.nextWrite = undefined
+      return this.store.appendAudit(entries).catch(() => {
+        this.failures += entries.length
+      })
     })
+    const write = this.nextWrite
+    this.writing = write
     this.pending.add(write)
     void write.finally(() => this.pending.delete(write))
     return write

@@ -2,8 +2,10 @@
 // (the store picks them atomically, so several workers share the load and none is refreshed
 // twice for one expiry), renews them under the claimed lease, and backs off on failures.
 // Stopping finishes what is in flight and releases every lease it holds.
+
 import type { ClaimedConnection, Store } from '../stores/store.js'
 import type { Innkeeper } from './innkeeper.js'
+import { PollingLoop } from './polling-loop.js'
 
 export interface RefresherOptions {
   /** Connections claimed per round (default 50). */
@@ -28,9 +30,7 @@ export interface RefresherStats {
 
 export class BackgroundRefresher {
   readonly stats: RefresherStats = { claimed: 0, refreshed: 0, failed: 0, needsReauth: 0, rounds: 0 }
-  private running = false
-  private loop: Promise<void> | undefined
-  private wake: (() => void) | undefined
+  private readonly loop: PollingLoop
   private readonly options: Required<RefresherOptions>
 
   constructor(
@@ -47,12 +47,11 @@ export class BackgroundRefresher {
       lookAheadMs: 0,
       ...options,
     }
+    this.loop = new PollingLoop(() => this.runOnce(), this.options.batchSize, this.options.idleMs)
   }
 
   start(): void {
-    if (this.running) return
-    this.running = true
-    this.loop = this.run()
+    this.loop.start()
   }
 
   /** One round: claim what is due and refresh it; resolves to how many were claimed. */
@@ -86,31 +85,8 @@ export class BackgroundRefresher {
     }
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let claimed = 0
-      try {
-        claimed = await this.runOnce()
-      } catch {
-        // The store failed for a moment: wait a round and try again.
-      }
-      if (claimed < this.options.batchSize && this.running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.idleMs)
-          this.wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        this.wake = undefined
-      }
-    }
-  }
-
   /** Stops claiming, lets in-flight refreshes finish, and releases their leases. */
   async stop(): Promise<void> {
-    this.running = false
-    this.wake?.()
-    await this.loop
+    await this.loop.stop()
   }
 }

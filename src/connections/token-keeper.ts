@@ -9,7 +9,7 @@ import type { TokenSet } from '../oauth/token-set.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { renewTokens } from './renew.js'
-import { isAccessTokenFresh, isAccessTokenUsable, nextRefreshDue } from './timing.js'
+import { accessTokenDueAt, isAccessTokenFresh, isAccessTokenUsable, nextRefreshDue } from './timing.js'
 import { toConnectionInfo } from './view.js'
 
 export interface RefreshOptions {
@@ -28,17 +28,25 @@ const WAIT_MAX_MS = 250
 
 export class TokenKeeper {
   private readonly inflight = new Map<string, Promise<ConnectionRecord>>()
-  /** The last committed record per connection, for the hot path. */
-  private readonly cache = new Map<string, ConnectionRecord>()
+  /** The last committed record per connection, and until when its access token counts as fresh. */
+  private readonly cache = new Map<string, { record: ConnectionRecord; freshUntil: number }>()
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
   private readonly loading = new Map<string, Promise<ConnectionRecord | null>>()
 
   constructor(private readonly ctx: KeeperContext) {}
 
+  /** The cached token set while it is fresh, without touching the store: the hot path. */
+  freshCached(id: string): (TokenSet & { accessToken: string }) | undefined {
+    const cached = this.cache.get(id)
+    return cached && this.ctx.now() < cached.freshUntil
+      ? (cached.record.tokens as TokenSet & { accessToken: string })
+      : undefined
+  }
+
   /** A valid access token: cached while fresh, otherwise renewed (once, however many callers). */
   async accessToken(id: string): Promise<TokenSet & { accessToken: string }> {
-    const cached = this.cache.get(id)
-    if (cached && isAccessTokenFresh(cached.tokens, this.ctx.now())) return cached.tokens
+    const cached = this.freshCached(id)
+    if (cached) return cached
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
     this.remember(stored)
@@ -50,7 +58,7 @@ export class TokenKeeper {
   /** The record as last seen by this process (loaded once), for headers and metadata. */
   async cachedRecord(id: string): Promise<ConnectionRecord> {
     const cached = this.cache.get(id)
-    if (cached) return cached
+    if (cached) return cached.record
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
     this.remember(stored)
@@ -69,7 +77,11 @@ export class TokenKeeper {
   }
 
   remember(record: ConnectionRecord): void {
-    this.cache.set(record.id, record)
+    const tokens = record.tokens
+    const freshUntil = tokens?.accessToken
+      ? (accessTokenDueAt(tokens) ?? Number.POSITIVE_INFINITY)
+      : Number.NEGATIVE_INFINITY
+    this.cache.set(record.id, { record, freshUntil })
   }
 
   forget(id: string): void {

@@ -216,9 +216,9 @@ export class MemoryStore implements Store {
     return { cursor: null, reencrypted: 0, skipped: 0 }
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
     this.assertOpen()
-    this.audit.push(structuredClone(entry))
+    for (const entry of entries) this.audit.push(structuredClone(entry))
   }
 
   async listAudit(filter: ListAuditFilter = {}): Promise<AuditEntry[]> {

@@ -490,11 +490,12 @@ class PostgresStore implements Store {
     )
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.query(
-      'append to the audit trail',
-      `INSERT INTO ${this.audit} (id, at, actor, action, connection, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    // One multi-row INSERT for the whole batch.
+    const values: unknown[] = []
+    const rows = entries.map((entry, index) => {
+      values.push(
         entry.id,
         entry.at,
         entry.actor,
@@ -502,7 +503,14 @@ class PostgresStore implements Store {
         entry.connection ?? null,
         entry.outcome,
         json(entry.detail),
-      ],
+      )
+      const base = index * 7
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7})`
+    })
+    await this.query(
+      'append to the audit trail',
+      `INSERT INTO ${this.audit} (id, at, actor, action, connection, outcome, detail) VALUES ${rows.join(', ')}`,
+      values,
     )
   }
 

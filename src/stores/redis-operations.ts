@@ -151,13 +151,17 @@ export class RedisOperations {
     )
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
-    // `id` first, so members with the same time sort by id.
-    const { id, ...rest } = entry
-    const member = JSON.stringify({ id, ...rest })
-    const multi = this.access.redis.multi().zadd(this.key('audit'), entry.at, member)
-    if (entry.connection !== undefined) {
-      multi.zadd(this.key(`audit-connection:${entry.connection}`), entry.at, member)
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    const multi = this.access.redis.multi()
+    for (const entry of entries) {
+      // `id` first, so members with the same time sort by id.
+      const { id, ...rest } = entry
+      const member = JSON.stringify({ id, ...rest })
+      multi.zadd(this.key('audit'), entry.at, member)
+      if (entry.connection !== undefined) {
+        multi.zadd(this.key(`audit-connection:${entry.connection}`), entry.at, member)
+      }
     }
     const results = await multi.exec()
     for (const [error] of results ?? []) if (error) throw error

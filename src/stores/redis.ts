@@ -462,8 +462,8 @@ class RedisStore implements Store {
       await this.run('re-encrypt secrets', () => this.waitForReplicas('re-encrypt secrets'))
     return result
   }
-  appendAudit(entry: AuditEntry): Promise<void> {
-    return this.run('append to the audit trail', () => this.operations.appendAudit(entry))
+  appendAudit(entries: AuditEntry[]): Promise<void> {
+    return this.run('append to the audit trail', () => this.operations.appendAudit(entries))
   }
   listAudit(filter?: ListAuditFilter): Promise<AuditEntry[]> {
     return this.run('read the audit trail', () => this.operations.listAudit(filter))

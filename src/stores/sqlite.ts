@@ -364,17 +364,22 @@ export class SqliteStore implements Store {
     )
   }
 
-  async appendAudit(entry: AuditEntry): Promise<void> {
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    // One transaction (one fsync) for the whole batch.
     this.guard('append to the audit trail', () =>
-      this.statements.insertAudit.run({
-        id: entry.id,
-        at: entry.at,
-        actor: entry.actor,
-        action: entry.action,
-        connection: entry.connection ?? null,
-        outcome: entry.outcome,
-        detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
-      }),
+      this.db.transaction(() => {
+        for (const entry of entries) {
+          this.statements.insertAudit.run({
+            id: entry.id,
+            at: entry.at,
+            actor: entry.actor,
+            action: entry.action,
+            connection: entry.connection ?? null,
+            outcome: entry.outcome,
+            detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
+          })
+        }
+      })(),
     )
   }
 

@@ -212,8 +212,8 @@ export interface Store {
    */
   reencryptSecrets(cursor: string | null, limit: number): Promise<ReencryptResult>
 
-  /** Appends one audit entry (public facts only). */
-  appendAudit(entry: AuditEntry): Promise<void>
+  /** Appends audit entries (public facts only), all in one write. */
+  appendAudit(entries: AuditEntry[]): Promise<void>
   /** Audit entries, newest first. */
   listAudit(filter?: ListAuditFilter): Promise<AuditEntry[]>
   /** Removes entries older than `before` (ms); answers how many. */

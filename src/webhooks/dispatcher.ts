@@ -4,8 +4,10 @@
 // each signed body, and on failure schedules a retry with exponential backoff and jitter, for up
 // to 24 hours after the event, then marks the entry dead. At least once: a receiver may see an
 // event twice (deduplicate by its id), never event N+1 of a connection before N was accepted.
+
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
+import { PollingLoop } from '../connections/polling-loop.js'
 import type { OutboxEntry } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
 import type { Webhooks } from './receivers.js'
@@ -45,9 +47,7 @@ export class WebhookDispatcher {
   readonly stats: WebhookDispatcherStats = { delivered: 0, failed: 0, dead: 0, rounds: 0 }
   readonly owner = `${hostname()}:${process.pid}:webhooks:${randomUUID().slice(0, 8)}`
   private readonly options: Required<WebhookDispatcherOptions>
-  private running = false
-  private loop: Promise<void> | undefined
-  private wake: (() => void) | undefined
+  private readonly loop: PollingLoop
 
   constructor(
     private readonly store: Store,
@@ -65,12 +65,11 @@ export class WebhookDispatcher {
       maxAgeMs: 24 * 60 * 60_000,
       ...options,
     }
+    this.loop = new PollingLoop(() => this.runOnce(), this.options.batchSize, this.options.idleMs)
   }
 
   start(): this {
-    if (this.running) return this
-    this.running = true
-    this.loop = this.run()
+    this.loop.start()
     return this
   }
 
@@ -126,32 +125,9 @@ export class WebhookDispatcher {
     else this.stats.failed += 1
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let claimed = 0
-      try {
-        claimed = await this.runOnce()
-      } catch {
-        // The store failed for a moment: wait a round and try again.
-      }
-      if (claimed < this.options.batchSize && this.running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.idleMs)
-          this.wake = () => {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        this.wake = undefined
-      }
-    }
-  }
-
   /** Stops claiming and lets deliveries in flight finish. */
   async stop(): Promise<void> {
-    this.running = false
-    this.wake?.()
-    await this.loop
+    await this.loop.stop()
   }
 }
 

@@ -12,8 +12,15 @@ import type { Store } from '../stores/store.js'
 import type { WebhookEvent, WebhookEventType } from './events.js'
 import { WEBHOOKS_COLLECTION } from './receivers.js'
 
+/**
+ * How long the list of receivers is reused between events. Changes made by this process apply at
+ * once; a receiver added by another process starts receiving events within this time.
+ */
+export const RECEIVERS_CACHE_MS = 5_000
+
 export class OutboxWriter {
   private queue: Promise<void> = Promise.resolve()
+  private receivers: { at: number; list: Array<{ id: string; value: Record<string, unknown> }> } | undefined
   /** Enqueues that failed (the store was unreachable); the events are lost, the process goes on. */
   failures = 0
   lastFailure: string | undefined
@@ -53,13 +60,18 @@ export class OutboxWriter {
     )
   }
 
+  /** Forgets the cached receivers (this process added or removed one). */
+  invalidate(): void {
+    this.receivers = undefined
+  }
+
   /** Resolves once every event recorded so far is in the outbox (or failed to get there). */
   flush(): Promise<void> {
     return this.queue
   }
 
   private async enqueue(event: WebhookEvent, createdAt: number): Promise<void> {
-    const receivers = await this.store.listDocuments(WEBHOOKS_COLLECTION)
+    const receivers = await this.currentReceivers(createdAt)
     const body = JSON.stringify(event)
     const entries: OutboxEntryInput[] = receivers
       .filter(({ value }) => Array.isArray(value.events) && value.events.includes(event.type))
@@ -73,5 +85,12 @@ export class OutboxWriter {
         nextAttemptAt: createdAt,
       }))
     if (entries.length > 0) await this.store.outbox.enqueue(entries)
+  }
+
+  private async currentReceivers(now: number) {
+    if (!this.receivers || now - this.receivers.at > RECEIVERS_CACHE_MS || now < this.receivers.at) {
+      this.receivers = { at: now, list: await this.store.listDocuments(WEBHOOKS_COLLECTION) }
+    }
+    return this.receivers.list
   }
 }

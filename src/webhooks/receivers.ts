@@ -60,6 +60,8 @@ export class Webhooks {
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    /** Told after this process adds or removes a receiver (the outbox writer drops its cache). */
+    private readonly changed: () => void = () => {},
   ) {}
 
   /** Registers a receiver; answers its secret once. HTTPS only, except loopback addresses. */
@@ -75,6 +77,7 @@ export class Webhooks {
       secret: this.store.sealSecret(secret, webhookSecretAad(id)),
       createdAt,
     })
+    this.changed()
     return { id, url: target.href, events, createdAt, pending: 0, dead: 0, secret }
   }
 
@@ -96,6 +99,7 @@ export class Webhooks {
   /** Removes a receiver and every delivery still waiting for it. */
   async remove(id: string): Promise<void> {
     if (!(await this.store.deleteDocument(WEBHOOKS_COLLECTION, id))) throw unknownWebhook(id)
+    this.changed()
     await this.store.outbox.purge(id)
   }
 

@@ -785,11 +785,12 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
       })
 
       it('gives back what was appended, newest first', async () => {
-        await store.appendAudit(entry(1))
-        await store.appendAudit(entry(3, { detail: { code: 'invalid_grant', attempts: 2, retried: true } }))
-        await store.appendAudit(
+        await store.appendAudit([entry(1)])
+        // A batch is written whole.
+        await store.appendAudit([
+          entry(3, { detail: { code: 'invalid_grant', attempts: 2, retried: true } }),
           entry(2, { connection: undefined, action: 'keys.rotated', actor: 'cli:root' }),
-        )
+        ])
         const listed = await store.listAudit()
         expect(listed.map((e) => e.at)).toEqual([T0 + 3, T0 + 2, T0 + 1])
         expect(listed[0]).toEqual(entry(3, { detail: { code: 'invalid_grant', attempts: 2, retried: true } }))
@@ -799,8 +800,8 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
       })
 
       it('filters by connection and by time, and honours the limit', async () => {
-        for (let n = 1; n <= 5; n += 1) await store.appendAudit(entry(n))
-        await store.appendAudit(entry(6, { connection: 'other/main' }))
+        for (let n = 1; n <= 5; n += 1) await store.appendAudit([entry(n)])
+        await store.appendAudit([entry(6, { connection: 'other/main' })])
         expect((await store.listAudit({ connection: 'other/main' })).map((e) => e.at)).toEqual([T0 + 6])
         expect((await store.listAudit({ connection: 'acme/main', since: T0 + 4 })).map((e) => e.at)).toEqual([
           T0 + 5,
@@ -810,8 +811,8 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
       })
 
       it('prunes entries older than a time, and only those', async () => {
-        for (let n = 1; n <= 4; n += 1) await store.appendAudit(entry(n))
-        await store.appendAudit(entry(5, { connection: 'other/main' }))
+        for (let n = 1; n <= 4; n += 1) await store.appendAudit([entry(n)])
+        await store.appendAudit([entry(5, { connection: 'other/main' })])
         expect(await store.pruneAudit(T0 + 3)).toBe(2)
         expect((await store.listAudit()).map((e) => e.at)).toEqual([T0 + 5, T0 + 4, T0 + 3])
         expect((await store.listAudit({ connection: 'acme/main' })).map((e) => e.at)).toEqual([
