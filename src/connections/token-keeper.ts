@@ -21,10 +21,12 @@ export interface RefreshOptions {
   lease?: Lease
   /** Refresh only if the connection is still due (`refreshDueAt` reached): the background refresher's rule. */
   ifDue?: boolean
+  /** The record as the caller just read it from the store. */
+  known?: ConnectionRecord
 }
 
 const WAIT_MIN_MS = 20
-const WAIT_MAX_MS = 250
+const WAIT_MAX_MS = 100
 
 export class TokenKeeper {
   private readonly inflight = new Map<string, Promise<ConnectionRecord>>()
@@ -51,7 +53,7 @@ export class TokenKeeper {
     if (!stored) throw unknownConnection(id)
     this.remember(stored)
     if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) return stored.tokens
-    const record = await this.refresh(id)
+    const record = await this.refresh(id, { known: stored })
     return record.tokens as TokenSet & { accessToken: string }
   }
 
@@ -104,8 +106,11 @@ export class TokenKeeper {
     let wait = WAIT_MIN_MS
     let seenVersion: number | undefined
     const deadline = this.ctx.now() + this.ctx.leaseMs * 2
+    // A record the caller read a moment ago saves the first look (the look under the lease stays).
+    let known = options.known
     for (;;) {
-      const record = await store.getConnection(id)
+      const record = known ?? (await store.getConnection(id))
+      known = undefined
       if (!record) throw unknownConnection(id)
       this.remember(record)
       const done = this.alreadyRenewed(record, options, seenVersion)
