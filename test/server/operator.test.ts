@@ -146,6 +146,25 @@ describe('pages', () => {
     expect(info).toMatchObject({ state: 'active', metadata: { organizationId } })
   })
 
+  it('records what an operator did under their session in the audit trail', async () => {
+    f = await startServer('bookingtime', { adminPassword: 'correct horse battery staple' })
+    await f.keeper.apps.add('bt', appFor(f.emulator, 'bookingtime'))
+    const visitor = new Visitor(f.baseUrl)
+    await visitor.login('correct horse battery staple')
+    await visitor.request('/')
+    await visitor.post('/apps/bt/connect', {
+      name: 'main',
+      'option.organizationId': f.emulator.info.organizationId!,
+    })
+    await visitor.request('/')
+    await visitor.post('/connections/bt/main/disconnect', {})
+    await f.keeper.audit.flush()
+    const entries = await f.keeper.store.listAudit({ connection: 'bt/main' })
+    const byAction = Object.fromEntries(entries.map((entry) => [entry.action, entry.actor]))
+    expect(byAction['connection.connected']).toBe('operator:password')
+    expect(byAction['connection.disconnected']).toBe('operator:password')
+  })
+
   it('escapes everything it shows', async () => {
     f = await startServer('bookingsync', { dashboardAuth: 'none' })
     const page = await (

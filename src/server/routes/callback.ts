@@ -4,6 +4,7 @@
 // steps and shows the platform's return URL. The per-app form also accepts installs started in
 // the platform's app store, which carry a code and no state, where the provider says so.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { runAsActor } from '../../audit/actor.js'
 import type { ConnectionInfo } from '../../connections/view.js'
 import { isInnkeeperError } from '../../errors.js'
 import { getProvider } from '../../providers/index.js'
@@ -41,7 +42,8 @@ async function handleCallback(
     )
   }
   try {
-    const connection = await complete(query)
+    // The browser coming back from the platform: whoever started it, the callback completes it.
+    const connection = await runAsActor('oauth-callback', () => complete(query))
     return sendPage(reply, connectedPage(connection, getProvider(connection.provider).displayName))
   } catch (error) {
     const status = statusFor(error)

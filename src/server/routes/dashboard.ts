@@ -2,6 +2,7 @@
 // `POST /apps/:app/code` (finish an out-of-band one with the pasted code) and
 // `POST /connections/:app/:name/disconnect`. Every form is CSRF-protected; handlers call the library.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { runAsActor } from '../../audit/actor.js'
 import { getProvider } from '../../providers/index.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
@@ -9,8 +10,14 @@ import { requireOperator } from '../operator.js'
 import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { type DashboardApp, dashboardPage, OOB_REDIRECT_URI } from '../pages/dashboard.js'
 import { errorPage, sendPage } from '../pages/layout.js'
+import { readSession } from '../session.js'
 
 type Body = Record<string, unknown>
+
+/** Who acts in the audit trail: the operator's session (`operator:password`, `operator:key:<id>`). */
+function operatorActor(request: FastifyRequest): string {
+  return `operator:${readSession(request, Date.now())?.subject ?? 'demo'}`
+}
 
 function field(body: Body, name: string): string | undefined {
   const value = body[name]
@@ -93,14 +100,16 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
         const name = field(body, 'name') ?? 'main'
         // Apps without a registered redirect URI use this server's callback.
         const redirectUri = info.redirectUri ? undefined : callbackUrl(ctx, request)
-        const result = await keeper.connect(info.name, {
-          name,
-          redirectUri,
-          ...connectOptions(
-            body,
-            provider.connectOptions.map((option) => option.name),
-          ),
-        })
+        const result = await runAsActor(operatorActor(request), () =>
+          keeper.connect(info.name, {
+            name,
+            redirectUri,
+            ...connectOptions(
+              body,
+              provider.connectOptions.map((option) => option.name),
+            ),
+          }),
+        )
         if (result.kind === 'connected') {
           return reply.redirect(`/?notice=connected&id=${encodeURIComponent(result.connection.id)}`, 303)
         }
@@ -143,7 +152,9 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
       try {
         const code = field(body, 'code')
         const state = field(body, 'state')
-        const connection = await keeper.completeAuthorization({ code, state: state ?? '' })
+        const connection = await runAsActor(operatorActor(request), () =>
+          keeper.completeAuthorization({ code, state: state ?? '' }),
+        )
         if (connection.app !== request.params.app) request.log.warn('code pasted on another app’s form')
         return reply.redirect(`/?notice=connected&id=${encodeURIComponent(connection.id)}`, 303)
       } catch (error) {
@@ -158,7 +169,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
     async (request, reply) => {
       try {
         const id = `${request.params.app}/${request.params.name}`
-        const result = await keeper.disconnect(id)
+        const result = await runAsActor(operatorActor(request), () => keeper.disconnect(id))
         const notice = result.revocationError ? 'revocation_failed' : 'disconnected'
         return reply.redirect(`/?notice=${notice}&id=${encodeURIComponent(id)}`, 303)
       } catch (error) {
