@@ -298,7 +298,7 @@ export async function connectWithClientCredentials(
   }
   const extra = providerOptions(app, options)
   requireConnectOptions(app, extra)
-  const scopes = chooseScopes(app, options.scopes)
+  const scopes = chooseScopes(app, options.scopes ?? app.provider.scopes.forClientCredentials)
   const metadata: Record<string, unknown> = { ...extra, grant: 'client_credentials' }
   const tokens = await clientCredentialsTokens(app, scopes, metadata, ctx.now)
   return finishConnect(ctx, app, checkName(options.name ?? 'main'), tokens, scopes, metadata, extra)

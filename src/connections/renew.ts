@@ -105,6 +105,11 @@ export async function renewTokens(
   if (refreshTokenEnding && canRenewRefreshToken(app, record)) {
     return { tokens: await clientCredentialsTokens(app, record.scopes, record.metadata, now) }
   }
+  // A client-credentials connection without a refresh token (BookingSync's public-scope token)
+  // is renewed the way it was made: no person is needed.
+  if (!tokens?.refreshToken && record.metadata.grant === 'client_credentials') {
+    return { tokens: await clientCredentialsTokens(app, record.scopes, record.metadata, now) }
+  }
   if (!tokens?.refreshToken) {
     throw new NeedsReauthError(
       `Connection ${record.id} has no refresh token, so it cannot be renewed. Connect it again: innkeeper connect ${record.app} --name ${record.name}.`,

@@ -21,6 +21,8 @@ export const bookingsync = defineProvider({
   scopes: {
     default: ['public'],
     implicit: ['public'],
+    // "A token limited to the public scope that reads resources of every account" (PLATFORMS.md).
+    forClientCredentials: ['public'],
     known: [
       'public',
       'bookings_read',

@@ -100,6 +100,8 @@ export const providerDefinitionSchema = z.object({
       implicit: z.array(z.string()).default([]),
       /** The client-credentials grant must name scopes (BookyFlow). */
       requiredForClientCredentials: z.boolean().default(false),
+      /** What a client-credentials token asks for when no scopes are given (BookingSync: `public` only). */
+      forClientCredentials: z.array(z.string()).optional(),
       separator: z.string().default(' '),
     })
     .default({ default: [], known: [], implicit: [], requiredForClientCredentials: false, separator: ' ' }),

@@ -34,6 +34,24 @@ describe('BookingSync / Smily from the CLI', () => {
     expect(result.stdout).toContain('public rentals_read')
   })
 
+  it('connects with the app’s own credentials for public data, no person involved', async () => {
+    const other = makeHome()
+    try {
+      await addApp(other, 'smily', 'smily', emulator, ['--scope', 'public rentals_read'])
+      const result = await other.run(['connect', 'smily', '--name', 'bulk', '--client-credentials', '--json'])
+      expect(result.code, result.stderr).toBe(0)
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        id: 'smily/bulk',
+        hasRefreshToken: false,
+        scopes: ['public'],
+      })
+      const token = await other.run(['token', 'smily/bulk'])
+      expect(token.stdout).toMatch(/^\S+\n$/)
+    } finally {
+      other.close()
+    }
+  })
+
   it('completes a pending authorization with --code', async () => {
     const connect = home.start(['connect', 'smily', '--name', 'second'])
     const url = await connect.firstLine

@@ -132,3 +132,20 @@ describe('BookingSync through the library', () => {
     )
   })
 })
+
+describe('BookingSync client credentials', () => {
+  it('connects with a public-scope token and renews it with the same grant when it expires', async () => {
+    fixture = await setup('bookingsync')
+    await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
+    const result = await fixture.keeper.connect('acme-bs', { name: 'bulk', grant: 'client_credentials' })
+    expect(result.kind === 'connected' && result.connection).toMatchObject({
+      hasRefreshToken: false,
+      scopes: ['public'],
+    })
+    const conn = fixture.keeper.connection('acme-bs/bulk')
+    const first = await conn.accessToken()
+    fixture.advance(7200)
+    expect(await conn.accessToken()).not.toBe(first)
+    expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(2)
+  })
+})

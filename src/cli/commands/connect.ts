@@ -21,6 +21,7 @@ interface ConnectFlags {
   listen?: string | true
   redirectUri?: string
   json?: boolean
+  clientCredentials?: boolean
 }
 
 type BaseOptions = { name?: string; scopes?: string[] } & Record<string, unknown>
@@ -152,6 +153,10 @@ export function registerConnect(program: Command): void {
     .option('--listen [port]', 'receive the redirect on 127.0.0.1 (any free port unless given)')
     .option('--redirect-uri <uri>', 'use this redirect URI instead of the app’s')
     .option('--json', 'print the connection as JSON when done')
+    .option(
+      '--client-credentials',
+      'connect with the app’s own credentials, no person involved, where the platform offers it (BookingSync: a public-scope token)',
+    )
   addConnectOptionFlags(command)
     .addHelpText(
       'after',
@@ -161,7 +166,8 @@ Examples:
   innkeeper connect smily --code 4f1e…           # completes the pending authorization
   innkeeper connect experts --listen 8910        # receives the redirect on http://127.0.0.1:8910/callback
   innkeeper connect bt --organization 42         # bookingtime: client credentials for an organization
-  innkeeper connect bf --channel my-channel      # BookyFlow: with a channel announce`,
+  innkeeper connect bf --channel my-channel      # BookyFlow: with a channel announce
+  innkeeper connect smily --name bulk --client-credentials   # BookingSync: public data of every account`,
     )
     .action(async (app: string, flags: ConnectFlags, cmd: Command) => {
       const info = await withKeeper(cmd, async (keeper) => {
@@ -173,7 +179,7 @@ Examples:
           scopes: splitScopes(flags.scope),
           ...readConnectOptions(cmd, provider),
         }
-        if (appInfo.connectMode === 'client_credentials') {
+        if (appInfo.connectMode === 'client_credentials' || flags.clientCredentials) {
           if (flags.listen !== undefined) {
             throw new ConfigError(
               'invalid_config',
@@ -181,7 +187,7 @@ Examples:
             )
           }
           if (process.stderr.isTTY) say(`Connecting ${app} with its client credentials…`)
-          const result = await keeper.connect(app, base)
+          const result = await keeper.connect(app, { ...base, grant: 'client_credentials' })
           if (result.kind !== 'connected') throw new InnkeeperError('invalid_state', 'Expected a connection.')
           return result.connection
         }
