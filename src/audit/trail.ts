@@ -74,7 +74,8 @@ export class AuditTrail {
    */
   private enqueue(entry: AuditEntry): Promise<void> {
     this.batch.push(entry)
-    this.nextWrite ??= this.writing.then(() => {
+    // setImmediate: every request handled in this turn of the event loop joins the batch.
+    this.nextWrite ??= this.writing.then(afterThisTurn).then(() => {
       const entries = this.batch
       this.batch = []
       this.nextWrite = undefined
@@ -145,4 +146,8 @@ function publicDetail(detail: AuditDetail): AuditDetail {
     kept[key] = value
   }
   return kept
+}
+
+function afterThisTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
