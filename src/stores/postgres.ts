@@ -410,7 +410,8 @@ class PostgresStore implements Store {
        )
        SELECT c.*, g.key AS lease_key, g.owner AS lease_owner, g.fencing_token AS lease_fencing_token,
          g.expires_at AS lease_expires_at
-       FROM granted g JOIN ${this.connections} c ON $5 || c.id = g.key
+       -- Joined on c.id itself (not an expression of it), so the primary key index is used.
+       FROM granted g JOIN ${this.connections} c ON c.id = substring(g.key FROM char_length($5) + 1)
        ORDER BY c.refresh_due_at, c.id`,
       [now, limit, owner, leaseMs, REFRESH_LEASE_PREFIX],
     )
