@@ -26,6 +26,11 @@ export interface OpenedStore {
   /** The keyring the store encrypts with (absent for the memory store), for the key-rotation cases. */
   keyring?: Keyring
   rawBytes?: () => Promise<Buffer | string>
+  /**
+   * A second handle on the same backing store (another pool or client, standing for another
+   * process), for the cross-process cases; absent where a store lives in one process (memory).
+   */
+  openAnother?: () => Promise<Store>
   cleanup?: () => Promise<void>
 }
 
@@ -126,6 +131,57 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
     afterEach(async () => {
       await store.close()
       await opened.cleanup?.()
+    })
+
+    describe('two handles on one store (two processes)', () => {
+      async function withTwo(
+        context: { skip(): void },
+        body: (first: Store, second: Store) => Promise<void>,
+      ) {
+        if (!opened.openAnother) return context.skip()
+        const second = await opened.openAnother()
+        try {
+          await body(store, second)
+        } finally {
+          await second.close()
+        }
+      }
+
+      it('of two handles racing for the same leases, exactly one acquirer wins each key', (context) =>
+        withTwo(context, async (first, second) => {
+          for (let round = 0; round < 5; round++) {
+            const key = `refresh:acme/race-${round}`
+            const attempts = await Promise.all(
+              Array.from({ length: 20 }, (_, i) =>
+                (i % 2 === 0 ? first : second).acquireLease(key, `process-${i % 2}-caller-${i}`, 30_000, T0),
+              ),
+            )
+            const winners = attempts.filter((lease) => lease !== null)
+            expect(winners).toHaveLength(1)
+            expect(await second.getLease(key, T0 + 1)).toEqual(winners[0])
+          }
+        }))
+
+      it('two handles claiming due connections get disjoint sets that together cover every due one', (context) =>
+        withTwo(context, async (first, second) => {
+          await first.putApp(sampleApp())
+          const total = 60
+          for (let i = 0; i < total; i++) {
+            await first.saveConnection(
+              sampleConnection({ name: `c${String(i).padStart(2, '0')}`, refreshDueAt: T0 - 1000 + i }),
+            )
+          }
+          const batches = await Promise.all(
+            Array.from({ length: 10 }, (_, i) =>
+              (i % 2 === 0 ? first : second).claimDueConnections(T0, 5, `worker-${i}`, 30_000),
+            ),
+          )
+          const rest = await second.claimDueConnections(T0, total, 'worker-late', 30_000)
+          const claimed = [...batches.flat(), ...rest]
+          const ids = claimed.map((entry) => entry.connection.id)
+          expect(new Set(ids).size).toBe(ids.length)
+          expect(ids).toHaveLength(total)
+        }))
     })
 
     describe('apps', () => {

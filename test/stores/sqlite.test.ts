@@ -35,6 +35,8 @@ runStoreConformance('sqlite', async () => {
     store,
     keyring,
     rawBytes: async () => rawFileBytes(path),
+    // A second connection to the same file (the OS-process case is tested below).
+    openAnother: () => openSqliteStore(path, { keyring }),
     cleanup: async () => rmSync(directory, { recursive: true, force: true }),
   }
 })
