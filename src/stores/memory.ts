@@ -266,11 +266,6 @@ export class MemoryStore implements Store {
     return held
   }
 
-  private open<T>(action: () => Promise<T>): Promise<T> {
-    this.assertOpen()
-    return action()
-  }
-
   private assertOpen(): void {
     if (this.closed) {
       throw new StoreError('store_unavailable', 'This memory store was closed; open a new one.')

@@ -9,7 +9,6 @@ import { createKeyring, type Keyring } from '../../src/crypto/keyring.js'
 import { StoreError } from '../../src/errors.js'
 import { openPostgresStore } from '../../src/stores/postgres.js'
 import { latestPostgresSchemaVersion } from '../../src/stores/postgres-migrations.js'
-import type { Store } from '../../src/stores/store.js'
 import {
   mustFailWhenUnavailable,
   POSTGRES_TEST_URL,
@@ -20,7 +19,6 @@ import {
 import { runStoreConformance, sampleApp, sampleConnection } from './conformance.js'
 
 const postgres = await requirePostgres()
-const T0 = Date.now()
 
 function testKeyring(): Keyring {
   return createKeyring([{ id: 'test', key: randomBytes(32) }])

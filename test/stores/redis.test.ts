@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.js'
 import { StoreError } from '../../src/errors.js'
 import { openRedisStore } from '../../src/stores/redis.js'
-import type { Store } from '../../src/stores/store.js'
 import {
   mustFailWhenUnavailable,
   REDIS_TEST_URL,
