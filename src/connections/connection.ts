@@ -1,10 +1,10 @@
 // The handle a caller holds for one connection: a valid access token whenever asked, and
 // authenticated requests to the platform's API.
 import type { AuditTrail } from '../audit/trail.js'
-import { type ApiRequestInit, authenticatedFetch, readJson } from '../http/client.js'
+import { type ApiRequestInit, type ApiTarget, authenticatedFetch, readJson } from '../http/client.js'
 import { resolveRequestUrl } from '../http/request-url.js'
 import { fillTemplates } from '../providers/template.js'
-import { refreshLeaseKey } from '../stores/store.js'
+import { type ConnectionRecord, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext } from './context.js'
 import type { TokenKeeper } from './token-keeper.js'
 import { unknownConnection } from './token-keeper.js'
@@ -17,6 +17,7 @@ export interface AccessTokenInfo {
 }
 
 export class Connection {
+  private lastTarget: { record: ConnectionRecord; target: ApiTarget } | undefined
   constructor(
     readonly id: string,
     private readonly ctx: KeeperContext,
@@ -88,10 +89,12 @@ export class Connection {
     return readJson<T>(response, target, (init.method ?? 'GET').toUpperCase(), url)
   }
 
-  private async target() {
+  /** Built once per committed record (headers depend on its metadata), not once per request. */
+  private async target(): Promise<ApiTarget> {
     const record = await this.keeper.cachedRecord(this.id)
+    if (this.lastTarget?.record === record) return this.lastTarget.target
     const app = await this.ctx.resolveApp(record.app)
-    return {
+    const target: ApiTarget = {
       providerName: app.provider.displayName,
       apiUrl: app.endpoints.apiUrl,
       allowedOrigins: app.endpoints.apiOrigins,
@@ -106,6 +109,8 @@ export class Connection {
       maxRetryAfterMs: this.ctx.retry.maxRetryAfterMs,
       sleep: (ms: number) => this.ctx.sleep(ms),
     }
+    this.lastTarget = { record, target }
+    return target
   }
 
   private async view(

@@ -85,6 +85,7 @@ export class Innkeeper {
   private readonly ctx: KeeperContext
   private readonly keeper: TokenKeeper
   private closed = false
+  private readonly handles = new Map<string, Connection>()
 
   private constructor(
     readonly store: Store,
@@ -193,7 +194,13 @@ export class Innkeeper {
 
   /** A handle for `<app>/<name>` (name defaults to `main`). */
   connection(id: string): Connection {
-    return new Connection(normaliseConnectionId(id), this.ctx, this.keeper, this.audit)
+    // One handle per connection, so services that look a connection up per request reuse it.
+    let handle = this.handles.get(id)
+    if (!handle) {
+      handle = new Connection(normaliseConnectionId(id), this.ctx, this.keeper, this.audit)
+      this.handles.set(id, handle)
+    }
+    return handle
   }
 
   async connections(filter: { app?: string } = {}): Promise<ConnectionInfo[]> {
