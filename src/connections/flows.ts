@@ -58,6 +58,18 @@ function providerOptions(app: ResolvedApp, options: ConnectOptions): Record<stri
   return out
 }
 
+/** Connect options the provider also sends on the authorize URL (BookingSync's `account_id`). */
+function authorizeParamsFromOptions(app: ResolvedApp, options: ConnectOptions): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const option of app.provider.connectOptions) {
+    const value = options[option.name]
+    if (option.authorizeParam && value !== undefined && value !== null && value !== '') {
+      out[option.authorizeParam] = String(value)
+    }
+  }
+  return out
+}
+
 function requireConnectOptions(app: ResolvedApp, options: Record<string, string>): void {
   const missing = app.provider.connectOptions.filter((option) => option.required && !options[option.name])
   if (missing.length > 0) {
@@ -135,7 +147,7 @@ export async function startAuthorization(
     scopes,
     state,
     codeChallenge: pkce?.codeChallenge,
-    extraParams: options.authorizeParams,
+    extraParams: { ...authorizeParamsFromOptions(app, options), ...options.authorizeParams },
   })
   return { url, state, redirectUri, expiresAt }
 }

@@ -47,5 +47,13 @@ export const bookingsync = defineProvider({
   tokenParams: { refresh_token: { redirect_uri: '{app.redirectUri}' } },
   // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
   refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },
+  connectOptions: [
+    {
+      name: 'accountId',
+      flag: 'account',
+      description: 'pre-select the BookingSync account asked to authorize',
+      authorizeParam: 'account_id',
+    },
+  ],
   api: { headers: { accept: 'application/vnd.api+json' } },
 })

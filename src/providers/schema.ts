@@ -37,6 +37,8 @@ const connectOptionSchema = z.object({
   flag: z.string(),
   description: z.string(),
   required: z.boolean().default(false),
+  /** Also sent as this authorize-URL parameter (BookingSync's `account_id` pre-selects the account). */
+  authorizeParam: z.string().optional(),
 })
 export type ConnectOption = z.infer<typeof connectOptionSchema>
 

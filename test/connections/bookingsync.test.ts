@@ -149,3 +149,14 @@ describe('BookingSync client credentials', () => {
     expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(2)
   })
 })
+
+describe('BookingSync account pre-selection', () => {
+  it('sends account_id on the authorization URL and keeps it with the connection', async () => {
+    fixture = await setup('bookingsync')
+    await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
+    const start = await fixture.keeper.authorize('acme-bs', { accountId: '4242' })
+    expect(new URL(start.url).searchParams.get('account_id')).toBe('4242')
+    const connection = await start.complete({ code: (await answerConsent(start.url)).code })
+    expect(connection.metadata.accountId).toBe('4242')
+  })
+})
