@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { appSettingsFor } from '../../dist/emulators/app-settings.js'
 
 export const ROOT = join(import.meta.dirname, '../..')
 export const CLI = join(ROOT, 'dist/cli/main.js')
@@ -84,15 +85,7 @@ export async function startEmulatorProcess(config = {}) {
 
 /** App settings that point BookingSync at the emulator. */
 export function appSettings(info) {
-  return {
-    provider: 'bookingsync',
-    clientId: info.clientId,
-    clientSecret: info.clientSecret,
-    authorizeUrl: info.authorizeUrl,
-    tokenUrl: info.tokenUrl,
-    apiUrl: info.apiUrl,
-    revokeUrl: info.revokeUrl,
-  }
+  return { provider: 'bookingsync', ...appSettingsFor(info) }
 }
 
 /** Connects `<app>/<name>` through the authorization-code flow, the emulator approving directly. */

@@ -3,7 +3,12 @@
 // loopback redirect, bookingtime's two-step client credentials, BookyFlow's channel announce, and
 // finally a refresh with rotation after the clocks jump past expiry.
 import { Innkeeper } from '../connections/innkeeper.js'
-import { type EmulatorHandle, type EmulatorPlatform, startEmulators } from '../emulators/index.js'
+import {
+  appSettingsFor,
+  type EmulatorHandle,
+  type EmulatorPlatform,
+  startEmulators,
+} from '../emulators/index.js'
 import { fingerprint } from '../redact.js'
 import { startCallbackServer } from './callback-server.js'
 import { approveConsentPage } from './consent-form.js'
@@ -16,18 +21,6 @@ const step = (text: string) => out(`  ${paint('cyan', '→')} ${text}`)
 const show = (label: string, value: unknown) =>
   out(`      ${paint('dim', `${label}:`)} ${Array.isArray(value) ? value.join(', ') : String(value)}`)
 
-function overrides(emulator: EmulatorHandle) {
-  const { info } = emulator
-  return {
-    clientId: info.clientId,
-    clientSecret: info.clientSecret,
-    authorizeUrl: info.authorizeUrl,
-    tokenUrl: info.tokenUrl,
-    apiUrl: info.apiUrl,
-    revokeUrl: info.revokeUrl,
-  }
-}
-
 async function storedRefreshToken(keeper: Innkeeper, id: string): Promise<string> {
   const token = (await keeper.store.getConnection(id))?.tokens?.refreshToken
   return token ? fingerprint(token) : '(none)'
@@ -37,7 +30,7 @@ async function smily(keeper: Innkeeper, emulator: EmulatorHandle): Promise<void>
   title('BookingSync / Smily — authorization code, out of band')
   await keeper.apps.add('smily', {
     provider: 'smily',
-    ...overrides(emulator),
+    ...appSettingsFor(emulator.info),
     scopes: ['public', 'rentals_read'],
   })
   step(
@@ -70,7 +63,7 @@ async function bookingExperts(keeper: Innkeeper, emulator: EmulatorHandle): Prom
   try {
     await keeper.apps.add('experts', {
       provider: 'bookingexperts',
-      ...overrides(emulator),
+      ...appSettingsFor(emulator.info),
       redirectUri: server.redirectUri,
     })
     step(`innkeeper apps add experts --provider bookingexperts … --redirect-uri ${server.redirectUri}`)
@@ -90,7 +83,7 @@ async function bookingExperts(keeper: Innkeeper, emulator: EmulatorHandle): Prom
 
 async function bookingtime(keeper: Innkeeper, emulator: EmulatorHandle): Promise<void> {
   title('bookingtime — client credentials, then an organization token (two steps)')
-  await keeper.apps.add('bt', { provider: 'bookingtime', ...overrides(emulator) })
+  await keeper.apps.add('bt', { provider: 'bookingtime', ...appSettingsFor(emulator.info) })
   step('innkeeper apps add bt --provider bookingtime --client-id … --client-secret-stdin')
   const organizationId = emulator.info.organizationId ?? ''
   const result = await keeper.connect('bt', { organizationId })
@@ -117,9 +110,7 @@ async function bookyflow(keeper: Innkeeper, emulator: EmulatorHandle): Promise<v
   title('BookyFlow — client credentials on a self-hosted installation, with a channel')
   await keeper.apps.add('bf', {
     provider: 'bookyflow',
-    clientId: emulator.info.clientId,
-    clientSecret: emulator.info.clientSecret,
-    baseUrl: emulator.info.baseUrl,
+    ...appSettingsFor(emulator.info),
     scopes: ['read', 'write'],
   })
   step(

@@ -1,5 +1,6 @@
 // Local emulators of every platform Innkeeper supports, over real HTTP on loopback
 // (`import { startEmulator } from 'innkeeper/emulators'`). Re-exports only.
+export { appSettingsFor, type EmulatedAppSettings } from './app-settings.js'
 export { startBookingExpertsEmulator } from './bookingexperts.js'
 export { BOOKINGSYNC_SCOPES, startBookingSyncEmulator } from './bookingsync.js'
 export { startBookingtimeEmulator } from './bookingtime.js'

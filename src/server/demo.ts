@@ -1,6 +1,7 @@
 // `innkeeper serve --demo`: starts every platform's emulator and registers one demo app per
 // platform against it (Booking Experts redirecting to this server's `/callback`), so a new user
 // can click through every flow. Emulators load only here, never for a normal `serve`.
+import { appSettingsFor } from '../emulators/app-settings.js'
 import type { EmulatorHandle } from '../emulators/index.js'
 import type { Innkeeper } from '../index.js'
 
@@ -19,18 +20,6 @@ function byPlatform(handles: EmulatorHandle[], platform: string): EmulatorHandle
   return handle
 }
 
-function endpoints(handle: EmulatorHandle) {
-  const { info } = handle
-  return {
-    clientId: info.clientId,
-    clientSecret: info.clientSecret,
-    authorizeUrl: info.authorizeUrl,
-    tokenUrl: info.tokenUrl,
-    apiUrl: info.apiUrl,
-    revokeUrl: info.revokeUrl,
-  }
-}
-
 export async function startDemo(keeper: Innkeeper, callbackUrl: string): Promise<DemoSetup> {
   const { startEmulators } = await import('../emulators/index.js')
   const emulators = await startEmulators(['bookingsync', 'bookingexperts', 'bookingtime', 'bookyflow'])
@@ -41,20 +30,21 @@ export async function startDemo(keeper: Innkeeper, callbackUrl: string): Promise
     const bookyflow = byPlatform(emulators, 'bookyflow')
     await keeper.apps.add('smily-demo', {
       provider: 'bookingsync',
-      ...endpoints(bookingsync),
+      ...appSettingsFor(bookingsync.info),
       scopes: ['public', 'rentals_read'],
     })
     await keeper.apps.add('experts-demo', {
       provider: 'bookingexperts',
-      ...endpoints(bookingexperts),
+      ...appSettingsFor(bookingexperts.info),
       redirectUri: callbackUrl,
     })
-    await keeper.apps.add('bookingtime-demo', { provider: 'bookingtime', ...endpoints(bookingtime) })
+    await keeper.apps.add('bookingtime-demo', {
+      provider: 'bookingtime',
+      ...appSettingsFor(bookingtime.info),
+    })
     await keeper.apps.add('bookyflow-demo', {
       provider: 'bookyflow',
-      clientId: bookyflow.info.clientId,
-      clientSecret: bookyflow.info.clientSecret,
-      baseUrl: bookyflow.info.baseUrl,
+      ...appSettingsFor(bookyflow.info),
       scopes: ['read', 'write'],
     })
     return {

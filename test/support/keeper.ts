@@ -3,7 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '../../src/emulators/index.js'
+import {
+  appSettingsFor,
+  type EmulatorHandle,
+  type EmulatorOptions,
+  startEmulator,
+} from '../../src/emulators/index.js'
 import { Innkeeper, type InnkeeperOptions } from '../../src/index.js'
 
 export interface Fixture {
@@ -73,15 +78,5 @@ export async function setup(
 
 /** The app settings that point a provider at an emulator. */
 export function appFor(emulator: EmulatorHandle, provider: string, extra: Record<string, unknown> = {}) {
-  const { info } = emulator
-  return {
-    provider,
-    clientId: info.clientId,
-    clientSecret: info.clientSecret,
-    ...(info.baseUrl
-      ? { baseUrl: info.baseUrl }
-      : { authorizeUrl: info.authorizeUrl, tokenUrl: info.tokenUrl, apiUrl: info.apiUrl }),
-    ...(info.revokeUrl ? { revokeUrl: info.revokeUrl } : {}),
-    ...extra,
-  }
+  return { provider, ...appSettingsFor(emulator.info), ...extra }
 }

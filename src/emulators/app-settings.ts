@@ -1,0 +1,26 @@
+// The app settings that point Innkeeper at a running emulator: its test client and its URLs
+// (BookyFlow's base URL, or the authorize/token/API/revocation URLs). Used by the demos, the
+// tests and the benchmarks, so each registers emulated apps the same way.
+import type { EmulatorInfo } from './types.js'
+
+export interface EmulatedAppSettings {
+  clientId: string
+  clientSecret: string
+  baseUrl?: string
+  authorizeUrl?: string
+  tokenUrl?: string
+  apiUrl?: string
+  revokeUrl?: string
+}
+
+export function appSettingsFor(info: EmulatorInfo): EmulatedAppSettings {
+  const urls = info.baseUrl
+    ? { baseUrl: info.baseUrl }
+    : { authorizeUrl: info.authorizeUrl, tokenUrl: info.tokenUrl, apiUrl: info.apiUrl }
+  return {
+    clientId: info.clientId,
+    clientSecret: info.clientSecret,
+    ...urls,
+    ...(info.revokeUrl ? { revokeUrl: info.revokeUrl } : {}),
+  }
+}
