@@ -2,19 +2,10 @@
 // current), or else a key file created on first use with mode 0600 in a 0700 directory. A key file
 // that other users can read is refused rather than silently used.
 
-import { randomBytes } from 'node:crypto'
-import {
-  chmodSync,
-  linkSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
-import { dirname, join } from 'node:path'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { CryptoError } from '../errors.js'
+import { writePrivateFile } from '../private-file.js'
 import {
   assertKeyId,
   decodeKey,
@@ -142,17 +133,9 @@ export function readKeyFile(path: string): KeyFileContents | null {
  */
 export function writeKeyFile(path: string, contents: KeyFileContents): void {
   keyFileEntries(path, contents)
-  const temporary = join(dirname(path), `.innkeeper-key-${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
   try {
-    writeFileSync(temporary, `${JSON.stringify(contents, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
-    chmodSync(temporary, 0o600)
-    renameSync(temporary, path)
+    writePrivateFile(path, `${JSON.stringify(contents, null, 2)}\n`)
   } catch (error) {
-    try {
-      unlinkSync(temporary)
-    } catch {
-      // Never created, or already renamed.
-    }
     throw keyFileError(path, 'could not be written', error)
   }
 }
@@ -242,23 +225,11 @@ function createKeyFile(path: string): void {
   }
   const id = generateKeyId()
   const contents: KeyFileContents = { version: 1, current: id, keys: { [id]: generateKey() } }
-  const temporary = join(directory, `.innkeeper-key-${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
   try {
-    writeFileSync(temporary, `${JSON.stringify(contents, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
-    chmodSync(temporary, 0o600)
-    try {
-      linkSync(temporary, path)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
+    // The loser of a race between two processes reads the winner's key.
+    writePrivateFile(path, `${JSON.stringify(contents, null, 2)}\n`, { mode: 'create' })
   } catch (error) {
     throw keyFileError(path, 'could not be created', error)
-  } finally {
-    try {
-      unlinkSync(temporary)
-    } catch {
-      // Already gone: nothing to clean up.
-    }
   }
 }
 

@@ -4,10 +4,9 @@
 // import never replaces newer data unless forced: an app updated later, or a connection
 // refreshed or changed later in the target, is skipped and reported.
 
-import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
 import { InnkeeperError, isInnkeeperError } from '../errors.js'
+import { writePrivateFile } from '../private-file.js'
 import type { ConnectionRecord, Store } from '../stores/store.js'
 import { type ExportHeader, openExport, sealExport } from './file.js'
 
@@ -30,7 +29,7 @@ export async function exportStore(
   const apps = await store.listApps()
   const connections = await store.listConnections()
   const text = await sealExport({ apps, connections }, options.passphrase, options.now ?? Date.now())
-  writePrivateFile(options.path, text)
+  writeExportFile(options.path, text)
   return { path: options.path, apps: apps.length, connections: connections.length }
 }
 
@@ -108,21 +107,10 @@ function freshness(record: ConnectionRecord): number {
 }
 
 /** Writes `text` to `path` with mode 0600 from the first byte (a temp file renamed into place). */
-function writePrivateFile(path: string, text: string): void {
-  const temporary = join(
-    dirname(path),
-    `.innkeeper-export-${process.pid}-${randomBytes(6).toString('hex')}.tmp`,
-  )
+function writeExportFile(path: string, text: string): void {
   try {
-    writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' })
-    chmodSync(temporary, 0o600)
-    renameSync(temporary, path)
+    writePrivateFile(path, text)
   } catch (error) {
-    try {
-      unlinkSync(temporary)
-    } catch {
-      // Never created, or already renamed.
-    }
     throw new InnkeeperError(
       'invalid_config',
       `Could not write ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the directory exists and is writable.`,
