@@ -88,6 +88,7 @@ export function readExportHeader(text: string): ExportFile {
   if (file.kdf?.name !== 'scrypt' || file.cipher?.name !== 'aes-256-gcm' || !file.ciphertext || !file.tag) {
     throw new InnkeeperError('invalid_config', 'This export file is incomplete or damaged.')
   }
+  assertKdf(file.kdf, file.cipher)
   return file as ExportFile
 }
 
@@ -142,13 +143,27 @@ function headerBytes(header: ExportHeader): Buffer {
   )
 }
 
-async function deriveKey(passphrase: string, kdf: ExportHeader['kdf']): Promise<Buffer> {
-  if (!Number.isInteger(kdf.N) || kdf.N < 1024 || kdf.N > 2 ** 20 || kdf.r > 32 || kdf.p > 16) {
+/**
+ * The scrypt parameters an import accepts: exactly what `sealExport` writes, except that N may be
+ * one power of two either side of it (2^14..2^16, at most 64 MiB). A file is checked before any
+ * key is derived, so an edited header cannot make the importer spend minutes and gigabytes.
+ */
+const ACCEPTED_N = new Set([2 ** 14, 2 ** 15, 2 ** 16])
+const SALT_BYTES = 16
+const IV_BYTES = 12
+
+function assertKdf(kdf: ExportHeader['kdf'], cipher: ExportHeader['cipher']): void {
+  const saltOk = typeof kdf.salt === 'string' && Buffer.from(kdf.salt, 'base64').length === SALT_BYTES
+  const ivOk = typeof cipher.iv === 'string' && Buffer.from(cipher.iv, 'base64').length === IV_BYTES
+  if (!ACCEPTED_N.has(kdf.N) || kdf.r !== DEFAULT_KDF.r || kdf.p !== DEFAULT_KDF.p || !saltOk || !ivOk) {
     throw new InnkeeperError(
       'invalid_config',
-      'The export file asks for scrypt parameters outside the safe range.',
+      `This export file asks for key-derivation parameters Innkeeper never writes (scrypt N=${String(kdf.N)}, r=${String(kdf.r)}, p=${String(kdf.p)}); it was edited or damaged. Export it again with \`innkeeper export\`.`,
     )
   }
+}
+
+async function deriveKey(passphrase: string, kdf: ExportHeader['kdf']): Promise<Buffer> {
   return scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), 32, {
     N: kdf.N,
     r: kdf.r,
