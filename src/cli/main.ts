@@ -64,7 +64,21 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
   return program
 }
 
+/**
+ * A reader that went away (`innkeeper connections | head -1`) is not an error: stop quietly, with
+ * the exit status the command had so far, instead of an EPIPE stack trace.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(process.exitCode ?? 0)
+      throw error
+    })
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe()
   const program = buildProgram()
   try {
     await program.parseAsync(argv)
