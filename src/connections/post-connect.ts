@@ -1,20 +1,52 @@
 // Runs a provider's post-connect steps with the new token: Booking Experts' `/v3/subscription`
 // (subscription id, administration ids, return URL), BookyFlow's channel announce. What a step
-// extracts or saves becomes public connection metadata.
+// extracts or saves becomes public connection metadata. Steps marked `afterEveryToken` run
+// again with every renewed access token (`rerunStepsForNewToken`).
 import { InnkeeperError } from '../errors.js'
 import { authenticatedFetch, readJson } from '../http/client.js'
+import type { PostConnectStep } from '../providers/schema.js'
 import { extractPath, fillBody, fillTemplate, fillTemplates } from '../providers/template.js'
 import type { ResolvedApp } from './context.js'
 
-export async function runPostConnectSteps(
+export function runPostConnectSteps(
   app: ResolvedApp,
   accessToken: string,
   metadata: Record<string, unknown>,
   options: Record<string, unknown>,
   now: () => number,
 ): Promise<Record<string, unknown>> {
+  return runSteps(app, app.provider.postConnect, accessToken, metadata, options, now)
+}
+
+/**
+ * Runs the steps marked `afterEveryToken` with a renewed access token. The connect options they
+ * need (BookyFlow's channel) were saved in the connection's metadata when it was made.
+ */
+export function rerunStepsForNewToken(
+  app: ResolvedApp,
+  accessToken: string,
+  metadata: Record<string, unknown>,
+  now: () => number,
+): Promise<Record<string, unknown>> {
+  const steps = app.provider.postConnect.filter((step) => step.afterEveryToken)
+  if (steps.length === 0) return Promise.resolve(metadata)
+  const options: Record<string, unknown> = {}
+  for (const option of app.provider.connectOptions) {
+    if (metadata[option.name] !== undefined) options[option.name] = metadata[option.name]
+  }
+  return runSteps(app, steps, accessToken, metadata, options, now)
+}
+
+async function runSteps(
+  app: ResolvedApp,
+  steps: readonly PostConnectStep[],
+  accessToken: string,
+  metadata: Record<string, unknown>,
+  options: Record<string, unknown>,
+  now: () => number,
+): Promise<Record<string, unknown>> {
   const result = { ...metadata }
-  for (const step of app.provider.postConnect) {
+  for (const step of steps) {
     if (step.when && (options[step.when] === undefined || options[step.when] === '')) continue
     // What the step saves is not true until it succeeds: no header may claim it yet (BookyFlow's
     // announce must not send the channel header of the channel it is announcing).

@@ -8,6 +8,7 @@ import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpoin
 import type { TokenSet } from '../oauth/token-set.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
+import { rerunStepsForNewToken } from './post-connect.js'
 import { renewTokens } from './renew.js'
 import { accessTokenDueAt, isAccessTokenFresh, isAccessTokenUsable, nextRefreshDue } from './timing.js'
 import { toConnectionInfo } from './view.js'
@@ -181,6 +182,9 @@ export class TokenKeeper {
       try {
         const renewed = await renewTokens(app, record, this.ctx.now)
         record = await this.commit(record, app, renewed.tokens, renewed.rotatedFrom)
+        // Committed first (a rotated refresh token must never be lost), then the steps the
+        // provider repeats for every token; if they fail, the renewal is retried as a whole.
+        record = await this.rerunSteps(record, app)
         this.remember(record)
         this.emit('refreshed', record, app)
         return record
@@ -201,6 +205,18 @@ export class TokenKeeper {
         await this.ctx.store.renewLease(lease, this.ctx.leaseMs, this.ctx.now()).catch(() => false)
       }
     }
+  }
+
+  /** The post-connect steps marked `afterEveryToken`, with the token just committed. */
+  private async rerunSteps(record: ConnectionRecord, app: ResolvedApp): Promise<ConnectionRecord> {
+    const accessToken = record.tokens?.accessToken
+    if (!accessToken || !app.provider.postConnect.some((step) => step.afterEveryToken)) return record
+    const metadata = await rerunStepsForNewToken(app, accessToken, record.metadata, this.ctx.now)
+    if (JSON.stringify(metadata) === JSON.stringify(record.metadata)) return record
+    return this.updateState(record, (latest) => ({
+      ...latest,
+      metadata: { ...latest.metadata, ...metadata },
+    }))
   }
 
   private retryDelay(error: unknown, attempt: number): number | undefined {

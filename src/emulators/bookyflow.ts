@@ -78,8 +78,10 @@ export async function startBookyFlowEmulator(options: EmulatorOptions = {}): Pro
     },
     options,
   })
-  /** client id → announced channel names. */
+  /** client id (or access token, with `channelsPerToken`) → announced channel names. */
   const channels = new Map<string, Set<string>>()
+  const announcer = (token: AccessTokenRecord) =>
+    core.config.channelsPerToken ? `token:${token.token}` : `client:${token.clientId}`
   const properties = new Map<string, Property>()
 
   const app = await createEmulatorApp(core)
@@ -137,7 +139,7 @@ export async function startBookyFlowEmulator(options: EmulatorOptions = {}): Pro
             'The X-BOOKYFLOW-channel-name header is required on Channel Management Framework requests.',
         })
       }
-      if (channel !== null && !channels.get(check.token.clientId)?.has(channel)) {
+      if (channel !== null && !channels.get(announcer(check.token))?.has(channel)) {
         return reply.code(403).send({
           error: 'forbidden',
           error_description: 'The channel has not been announced. Announce it first.',
@@ -166,10 +168,10 @@ export async function startBookyFlowEmulator(options: EmulatorOptions = {}): Pro
           error_description: 'channel_name is required: 1-64 letters, digits, dots, dashes or underscores.',
         })
       }
-      const announced = channels.get(token.clientId) ?? new Set<string>()
+      const announced = channels.get(announcer(token)) ?? new Set<string>()
       const created = !announced.has(name)
       announced.add(name)
-      channels.set(token.clientId, announced)
+      channels.set(announcer(token), announced)
       return reply.code(created ? 201 : 200).send({ channel_name: name, announced: true })
     }),
   )

@@ -39,6 +39,11 @@ export const emulatorConfigSchema = z.object({
   autoApprove: z.boolean(),
   /** Redirect URIs registered for the default client on top of oob and loopback. */
   extraRedirectUris: z.array(z.string().min(1)),
+  /**
+   * BookyFlow: an announced channel belongs to the access token that announced it, not to the
+   * client; a request naming a channel under a token that has not announced it is refused (403).
+   */
+  channelsPerToken: z.boolean(),
 })
 
 export type EmulatorConfig = z.infer<typeof emulatorConfigSchema>
@@ -60,6 +65,7 @@ export const BASE_CONFIG: EmulatorConfig = {
   rateLimitNextApiRequests: { count: 0, retryAfter: 1 },
   autoApprove: false,
   extraRedirectUris: [],
+  channelsPerToken: false,
 }
 
 /** A number is shorthand for `{ count: N }`. */

@@ -38,6 +38,9 @@ export const bookyflow = defineProvider({
       path: '/cmf/announce',
       body: { channel_name: '{options.channel}' },
       save: { channel: '{options.channel}' },
+      // "After obtaining a token you must announce your channel": every token, not only the
+      // first, in case the platform ties the channel to the token (the announce is idempotent).
+      afterEveryToken: true,
     },
   ],
 })

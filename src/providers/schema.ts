@@ -27,6 +27,11 @@ const postConnectStepSchema = z.object({
   extract: extractSchema.default({}),
   /** metadata key → template, saved after the step succeeds (e.g. the announced channel name). */
   save: z.record(z.string(), template).default({}),
+  /**
+   * Run again after every new access token (renewal or refresh), not only after connecting: for
+   * idempotent steps a platform may tie to the token (BookyFlow's channel announce).
+   */
+  afterEveryToken: z.boolean().default(false),
 })
 export type PostConnectStep = z.infer<typeof postConnectStepSchema>
 

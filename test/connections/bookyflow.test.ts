@@ -27,6 +27,19 @@ describe('BookyFlow through the library', () => {
     expect(fetched.status).toBe(200)
   })
 
+  it('announces the channel again with every new access token, where the platform ties channels to tokens', async () => {
+    fixture = await setup('bookyflow', { emulator: { config: { channelsPerToken: true } } })
+    await connect(fixture)
+    const conn = fixture.keeper.connection('acme-bf')
+    await conn.json('/cmf/properties', { method: 'POST', json: { name: 'Sea view apartment' } })
+    const before = await conn.accessToken()
+    fixture.advance(3600)
+    const listed = await conn.json<{ data: Array<{ name: string }> }>('/cmf/properties')
+    expect(await conn.accessToken()).not.toBe(before)
+    expect(listed.data.map((property) => property.name)).toEqual(['Sea view apartment'])
+    expect((await fixture.keeper.connections())[0]?.metadata.channel).toBe('my-channel')
+  })
+
   it('gets a new client-credentials token when the hour is up, since there is no refresh token', async () => {
     fixture = await setup('bookyflow')
     await connect(fixture)

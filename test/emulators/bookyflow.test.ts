@@ -97,6 +97,17 @@ describe('BookyFlow emulator', () => {
     expect((await postJson(`${api()}/cmf/announce`, {}, bearer(accessToken))).status).toBe(400)
   })
 
+  it('ties a channel to the token that announced it when channelsPerToken is on', async () => {
+    emulator.configure({ channelsPerToken: true })
+    const first = await token()
+    await postJson(`${api()}/cmf/announce`, { channel_name: 'innkeeper' }, bearer(first))
+    expect((await get(`${api()}/cmf/properties`, channelHeaders(first, 'innkeeper'))).status).toBe(200)
+    const next = await token()
+    expect((await get(`${api()}/cmf/properties`, channelHeaders(next, 'innkeeper'))).status).toBe(403)
+    await postJson(`${api()}/cmf/announce`, { channel_name: 'innkeeper' }, bearer(next))
+    expect((await get(`${api()}/cmf/properties`, channelHeaders(next, 'innkeeper'))).status).toBe(200)
+  })
+
   it('shows a channel only the properties it created, by their real UID', async () => {
     const accessToken = await token('read write delete')
     for (const channel of ['alpha', 'beta'])
