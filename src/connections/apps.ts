@@ -1,7 +1,7 @@
 // Registered OAuth applications: validated against their provider definition when added
 // (provider name, required settings, HTTPS URLs, known scopes), stored with the secret encrypted.
 import { ConfigError, InnkeeperError } from '../errors.js'
-import type { AppSettings } from '../providers/endpoints.js'
+import { type AppSettings, refuseUrlCredentials } from '../providers/endpoints.js'
 import { getProvider } from '../providers/registry.js'
 import type { AppRecord } from '../stores/store.js'
 import { type KeeperContext, resolveApp } from './context.js'
@@ -40,6 +40,13 @@ export interface AppInfo {
 export const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 const SETTING_KEYS = ['baseUrl', 'authorizeUrl', 'tokenUrl', 'apiUrl', 'revokeUrl'] as const
+const SETTING_NAMES: Record<(typeof SETTING_KEYS)[number], string> = {
+  baseUrl: 'base URL',
+  authorizeUrl: 'authorization URL',
+  tokenUrl: 'token URL',
+  apiUrl: 'API URL',
+  revokeUrl: 'revocation URL',
+}
 
 export function toAppInfo(record: AppRecord): AppInfo {
   const provider = getProvider(record.provider)
@@ -82,7 +89,13 @@ export class Apps {
       )
     }
     const settings: AppSettings = {}
-    for (const key of SETTING_KEYS) if (input[key]) settings[key] = input[key]
+    for (const key of SETTING_KEYS) {
+      const value = input[key]
+      if (!value) continue
+      refuseUrlCredentials(value, SETTING_NAMES[key])
+      settings[key] = value
+    }
+    if (input.redirectUri) refuseUrlCredentials(input.redirectUri, 'redirect URI')
     if (input.keepAliveSeconds) settings.keepAliveSeconds = String(input.keepAliveSeconds)
     const existing = await this.ctx.store.getApp(name)
     const now = this.ctx.now()

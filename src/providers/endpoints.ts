@@ -30,17 +30,35 @@ export function isLoopback(url: URL): boolean {
   return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost')
 }
 
-/** Parses a URL and insists on HTTPS unless it points at this machine. */
+/**
+ * Refuses a URL that carries a user name or password (`https://user:pass@host`): settings are
+ * stored and listed in clear, so credentials have no place in them. Nothing of the URL is echoed.
+ */
+export function refuseUrlCredentials(value: string | URL, what: string): void {
+  let url: URL
+  try {
+    url = typeof value === 'string' ? new URL(value) : value
+  } catch {
+    return
+  }
+  if (url.username === '' && url.password === '') return
+  throw new ConfigError(
+    'insecure_url',
+    `The ${what} carries a user name or password (user:password@host); Innkeeper refuses credentials in URLs because settings are stored and shown in clear. Give the URL without them (an app's secret goes in --client-secret-stdin).`,
+    { details: { setting: what } },
+  )
+}
+
+/** Parses a URL and insists on HTTPS unless it points at this machine, with no credentials in it. */
 export function requireSecureUrl(value: string, what: string): URL {
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new ConfigError(
-      'invalid_config',
-      `The ${what} "${value}" is not a valid URL. Give a full https:// URL.`,
-    )
+    // Not echoed: a malformed URL may still hold a password.
+    throw new ConfigError('invalid_config', `The ${what} is not a valid URL. Give a full https:// URL.`)
   }
+  refuseUrlCredentials(url, what)
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))) return url
   throw new ConfigError(
     'insecure_url',

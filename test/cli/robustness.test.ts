@@ -40,3 +40,52 @@ describe('a closed pipe', () => {
     expect(result.code).toBe(0)
   })
 })
+
+describe('credentials in URLs', () => {
+  const SECRET = 'hunter2-url-password'
+
+  it.each([
+    ['--base-url', 'https://user:SECRET@api.example.com'],
+    ['--token-url', 'https://user:SECRET@api.example.com/oauth/token'],
+    ['--api-url', 'https://:SECRET@api.example.com/api'],
+    ['--authorize-url', 'https://user:SECRET@api.example.com/oauth/authorize'],
+    ['--revoke-url', 'https://user:SECRET@api.example.com/oauth/revoke'],
+    ['--redirect-uri', 'https://user:SECRET@app.example.com/callback'],
+  ])('apps add refuses %s with user:password in it and stores nothing', async (flag, url) => {
+    const base = flag === '--base-url' ? [] : ['--base-url', 'https://api.example.com']
+    const result = await home.run(
+      [
+        'apps',
+        'add',
+        'creds',
+        '--provider',
+        'oauth2',
+        '--client-id',
+        'id',
+        '--client-secret-stdin',
+        ...base,
+        '--token-url',
+        'https://api.example.com/oauth/token',
+        '--api-url',
+        'https://api.example.com/api',
+        flag,
+        url.replace('SECRET', SECRET),
+      ],
+      'secret\n',
+    )
+    expect(result.code, result.stderr).toBe(2)
+    expect(result.stderr).toContain('refuses credentials in URLs')
+    expect(result.stderr).not.toContain(SECRET)
+    const listed = await home.run(['apps', 'list', '--json'])
+    expect(listed.stdout).not.toContain(SECRET)
+    expect(JSON.parse(listed.stdout)).toEqual([])
+  })
+
+  it('webhooks add refuses a receiver URL with credentials', async () => {
+    const result = await home.run(['webhooks', 'add', `https://user:${SECRET}@hooks.example.com/x`])
+    expect(result.code, result.stderr).toBe(2)
+    expect(result.stderr).toContain('refuses credentials in URLs')
+    expect(result.stderr).not.toContain(SECRET)
+    expect((await home.run(['webhooks', 'list', '--json'])).stdout).not.toContain(SECRET)
+  })
+})

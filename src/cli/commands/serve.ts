@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { type Command, InvalidArgumentError } from 'commander'
 import { auditRetentionDays } from '../../audit/retention.js'
 import { Innkeeper } from '../../connections/innkeeper.js'
+import { refuseUrlCredentials } from '../../providers/endpoints.js'
 import type { DemoSetup } from '../../server/demo.js'
 import { isLoopbackHost } from '../../server/session.js'
 import { storeOption } from '../keeper.js'
@@ -52,6 +53,8 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     import('../../server/demo.js'),
     import('../../server/server.js'),
   ])
+  const publicUrl = options.publicUrl ?? process.env.INNKEEPER_PUBLIC_URL ?? undefined
+  if (publicUrl) refuseUrlCredentials(publicUrl, 'public URL')
   const explicitStore = storeOption(command)
   // The demo runs on a throw-away in-memory store unless told otherwise.
   const keeper = await Innkeeper.open({ store: explicitStore ?? (options.demo ? 'memory:' : undefined) })
@@ -62,7 +65,6 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     demoPassword = randomBytes(12).toString('base64url')
     adminPassword = demoPassword
   }
-  const publicUrl = options.publicUrl ?? process.env.INNKEEPER_PUBLIC_URL ?? undefined
   let demo: DemoSetup | undefined
   // Filled once the demo apps exist (they need this server's address for the callback).
   const connectDefaults: Record<string, Record<string, string>> = {}
