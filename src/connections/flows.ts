@@ -4,8 +4,10 @@
 // Both run the provider's post-connect steps and commit the tokens before returning.
 import { ConfigError, InnkeeperError } from '../errors.js'
 import { buildAuthorizationUrl } from '../oauth/authorize.js'
+import { excerpt } from '../oauth/errors.js'
 import { createPkcePair, createState } from '../oauth/pkce.js'
 import type { TokenSet } from '../oauth/token-set.js'
+import type { ProviderDefinition } from '../providers/schema.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { runPostConnectSteps } from './post-connect.js'
@@ -35,6 +37,8 @@ export interface AuthorizationStart {
   state: string
   redirectUri: string
   expiresAt: number
+  /** Things the person should know before authorizing (scopes the provider does not list). */
+  warnings: string[]
 }
 
 /** What the redirect brought back: the callback URL, its query, or the code alone. */
@@ -82,15 +86,33 @@ function requireConnectOptions(app: ResolvedApp, options: Record<string, string>
 
 export function chooseScopes(app: ResolvedApp, requested?: string[]): string[] {
   const scopes = [...new Set(requested ?? app.record.scopes ?? app.provider.scopes.default)]
-  const known = app.provider.scopes.known
-  const unknown = known.length > 0 ? scopes.filter((scope) => !known.includes(scope)) : []
-  if (unknown.length > 0) {
+  const unknown = unknownScopes(app.provider, scopes)
+  if (unknown.length > 0 && app.provider.scopes.unknown === 'refuse') {
     throw new ConfigError(
       'invalid_scope',
-      `${app.provider.displayName} does not know the scope${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}. Known scopes: ${known.join(', ')}.`,
+      `${app.provider.displayName} does not know the scope${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}. Known scopes: ${app.provider.scopes.known.join(', ')}.`,
     )
   }
   return scopes
+}
+
+/** Scopes outside the provider definition's known list (none when it lists none). */
+export function unknownScopes(provider: ProviderDefinition, scopes: string[]): string[] {
+  const known = provider.scopes.known
+  return known.length > 0 ? scopes.filter((scope) => !known.includes(scope)) : []
+}
+
+/**
+ * The warning for scopes the provider definition does not list, where it passes them on
+ * (`scopes.unknown: 'warn'`): the platform may know them, or refuse them with `invalid_scope`.
+ */
+export function scopeWarnings(provider: ProviderDefinition, scopes: string[]): string[] {
+  const unknown = provider.scopes.unknown === 'warn' ? unknownScopes(provider, scopes) : []
+  if (unknown.length === 0) return []
+  const plural = unknown.length > 1
+  return [
+    `${provider.displayName} does not list the scope${plural ? 's' : ''} ${unknown.join(', ')} among its known scopes; Innkeeper asks for ${plural ? 'them' : 'it'} anyway, and the platform may refuse (invalid_scope). Known scopes: ${provider.scopes.known.join(', ')}.`,
+  ]
 }
 
 function checkName(name: string): string {
@@ -149,7 +171,7 @@ export async function startAuthorization(
     codeChallenge: pkce?.codeChallenge,
     extraParams: { ...authorizeParamsFromOptions(app, options), ...options.authorizeParams },
   })
-  return { url, state, redirectUri, expiresAt }
+  return { url, state, redirectUri, expiresAt, warnings: scopeWarnings(app.provider, scopes) }
 }
 
 function readResponse(input: AuthorizationResponse): {
@@ -183,12 +205,17 @@ const CALLBACK_ERRORS: Record<string, string> = {
   temporarily_unavailable: 'The platform is temporarily unavailable.',
 }
 
-function callbackError(error: string): InnkeeperError {
-  const code = error === 'access_denied' ? 'access_denied' : 'invalid_request'
+function callbackError(error: string, description?: string): InnkeeperError {
+  const code = error === 'access_denied' || error === 'invalid_scope' ? error : 'invalid_request'
   const reason = CALLBACK_ERRORS[error] ?? `The platform answered "${error.slice(0, 60)}".`
-  return new InnkeeperError(code, `${reason} Nothing was stored; start the connection again when ready.`, {
-    details: { error: error.slice(0, 60) },
-  })
+  const said = description ? ` It said: "${excerpt(description)}".` : ''
+  return new InnkeeperError(
+    code,
+    `${reason}${said} Nothing was stored; start the connection again when ready.`,
+    {
+      details: { error: error.slice(0, 60) },
+    },
+  )
 }
 
 /**
@@ -228,7 +255,7 @@ export async function completeAuthorization(
       `This callback belongs to another app than ${expectedApp}. Start the connection again.`,
     )
   }
-  if (response.error) throw callbackError(response.error)
+  if (response.error) throw callbackError(response.error, response.error_description)
   if (!response.code)
     throw new InnkeeperError(
       'invalid_request',

@@ -23,10 +23,12 @@ import {
   type AuthorizationResponse,
   type AuthorizationStart,
   type ConnectOptions,
+  chooseScopes,
   completeAuthorization,
   completeInstallCallback,
   connectionId,
   connectWithClientCredentials,
+  scopeWarnings,
   startAuthorization,
 } from './flows.js'
 import { ensureHome, resolveHome } from './home.js'
@@ -72,6 +74,8 @@ export interface PendingConnect extends AuthorizationStart {
 export interface CompletedConnect {
   kind: 'connected'
   connection: ConnectionInfo
+  /** Things the caller should know (scopes the provider does not list, sent anyway). */
+  warnings: string[]
 }
 
 export class Innkeeper {
@@ -133,9 +137,11 @@ export class Innkeeper {
     if (grant === 'client_credentials') {
       const record = await connectWithClientCredentials(this.ctx, app, options)
       this.keeper.remember(record)
+      const asked = chooseScopes(resolved, options.scopes ?? resolved.provider.scopes.forClientCredentials)
       return {
         kind: 'connected',
         connection: toConnectionInfo(record, resolved.provider.name, this.ctx.now()),
+        warnings: scopeWarnings(resolved.provider, asked),
       }
     }
     return this.authorize(app, options)

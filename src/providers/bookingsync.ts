@@ -42,6 +42,9 @@ export const bookingsync = defineProvider({
       'rentals_write',
       'reviews_write',
     ],
+    // The list is PLATFORMS.md's; BookingSync may add scopes, so an unlisted one is sent with a
+    // warning and the platform decides (it answers `invalid_scope` to one it does not know).
+    unknown: 'warn',
   },
   // "The refresh request must carry the same redirect_uri as the first step."
   tokenParams: { refresh_token: { redirect_uri: '{app.redirectUri}' } },

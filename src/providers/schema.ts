@@ -101,8 +101,14 @@ export const providerDefinitionSchema = z.object({
   scopes: z
     .object({
       default: z.array(z.string()).default([]),
-      /** Scopes the platform knows; empty means any scope is accepted. */
+      /** Scopes the platform documents (listed in docs and `--help`); empty means no list. */
       known: z.array(z.string()).default([]),
+      /**
+       * What the client does with a scope outside `known`: pass it on with a warning (the
+       * platform decides, and may answer `invalid_scope`), refuse it before anything is sent,
+       * or pass it on silently. Platforms add scopes faster than a release can follow.
+       */
+      unknown: z.enum(['warn', 'refuse', 'allow']).default('warn'),
       /** Scopes always granted even when not asked for (BookingSync's `public`). */
       implicit: z.array(z.string()).default([]),
       /** The client-credentials grant must name scopes (BookyFlow). */
@@ -111,7 +117,14 @@ export const providerDefinitionSchema = z.object({
       forClientCredentials: z.array(z.string()).optional(),
       separator: z.string().default(' '),
     })
-    .default({ default: [], known: [], implicit: [], requiredForClientCredentials: false, separator: ' ' }),
+    .default({
+      default: [],
+      known: [],
+      unknown: 'warn',
+      implicit: [],
+      requiredForClientCredentials: false,
+      separator: ' ',
+    }),
 
   /** Extra form parameters per grant type, as templates. */
   tokenParams: z.partialRecord(z.enum(GRANTS), z.record(z.string(), template)).default({}),

@@ -52,6 +52,22 @@ describe('BookingSync / Smily from the CLI', () => {
     }
   })
 
+  it('warns on stderr about a scope BookingSync does not list, and still asks for it', async () => {
+    const other = makeHome()
+    try {
+      const added = await addApp(other, 'smily', 'smily', emulator, ['--scope', 'public reviews_read'])
+      expect(added.stderr).toMatch(/warning: .*does not list the scope reviews_read/)
+      const connect = other.start(['connect', 'smily'])
+      const url = await connect.firstLine
+      expect(new URL(url).searchParams.get('scope')).toBe('public reviews_read')
+      connect.child.stdin.end()
+      const result = await connect.done
+      expect(result.stderr).toMatch(/warning: .*does not list the scope reviews_read.*invalid_scope/)
+    } finally {
+      other.close()
+    }
+  })
+
   it('completes a pending authorization with --code', async () => {
     const connect = home.start(['connect', 'smily', '--name', 'second'])
     const url = await connect.firstLine

@@ -124,12 +124,31 @@ describe('BookingSync through the library', () => {
     })
   })
 
-  it('refuses an unknown scope before sending anyone to the consent page', async () => {
+  it('passes a scope it does not list on to BookingSync with a warning, and reports the platform’s invalid_scope', async () => {
     fixture = await setup('bookingsync')
     await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
-    await expect(fixture.keeper.connect('acme-bs', { scopes: ['everything'] })).rejects.toThrow(
-      /does not know the scope everything/,
-    )
+    const start = await fixture.keeper.authorize('acme-bs', {
+      scopes: ['rentals_read', 'everything'],
+      redirectUri: 'http://127.0.0.1:9/callback',
+    })
+    expect(start.warnings).toHaveLength(1)
+    expect(start.warnings[0]).toMatch(/does not list the scope everything .*may refuse \(invalid_scope\)/)
+    expect(new URL(start.url).searchParams.get('scope')).toBe('rentals_read everything')
+    // The platform knows no such scope: it sends the browser back with invalid_scope.
+    const consent = await fetch(start.url, { redirect: 'manual' })
+    const callback = consent.headers.get('location')!
+    expect(new URL(callback).searchParams.get('error')).toBe('invalid_scope')
+    const refused = start.complete(callback)
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_scope' })
+    await expect(refused).rejects.toThrow(/refused the requested scopes\. It said: ".*everything/)
+    expect(await fixture.keeper.connections()).toEqual([])
+  })
+
+  it('warns about nothing when every scope is one BookingSync lists', async () => {
+    fixture = await setup('bookingsync')
+    await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
+    const start = await fixture.keeper.authorize('acme-bs', { scopes: ['public', 'rentals_read'] })
+    expect(start.warnings).toEqual([])
   })
 })
 

@@ -2,6 +2,7 @@
 // client secret is read from stdin (or, with a warning, from the command line) and never shown.
 import { type Command, Option } from 'commander'
 import type { AppInfo } from '../../connections/apps.js'
+import { scopeWarnings } from '../../connections/flows.js'
 import { ConfigError } from '../../errors.js'
 import { getProvider, listProviders } from '../../providers/registry.js'
 import { withKeeper } from '../keeper.js'
@@ -109,6 +110,7 @@ Example:
           keepAliveSeconds,
         }),
       )
+      for (const warning of scopeWarnings(getProvider(app.provider), app.scopes)) warn(warning)
       if (options.json) printJson(app)
       else describeApp(app)
     })

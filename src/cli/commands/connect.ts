@@ -10,7 +10,7 @@ import { openBrowser } from '../browser.js'
 import { startCallbackServer } from '../callback-server.js'
 import { addConnectOptionFlags, readConnectOptions } from '../connect-options.js'
 import { withKeeper } from '../keeper.js'
-import { formatTime, out, printJson, say } from '../output.js'
+import { formatTime, out, printJson, say, warn } from '../output.js'
 import { readLine } from '../prompt.js'
 import { splitScopes } from './apps.js'
 
@@ -72,6 +72,7 @@ function listenTarget(
 async function connectOutOfBand(keeper: Innkeeper, app: string, base: BaseOptions, flags: ConnectFlags) {
   const start = await keeper.authorize(app, { ...base, redirectUri: flags.redirectUri })
   out(start.url)
+  for (const warning of start.warnings) warn(warning)
   if (process.stdin.isTTY) {
     say(
       'Open the URL above, approve, then paste the code the platform shows (or the address it sent you to).',
@@ -115,6 +116,7 @@ async function connectWithListener(
     const start = await keeper.authorize(app, { ...base, redirectUri })
     state = start.state
     out(start.url)
+    for (const warning of start.warnings) warn(warning)
     say(`Waiting for the platform to send the browser to ${redirectUri} …`)
     if (openBrowser(start.url)) say('Opened your browser; approve there.')
     let timer: NodeJS.Timeout | undefined
@@ -189,6 +191,7 @@ Examples:
           if (process.stderr.isTTY) say(`Connecting ${app} with its client credentials…`)
           const result = await keeper.connect(app, { ...base, grant: 'client_credentials' })
           if (result.kind !== 'connected') throw new InnkeeperError('invalid_state', 'Expected a connection.')
+          for (const warning of result.warnings) warn(warning)
           return result.connection
         }
         if (flags.listen !== undefined) {

@@ -113,6 +113,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
         if (result.kind === 'connected') {
           return reply.redirect(`/?notice=connected&id=${encodeURIComponent(result.connection.id)}`, 303)
         }
+        for (const warning of result.warnings) request.log.warn({ app: info.name }, warning)
         allowFraming(reply, ctx)
         const connectionId = `${info.name}/${name}`
         if (result.redirectUri === OOB_REDIRECT_URI) {
