@@ -25,9 +25,40 @@ export function requireOperator(ctx: ServerContext) {
   }
 }
 
-/** Where to go after logging in: only a path on this server. */
+/** Characters a browser drops or reads as a slash inside a URL: controls (tab, CR, LF …) and backslashes. */
+function hasUnsafeCharacter(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f || code === 0x5c) return true
+  }
+  return false
+}
+
+/**
+ * Where to go after logging in: only a path on this server. Checked as given and after
+ * percent-decoding (repeatedly), so `/%09/evil.example`, `/%2F/evil.example` and
+ * `/%5Cevil.example` cannot become `//evil.example` in a browser; anything else is `/`.
+ */
 export function safeNextPath(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.includes('\\'))
-    return '/'
+  if (typeof value !== 'string' || value.length > 2048) return '/'
+  const forms = [value]
+  let decoded = value
+  for (let round = 0; ; round++) {
+    let next: string
+    try {
+      next = decodeURIComponent(decoded)
+    } catch {
+      return '/'
+    }
+    if (next === decoded) break
+    if (round === 4) return '/' // encoded five times over: no dashboard link looks like that
+    forms.push(next)
+    decoded = next
+  }
+  for (const form of forms) {
+    if (!form.startsWith('/') || form.startsWith('//') || hasUnsafeCharacter(form)) return '/'
+    const base = new URL('http://innkeeper.invalid/')
+    if (new URL(form, base).origin !== base.origin) return '/'
+  }
   return value
 }

@@ -4,47 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { revokeApiKey } from '../../src/server/api-keys.js'
 import { appFor } from '../support/keeper.js'
-import { connectBookingSync, type ServerFixture, startServer } from './support.js'
+import { connectBookingSync, type ServerFixture, startServer, Visitor } from './support.js'
 
 let f: ServerFixture
 afterEach(async () => f?.close())
-
-/** A tiny browser: keeps cookies, reads the CSRF token of the last page. */
-class Visitor {
-  cookies = new Map<string, string>()
-  csrf = ''
-  constructor(private readonly baseUrl: string) {}
-
-  async request(
-    path: string,
-    init: RequestInit = {},
-  ): Promise<{ status: number; text: string; headers: Headers }> {
-    const headers = new Headers(init.headers)
-    if (this.cookies.size > 0)
-      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-    const answer = await fetch(`${this.baseUrl}${path}`, { ...init, headers, redirect: 'manual' })
-    for (const line of answer.headers.getSetCookie()) {
-      const [pair] = line.split(';')
-      const [name, ...value] = (pair ?? '').split('=')
-      if (name) this.cookies.set(name, value.join('='))
-    }
-    const text = await answer.text()
-    const token = /name="_csrf" value="([^"]+)"/.exec(text)?.[1]
-    if (token) this.csrf = token
-    return { status: answer.status, text, headers: answer.headers }
-  }
-
-  post(path: string, fields: Record<string, string>, withCsrf = true) {
-    const body = new URLSearchParams(fields)
-    if (withCsrf) body.set('_csrf', this.csrf)
-    return this.request(path, { method: 'POST', body })
-  }
-
-  async login(password: string) {
-    await this.request('/login')
-    return this.post('/login', { password, next: '/' })
-  }
-}
 
 describe('operator login', () => {
   it('sends visitors to the login page and lets the admin password in with a safe session cookie', async () => {
