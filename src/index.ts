@@ -1,5 +1,6 @@
 // innkeeper: the public library API. Re-exports only.
 
+export { AppClient, type PublicRequestInit } from './connections/app-client.js'
 export type { AppInfo, AppInput } from './connections/apps.js'
 export { type AccessTokenInfo, Connection } from './connections/connection.js'
 export type { DisconnectDetails, InnkeeperEventMap, InnkeeperEventName } from './connections/events.js'

@@ -14,6 +14,7 @@ import { type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/dispatcher.js'
 import { OutboxWriter } from '../webhooks/outbox-writer.js'
 import { Webhooks } from '../webhooks/receivers.js'
+import { AppClient } from './app-client.js'
 import { Apps } from './apps.js'
 import { Connection } from './connection.js'
 import { DEFAULT_RETRY, KeeperContext, type RetryPolicy } from './context.js'
@@ -196,6 +197,14 @@ export class Innkeeper {
       )
     }
     return this.completeAuthorization({ code: code.trim(), state: pending.state })
+  }
+
+  /**
+   * Unauthenticated requests to an app's API, with no connection needed: the platform's
+   * auth-free endpoints (`keeper.app('bf').json('/status')`). Never sends a token.
+   */
+  app(name: string): AppClient {
+    return new AppClient(name, this.ctx)
   }
 
   /** A handle for `<app>/<name>` (name defaults to `main`). */

@@ -109,3 +109,18 @@ describe('client-credentials platforms from the CLI', () => {
     expect(result.stderr).toContain('YYYY-MM-DD')
   })
 })
+
+describe('auth-free endpoints from the CLI', () => {
+  it('calls BookyFlow /status with --no-auth for an app that has no connection', async () => {
+    await addApp(home, 'bf-fresh', 'bookyflow', bookyflow, ['--scope', 'read'])
+    const before = bookyflow.stats().tokenRequests.total ?? 0
+    const result = await home.run(['request', 'bf-fresh', 'GET', '/status', '--no-auth'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout).status).toBe('ok')
+    expect(bookyflow.stats().tokenRequests.total ?? 0).toBe(before)
+    const withToken = await home.run(['request', 'bf-fresh', 'GET', '/status'])
+    expect(withToken.code).toBe(2)
+    expect(withToken.stderr).toContain('--no-auth')
+  })
+})

@@ -40,6 +40,19 @@ describe('BookyFlow through the library', () => {
     expect((await fixture.keeper.connections())[0]?.metadata.channel).toBe('my-channel')
   })
 
+  it('reaches the auth-free endpoints with only the app, before any connection exists', async () => {
+    fixture = await setup('bookyflow')
+    await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))
+    const status = await fixture.keeper.app('acme-bf').json<{ status: string }>('/status')
+    expect(status.status).toBe('ok')
+    const countries = await fixture.keeper.app('acme-bf').fetch('/countries')
+    expect(countries.status).toBe(200)
+    expect(fixture.emulator.stats().tokenRequests.total).toBe(0)
+    expect(await fixture.keeper.connections()).toEqual([])
+    // An endpoint that needs a token answers the seed's 401, named as BookyFlow's refusal.
+    await expect(fixture.keeper.app('acme-bf').json('/properties')).rejects.toMatchObject({ status: 401 })
+  })
+
   it('gets a new client-credentials token when the hour is up, since there is no refresh token', async () => {
     fixture = await setup('bookyflow')
     await connect(fixture)

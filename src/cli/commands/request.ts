@@ -1,9 +1,10 @@
 // `innkeeper request <conn> <METHOD> <path>`: an authenticated call with the provider's headers and
-// placeholders. Prints the body (pretty JSON on a terminal, as received when piped); on an HTTP
-// error, exits non-zero with the platform's own message on stderr.
+// placeholders; with `--no-auth`, a call without a token (the platform's auth-free endpoints),
+// for which `<app>` alone needs no connection. Prints the body (pretty JSON on a terminal, as
+// received when piped); on an HTTP error, exits non-zero with the platform's own message on stderr.
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { ConfigError } from '../../errors.js'
+import { ConfigError, InnkeeperError } from '../../errors.js'
 import { readBody } from '../../oauth/body.js'
 import { apiError } from '../../oauth/errors.js'
 import { getProvider } from '../../providers/registry.js'
@@ -61,11 +62,23 @@ function readData(data: string | undefined): unknown {
   }
 }
 
+/** A missing connection may just mean the endpoint needs none: say how to call it without one. */
+function withNoAuthHint(error: unknown, auth: boolean): unknown {
+  if (!(error instanceof InnkeeperError) || error.code !== 'unknown_connection' || !auth) return error
+  return new InnkeeperError(
+    'unknown_connection',
+    `${error.message} For the platform's auth-free endpoints, add --no-auth and give the app alone: no connection is needed.`,
+    { cause: error },
+  )
+}
+
 interface RequestFlags {
   data?: string
   param?: string[]
   query?: string[]
   header?: string[]
+  /** `--no-auth` sets this to false. */
+  auth: boolean
 }
 
 export function registerRequest(program: Command): void {
@@ -79,13 +92,15 @@ export function registerRequest(program: Command): void {
     .option('--param <key=value>', 'fill a path placeholder (repeatable)', collect)
     .option('--query <key=value>', 'add a query parameter (repeatable)', collect)
     .option('--header <name: value>', 'add a header (repeatable)', collect)
+    .option('--no-auth', 'send no token (auth-free endpoints); <app> alone then needs no connection')
     .addHelpText(
       'after',
       `
 Examples:
   innkeeper request smily/main GET /rentals
   innkeeper request bf/main GET /properties/@id --param id=12 --query from=2025-07-01
-  innkeeper request bf/main POST /bookings --data @booking.json`,
+  innkeeper request bf/main POST /bookings --data @booking.json
+  innkeeper request bf GET /status --no-auth     # auth-free endpoint, no connection needed`,
     )
     .action(async (id: string, methodArg: string, path: string, flags: RequestFlags, command: Command) => {
       const method = methodArg.toUpperCase()
@@ -104,14 +119,21 @@ Examples:
         headers: headerPairs(flags.header),
       }
       const { response, body, provider } = await withKeeper(command, async (keeper) => {
-        const connection = keeper.connection(id)
-        const info = await connection.info()
-        const answer = await connection.fetch(path, init)
-        return {
-          response: answer,
-          body: await readBody(answer, 64 * 1024 * 1024),
-          provider: getProvider(info.provider).displayName,
+        let answer: Response
+        let providerName: string
+        if (!flags.auth && !id.includes('/')) {
+          // The app alone: auth-free endpoints are reachable with only its base URL.
+          providerName = getProvider((await keeper.apps.get(id)).provider).displayName
+          answer = await keeper.app(id).fetch(path, init)
+        } else {
+          const connection = keeper.connection(id)
+          const info = await connection.info().catch((error: unknown) => {
+            throw withNoAuthHint(error, flags.auth)
+          })
+          providerName = getProvider(info.provider).displayName
+          answer = await connection.fetch(path, { ...init, auth: flags.auth })
         }
+        return { response: answer, body: await readBody(answer, 64 * 1024 * 1024), provider: providerName }
       })
       if (!response.ok) {
         throw apiError(response, body.json, body.text, {
