@@ -6,6 +6,7 @@ import { resolveRequestUrl } from '../http/request-url.js'
 import { fillTemplates } from '../providers/template.js'
 import { type ConnectionRecord, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext } from './context.js'
+import { completePendingSteps, movedError, PENDING_RETRY_MS, pendingSteps } from './pending-steps.js'
 import type { TokenKeeper } from './token-keeper.js'
 import { unknownConnection } from './token-keeper.js'
 import { type ConnectionInfo, toConnectionInfo } from './view.js'
@@ -18,6 +19,8 @@ export interface AccessTokenInfo {
 
 export class Connection {
   private lastTarget: { record: ConnectionRecord; target: ApiTarget } | undefined
+  private pendingRun: Promise<ConnectionRecord> | undefined
+  private nextPendingAttempt = 0
   constructor(
     readonly id: string,
     private readonly ctx: KeeperContext,
@@ -89,9 +92,36 @@ export class Connection {
     return readJson<T>(response, target, (init.method ?? 'GET').toUpperCase(), url)
   }
 
+  /**
+   * Owed post-connect steps (a subscription that could not be read at install) are run again on
+   * use: at most one attempt at a time, and after a failure not again for PENDING_RETRY_MS.
+   */
+  private async settlePending(record: ConnectionRecord): Promise<ConnectionRecord> {
+    if (pendingSteps(record).length === 0 || this.ctx.now() < this.nextPendingAttempt) return record
+    this.pendingRun ??= (async () => {
+      try {
+        await this.accessToken()
+        const latest = await this.keeper.cachedRecord(this.id)
+        const app = await this.ctx.resolveApp(latest.app)
+        const outcome = await completePendingSteps(this.ctx, app, latest)
+        if (outcome.movedTo) {
+          this.keeper.forget(this.id)
+          throw movedError(this.id, outcome.movedTo)
+        }
+        this.keeper.remember(outcome.record)
+        if (pendingSteps(outcome.record).length > 0)
+          this.nextPendingAttempt = this.ctx.now() + PENDING_RETRY_MS
+        return outcome.record
+      } finally {
+        this.pendingRun = undefined
+      }
+    })()
+    return this.pendingRun
+  }
+
   /** Built once per committed record (headers depend on its metadata), not once per request. */
   private async target(): Promise<ApiTarget> {
-    const record = await this.keeper.cachedRecord(this.id)
+    const record = await this.settlePending(await this.keeper.cachedRecord(this.id))
     if (this.lastTarget?.record === record) return this.lastTarget.target
     const app = await this.ctx.resolveApp(record.app)
     const target: ApiTarget = {

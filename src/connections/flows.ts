@@ -2,7 +2,8 @@
 // in the store for 10 minutes; complete: the code, checked against that state), and the
 // client-credentials flow (bookingtime's two steps, BookyFlow with its channel announce).
 // Both run the provider's post-connect steps and commit the tokens before returning.
-import { ConfigError, InnkeeperError } from '../errors.js'
+import { randomBytes } from 'node:crypto'
+import { ConfigError, InnkeeperError, StoreError } from '../errors.js'
 import { buildAuthorizationUrl } from '../oauth/authorize.js'
 import { excerpt } from '../oauth/errors.js'
 import { createPkcePair, createState } from '../oauth/pkce.js'
@@ -10,10 +11,18 @@ import type { TokenSet } from '../oauth/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
+import {
+  adoptGrant,
+  applicableSteps,
+  connectionWithIdentity,
+  dueAt,
+  INSTALLED_FROM,
+  installIdentity,
+  PENDING_STEPS,
+} from './pending-steps.js'
 import { runPostConnectSteps } from './post-connect.js'
 import { clientCredentialsTokens, exchangeRefreshToken, grantRequest } from './renew.js'
-import { nextRefreshDue } from './timing.js'
-import { errorSummary, keepAlive } from './token-keeper.js'
+import { errorSummary } from './token-keeper.js'
 import { toConnectionInfo } from './view.js'
 
 export const PENDING_AUTHORIZATION_MS = 10 * 60_000
@@ -306,7 +315,7 @@ export async function completeInstallCallback(
       `The app ${appName} has no redirect URI: add the one registered on ${app.provider.displayName}.`,
     )
   }
-  const metadata: Record<string, unknown> = { grant: 'authorization_code', installedFrom: 'platform' }
+  const metadata: Record<string, unknown> = { grant: 'authorization_code', [INSTALLED_FROM]: 'platform' }
   const tokens = await grantRequest(
     app,
     'authorization_code',
@@ -314,13 +323,51 @@ export async function completeInstallCallback(
     metadata,
     ctx.now,
   )
-  const nameFrom = app.provider.authorization.installNameFrom
-  const nameFor = (full: Record<string, unknown>) => {
-    if (options.name) return checkName(options.name)
-    const value = nameFrom ? full[nameFrom] : undefined
-    return typeof value === 'string' || typeof value === 'number' ? checkName(`install-${value}`) : 'main'
+  return finishInstall(ctx, app, tokens, metadata, options.name)
+}
+
+/**
+ * Where an install's tokens go (DESIGN.md invariant 7: an unauthenticated callback never takes
+ * over a name): the connection that already holds its subscription is updated; a new one gets
+ * `install-<subscription>` (or the name asked for) when free; when the subscription cannot be
+ * read, the tokens wait under `install-pending-<random>` with the steps marked pending.
+ */
+async function finishInstall(
+  ctx: KeeperContext,
+  app: ResolvedApp,
+  tokens: TokenSet,
+  metadata: Record<string, unknown>,
+  preferredName?: string,
+): Promise<ConnectionRecord> {
+  const { metadata: full, error } = await postConnect(ctx, app, tokens, metadata, {})
+  const identity = error ? undefined : installIdentity(app, full)
+  if (identity) {
+    const holder = await connectionWithIdentity(ctx, app, identity)
+    if (holder) {
+      const saved = await adoptGrant(ctx, app, holder, tokens, chooseScopes(app), full)
+      return saved
+    }
   }
-  return finishConnect(ctx, app, nameFor, tokens, chooseScopes(app), metadata, {})
+  const fallback = identity ? `install-${identity}` : error ? 'install-pending' : 'install'
+  const first = checkName(preferredName ?? fallback)
+  for (let attempt = 0; attempt < 5; attempt++) {
+    // A first choice only while free, then the same with a random suffix: never someone else's name.
+    const name =
+      attempt === 0 && (identity || preferredName) ? first : `${first}-${randomBytes(4).toString('hex')}`
+    if (name.length > 64) break
+    const record = newRecord(ctx, app, name, tokens, chooseScopes(app), full, error)
+    try {
+      const saved = await ctx.store.saveConnection(record, 0)
+      ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
+      return saved
+    } catch (caught) {
+      if (!(caught instanceof StoreError && caught.code === 'conflict')) throw caught
+    }
+  }
+  throw new InnkeeperError(
+    'conflict',
+    'Could not find a free name for the installed connection. Install the app again.',
+  )
 }
 
 export async function connectWithClientCredentials(
@@ -343,51 +390,78 @@ export async function connectWithClientCredentials(
   return finishConnect(ctx, app, checkName(options.name ?? 'main'), tokens, scopes, metadata, extra)
 }
 
-async function finishConnect(
+/** Runs the provider's post-connect steps; a failure is returned with the steps marked pending. */
+async function postConnect(
   ctx: KeeperContext,
   app: ResolvedApp,
-  /** The connection's name, or how to derive it from the post-connect metadata. */
-  name: string | ((metadata: Record<string, unknown>) => string),
+  tokens: TokenSet,
+  metadata: Record<string, unknown>,
+  options: Record<string, string>,
+): Promise<{ metadata: Record<string, unknown>; error?: unknown }> {
+  try {
+    return { metadata: await runPostConnectSteps(app, tokens.accessToken!, metadata, options, ctx.now) }
+  } catch (error) {
+    return { metadata: { ...metadata, [PENDING_STEPS]: applicableSteps(app, options) }, error }
+  }
+}
+
+function newRecord(
+  ctx: KeeperContext,
+  app: ResolvedApp,
+  name: string,
   tokens: TokenSet,
   scopes: string[],
   metadata: Record<string, unknown>,
-  options: Record<string, string>,
-): Promise<ConnectionRecord> {
-  let postConnectError: unknown
-  let fullMetadata = metadata
-  try {
-    fullMetadata = await runPostConnectSteps(app, tokens.accessToken!, metadata, options, ctx.now)
-  } catch (error) {
-    postConnectError = error
-  }
-  const connectionName = typeof name === 'string' ? name : name(fullMetadata)
-  const id = connectionId(app.record.name, connectionName)
+  stepError: unknown,
+  existing?: ConnectionRecord | null,
+): ConnectionRecord {
   const now = ctx.now()
-  const existing = await ctx.store.getConnection(id)
-  const record: ConnectionRecord = {
-    id,
+  return {
+    id: connectionId(app.record.name, name),
     app: app.record.name,
-    name: connectionName,
+    name,
     state: 'active',
     tokens,
     scopes: tokens.scope ?? scopes,
-    metadata: fullMetadata,
-    lastError: postConnectError ? errorSummary(postConnectError, now) : undefined,
+    metadata,
+    lastError: stepError ? errorSummary(stepError, now) : undefined,
     failures: 0,
-    refreshDueAt: nextRefreshDue(tokens, app.provider, now, keepAlive(app)),
+    refreshDueAt: dueAt(tokens, metadata, app, now),
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
     lastRefreshAt: now,
     version: existing?.version ?? 0,
   }
-  // Replacing an existing connection (a reconnect) is intended: the new grant supersedes it.
+}
+
+async function finishConnect(
+  ctx: KeeperContext,
+  app: ResolvedApp,
+  name: string,
+  tokens: TokenSet,
+  scopes: string[],
+  metadata: Record<string, unknown>,
+  options: Record<string, string>,
+): Promise<ConnectionRecord> {
+  const { metadata: fullMetadata, error: postConnectError } = await postConnect(
+    ctx,
+    app,
+    tokens,
+    metadata,
+    options,
+  )
+  const id = connectionId(app.record.name, name)
+  const existing = await ctx.store.getConnection(id)
+  const record = newRecord(ctx, app, name, tokens, scopes, fullMetadata, postConnectError, existing)
+  // Replacing an existing connection here is the owner's reconnect (the flow carried the state
+  // of an authorization started by them): the new grant supersedes it.
   const saved = await ctx.store.saveConnection(record)
-  ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
+  ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
   if (postConnectError) {
     const reason = postConnectError instanceof Error ? postConnectError.message : 'unknown error'
     throw new InnkeeperError(
       postConnectError instanceof InnkeeperError ? postConnectError.code : 'provider_unavailable',
-      `Connected ${id} and saved its tokens, but a follow-up step failed: ${reason}`,
+      `Connected ${id} and saved its tokens, but a follow-up step failed (it is tried again later): ${reason}`,
       { cause: postConnectError },
     )
   }

@@ -10,7 +10,7 @@ import { loadKeyring } from '../crypto/load.js'
 import { InnkeeperError } from '../errors.js'
 import { revokeToken } from '../oauth/revoke.js'
 import { openStore } from '../stores/open.js'
-import { type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
+import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/dispatcher.js'
 import { OutboxWriter } from '../webhooks/outbox-writer.js'
 import { Webhooks } from '../webhooks/receivers.js'
@@ -33,7 +33,9 @@ import {
   startAuthorization,
 } from './flows.js'
 import { ensureHome, resolveHome } from './home.js'
+import { completePendingSteps, type PendingOutcome, pendingSteps } from './pending-steps.js'
 import { BackgroundRefresher, type RefresherOptions } from './refresher.js'
+import { isAccessTokenFresh } from './timing.js'
 import { TokenKeeper, unknownConnection } from './token-keeper.js'
 import { type ConnectionInfo, toConnectionInfo } from './view.js'
 
@@ -279,10 +281,32 @@ export class Innkeeper {
   /** For the background refresher: refreshes a claimed connection under the lease it holds. */
   async refreshClaimed(id: string, lease: Lease): Promise<ConnectionInfo> {
     return runAsActor(scopedActor() ?? workerActor(this.ctx.owner), async () => {
-      const record = await this.keeper.refresh(id, { ifDue: true, lease })
-      const app = await this.ctx.resolveApp(record.app)
-      return toConnectionInfo(record, app.provider.name, this.ctx.now())
+      // Owed post-connect steps (a subscription that could not be read) are run again first,
+      // with the current token while it is fresh, else after renewing it.
+      const stored = await this.store.getConnection(id)
+      if (stored && pendingSteps(stored).length > 0 && isAccessTokenFresh(stored.tokens, this.ctx.now())) {
+        const outcome = await this.completePending(stored)
+        if (outcome.movedTo) return this.info(outcome.record)
+      }
+      let record = await this.keeper.refresh(id, { ifDue: true, lease })
+      if (pendingSteps(record).length > 0 && isAccessTokenFresh(record.tokens, this.ctx.now())) {
+        record = (await this.completePending(record)).record
+      }
+      return this.info(record)
     })
+  }
+
+  private async completePending(record: ConnectionRecord): Promise<PendingOutcome> {
+    const app = await this.ctx.resolveApp(record.app)
+    const outcome = await completePendingSteps(this.ctx, app, record)
+    if (outcome.movedTo) this.keeper.forget(record.id)
+    this.keeper.remember(outcome.record)
+    return outcome
+  }
+
+  private async info(record: ConnectionRecord): Promise<ConnectionInfo> {
+    const app = await this.ctx.resolveApp(record.app)
+    return toConnectionInfo(record, app.provider.name, this.ctx.now())
   }
 
   /** Starts keeping every connection fresh in the background (see BackgroundRefresher). */

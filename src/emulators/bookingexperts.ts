@@ -2,10 +2,14 @@
 // revoke, control API) and the API host (its own `/oauth/token` too, and JSON:API under `/v3`).
 // One-week tokens from the code, a refresh answer that says `expires: 3600`, and a 401 that
 // carries `WWW-Authenticate: Bearer error="invalid_token" error_description="…"` plus JSON.
+// Organizations install the app (one subscription per organization and app, the same however
+// often it installs) and may also call the API with an organization's API key (`X-API-KEY`),
+// which sees only that organization's administrations.
+import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { BEARER_FAILURE_DESCRIPTION, bearerChallenge, checkBearer } from './api-auth.js'
 import { type AuthorizationPolicy, registerConsentPage } from './consent-page.js'
-import { registerControlApi } from './control.js'
+import { ADMIN_PREFIX, registerControlApi } from './control.js'
 import { EmulatorCore } from './core.js'
 import { buildHandle } from './handle.js'
 import { createEmulatorApp, listenOnLoopback } from './http-app.js'
@@ -18,10 +22,40 @@ import type { EmulatorHandle, EmulatorOptions } from './types.js'
 const DEFAULT_SCOPE = ['create']
 const JSON_API = 'application/vnd.api+json'
 
-const ADMINISTRATIONS = [
+interface Administration {
+  id: string
+  type: 'administration'
+  attributes: { name: string; currency: string }
+}
+
+/** The demo organization: installs and the ready API key belong to it unless told otherwise. */
+const DEMO_ORGANIZATION = '1'
+
+const DEMO_ADMINISTRATIONS: Administration[] = [
   { id: '1001', type: 'administration', attributes: { name: 'Camping De Emulator', currency: 'EUR' } },
   { id: '1002', type: 'administration', attributes: { name: 'Bungalowpark Loopback', currency: 'EUR' } },
 ]
+
+/** The organization's administrations: the demo one has two, each further one has one of its own. */
+function organizationsFrom(extra: string[]): Map<string, Administration[]> {
+  const organizations = new Map<string, Administration[]>([[DEMO_ORGANIZATION, DEMO_ADMINISTRATIONS]])
+  for (const [index, id] of extra.entries()) {
+    if (organizations.has(id)) continue
+    organizations.set(id, [
+      {
+        id: String(2001 + index),
+        type: 'administration',
+        attributes: { name: `Vakantiepark ${id}`, currency: 'EUR' },
+      },
+    ])
+  }
+  return organizations
+}
+
+/** One subscription per (app, organization): installing again answers the same id. */
+function subscriptionId(clientId: string, organizationId: string): string {
+  return createHash('sha256').update(`${clientId}\n${organizationId}`).digest('hex').slice(0, 12)
+}
 
 const RESERVATIONS = [
   {
@@ -43,9 +77,20 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
     minter: { accessToken: () => opaqueBase64UrlToken(), refreshToken: () => opaqueBase64UrlToken() },
     options,
   })
+  const organizations = organizationsFrom(options.organizationIds ?? [])
+  /** API key → the organization it is registered to. */
+  const apiKeys = new Map<string, string>()
+  const registerApiKey = (organizationId: string) => {
+    const key = randomBytes(24).toString('base64url')
+    apiKeys.set(key, organizationId)
+    return key
+  }
+  const demoApiKey = registerApiKey(DEMO_ORGANIZATION)
   const policy: AuthorizationPolicy = {
     platformName: 'Booking Experts',
     grantScopes: (requested) => (requested.length > 0 ? [...new Set(requested)] : DEFAULT_SCOPE),
+    defaultOrganizationId: DEMO_ORGANIZATION,
+    knowsOrganization: (id) => organizations.has(id),
   }
   const secondsLeft = (expiresAtMs: number) =>
     Math.max(0, Math.round((expiresAtMs - core.clock.nowMs()) / 1000))
@@ -93,7 +138,6 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
   registerTokenEndpoint(appHost, '/oauth/token', core, grants)
   registerRevocationEndpoint(appHost, '/oauth/revoke', core)
   registerConsentPage(appHost, core, policy)
-  registerControlApi(appHost, core, policy)
 
   const apiHost = await createEmulatorApp(core)
   registerTokenEndpoint(apiHost, '/oauth/token', core, grants)
@@ -115,13 +159,56 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
       .type('application/json')
       .send({ error: 'invalid_token', error_description: description })
   }
+  /** The public docs' answer to a wrong API key: 401 with a JSON:API error document. */
+  const wrongApiKey = (reply: FastifyReply) =>
+    reply
+      .code(401)
+      .type(JSON_API)
+      .send({
+        errors: [
+          {
+            status: 401,
+            code: 'UNAUTHORIZED',
+            title: 'Unauthorized error',
+            detail: 'The API key is wrong or was revoked',
+          },
+        ],
+      })
+  const notFound = (reply: FastifyReply) =>
+    reply
+      .code(404)
+      .type(JSON_API)
+      .send({ errors: [{ status: 404, code: 'RESOURCE_NOT_FOUND', title: 'Not found' }] })
+
+  /** Who calls: an OAuth token (its subscription's organization) or an organization's API key. */
+  type Caller =
+    | { kind: 'oauth'; organizationId: string; family: FamilyRecord; scope: string[] }
+    | { kind: 'api_key'; organizationId: string }
   const api = { config: { kind: 'api' as const } }
   const guarded =
-    (needs: string | null, answer: (family: FamilyRecord, params: Record<string, string>) => unknown) =>
+    (
+      needs: string | null,
+      answer: (caller: Caller, params: Record<string, string>, reply: FastifyReply) => unknown,
+    ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
-      const check = checkBearer(core, request)
-      if (!check.ok) return unauthorized(reply, check.reason)
-      if (needs && !check.token.scope.includes(needs)) {
+      let caller: Caller
+      const key = request.headers['x-api-key']
+      if (!request.headers.authorization && typeof key === 'string') {
+        const organizationId = apiKeys.get(key)
+        if (!organizationId) return wrongApiKey(reply)
+        // An API key is not scoped: it reaches everything of its own organization.
+        caller = { kind: 'api_key', organizationId }
+      } else {
+        const check = checkBearer(core, request)
+        if (!check.ok) return unauthorized(reply, check.reason)
+        caller = {
+          kind: 'oauth',
+          organizationId: check.family.organizationId ?? DEMO_ORGANIZATION,
+          family: check.family,
+          scope: check.token.scope,
+        }
+      }
+      if (needs && caller.kind === 'oauth' && !caller.scope.includes(needs)) {
         return reply
           .code(403)
           .header(
@@ -141,56 +228,87 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
             error_description: `The access token lacks the ${needs} scope`,
           })
       }
-      const body = answer(check.family, request.params as Record<string, string>)
-      if (body === null) {
-        return reply
-          .code(404)
-          .type(JSON_API)
-          .send({ errors: [{ status: '404', title: 'Not found' }] })
-      }
+      const body = answer(caller, request.params as Record<string, string>, reply)
+      if (body === reply) return reply
+      if (body === null) return notFound(reply)
       return reply.type(JSON_API).send(body)
     }
+  const administrationsOf = (caller: Caller) => organizations.get(caller.organizationId) ?? []
 
   let appOrigin = ''
   apiHost.get(
     '/v3/subscription',
     api,
-    guarded(null, (family) => ({
-      data: {
-        id: `sub-${family.id.slice(4)}`,
-        type: 'subscription',
-        attributes: {
-          return_url: `${appOrigin}/organizations/1/app_store/apps/${encodeURIComponent(family.clientId)}`,
-          created_at: new Date(family.createdAtMs).toISOString(),
+    guarded(null, (caller, _params, reply) => {
+      // A subscription is an app installed by an organization; an API key belongs to no app.
+      if (caller.kind !== 'oauth') {
+        return reply
+          .code(403)
+          .type(JSON_API)
+          .send({
+            errors: [
+              {
+                status: 403,
+                code: 'FORBIDDEN',
+                title: 'Forbidden',
+                detail: 'Only an app installed through OAuth has a subscription',
+              },
+            ],
+          })
+      }
+      const { family, organizationId } = caller
+      return {
+        data: {
+          id: subscriptionId(family.clientId, organizationId),
+          type: 'subscription',
+          attributes: {
+            return_url: `${appOrigin}/organizations/${encodeURIComponent(organizationId)}/app_store/apps/${encodeURIComponent(family.clientId)}`,
+            created_at: new Date(family.createdAtMs).toISOString(),
+          },
+          relationships: {
+            administrations: {
+              data: administrationsOf(caller).map(({ id, type }) => ({ id, type })),
+            },
+          },
         },
-        relationships: {
-          administrations: { data: ADMINISTRATIONS.map(({ id, type }) => ({ id, type })) },
-        },
-      },
-    })),
+      }
+    }),
   )
   apiHost.get(
     '/v3/administrations',
     api,
-    guarded(null, () => ({ data: ADMINISTRATIONS, links: {}, meta: {} })),
+    guarded(null, (caller) => ({ data: administrationsOf(caller), links: {}, meta: {} })),
   )
   apiHost.get(
     '/v3/administrations/:id',
     api,
-    guarded(null, (_family, { id }) => {
-      const found = ADMINISTRATIONS.find((administration) => administration.id === id)
+    guarded(null, (caller, { id }) => {
+      // Another organization's administration does not exist for this caller.
+      const found = administrationsOf(caller).find((administration) => administration.id === id)
       return found ? { data: found } : null
     }),
   )
   apiHost.get(
     '/v3/administrations/:id/reservations',
     api,
-    guarded('reservations_read', (_family, { id }) =>
-      ADMINISTRATIONS.some((administration) => administration.id === id)
+    guarded('reservations_read', (caller, { id }) =>
+      administrationsOf(caller).some((administration) => administration.id === id)
         ? { data: RESERVATIONS, links: {}, meta: {} }
         : null,
     ),
   )
+  registerControlApi(appHost, core, policy)
+  appHost.post(`${ADMIN_PREFIX}/api-keys`, { config: { kind: 'admin' } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const organizationId = typeof body.organizationId === 'string' ? body.organizationId : DEMO_ORGANIZATION
+    if (!organizations.has(organizationId)) {
+      return reply.code(400).send({
+        error: 'invalid_request',
+        error_description: `Unknown organization ${organizationId}; known: ${[...organizations.keys()].join(', ')}.`,
+      })
+    }
+    return { apiKey: registerApiKey(organizationId), organizationId }
+  })
 
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0
@@ -207,6 +325,8 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
       adminUrl: `${appOrigin}/__admin`,
       clientId: core.defaultClient.id,
       clientSecret: core.defaultClient.secret ?? '',
+      organizationId: DEMO_ORGANIZATION,
+      apiKey: demoApiKey,
     }
   } catch (error) {
     await Promise.all([appHost.close(), apiHost.close()])

@@ -14,8 +14,10 @@ export interface AuthorizationPolicy {
   platformName: string
   /** Scopes granted for the requested ones; throws OAuthError('invalid_scope') to refuse. */
   grantScopes(requested: string[]): string[]
-  /** bookingtime: the organization an approval is for. */
+  /** bookingtime, Booking Experts: the organization an approval is for. */
   defaultOrganizationId?: string
+  /** Refuses an approval for an organization the emulator does not have. */
+  knowsOrganization?(id: string): boolean
 }
 
 interface ValidRequest {
@@ -80,6 +82,10 @@ function validate(
   if (method !== undefined && !params.code_challenge) {
     return refuse(new OAuthError('invalid_request', 'code_challenge_method was sent without code_challenge.'))
   }
+  const organizationId = params.organization_id ?? policy.defaultOrganizationId ?? null
+  if (organizationId !== null && policy.knowsOrganization && !policy.knowsOrganization(organizationId)) {
+    return refuse(new OAuthError('invalid_request', `There is no organization ${organizationId}.`))
+  }
   return {
     kind: 'ok',
     request: {
@@ -89,7 +95,7 @@ function validate(
       state,
       codeChallenge: params.code_challenge ?? null,
       codeChallengeMethod: (method as 'S256' | 'plain' | undefined) ?? null,
-      organizationId: params.organization_id ?? policy.defaultOrganizationId ?? null,
+      organizationId,
     },
   }
 }

@@ -22,8 +22,14 @@ export interface EmulatorInfo {
   /** Booking Experts: the app host (authorize, token) and the API host's own token endpoint. */
   appUrl?: string
   apiTokenUrl?: string
-  /** bookingtime: the demo organization the test client may access, and the Module API client. */
+  /**
+   * bookingtime: the demo organization the test client may access. Booking Experts: the demo
+   * organization installs come from unless an approval names another.
+   */
   organizationId?: string
+  /** Booking Experts: an API key registered to the demo organization (`X-API-KEY`). */
+  apiKey?: string
+  /** bookingtime: the Module API client. */
   moduleClientId?: string
   moduleClientSecret?: string
   moduleApiUrl?: string
@@ -42,7 +48,11 @@ export interface EmulatorOptions {
   clientSecret?: string
   /** More clients to register. A missing `secret` makes a public client. */
   clients?: ClientRegistration[]
-  /** bookingtime: more organizations the test client may access (the demo one always exists). */
+  /**
+   * bookingtime: more organizations the test client may access. Booking Experts: more
+   * organizations that may install the app (each with one administration of its own). The demo
+   * organization always exists.
+   */
   organizationIds?: string[]
 }
 
@@ -53,7 +63,7 @@ export interface ApprovalRequest {
   state?: string
   codeChallenge?: string
   codeChallengeMethod?: 'S256' | 'plain'
-  /** bookingtime: the organization the user picked. */
+  /** bookingtime: the organization the user picked. Booking Experts: the organization that installs. */
   organizationId?: string
 }
 

@@ -2,7 +2,7 @@
 // metadata, JSON:API headers, the `expires` refresh answer, and refresh-and-retry on a 401.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { answerConsent } from '../support/consent.js'
 import { appFor, type Fixture, setup } from '../support/keeper.js'
 
@@ -121,6 +121,112 @@ describe('installs started in the Booking Experts App Store', () => {
     const connection = await fixture.keeper.completeInstallCallback('acme-be', location)
     expect(connection.id).toBe(`acme-be/install-${connection.metadata.subscriptionId}`)
     expect(connection.state).toBe('active')
+  })
+
+  it('never lets an install whose subscription cannot be read replace main: its tokens wait under a name of their own', async () => {
+    fixture = await setup('bookingexperts', { emulator: { organizationIds: ['2'] } })
+    const main = await connect(fixture)
+    // The seed's App Store install: the callback carries a code and nothing else, and the
+    // subscription call right after it fails.
+    fixture.emulator.configure({ failNextApiRequests: 1 })
+    const { location } = fixture.emulator.approve({ redirectUri: REDIRECT, organizationId: '2' })
+    const installed = await fixture.keeper.completeInstallCallback('acme-be', location)
+    expect(installed.name).not.toBe('main')
+    expect(installed.name).toMatch(/^install-pending-/)
+    expect(installed.metadata.pendingSteps).toEqual(['subscription'])
+    expect(installed.metadata.subscriptionId).toBeUndefined()
+    expect(installed.lastError?.code).toBe('provider_unavailable')
+
+    // main keeps its grant: same subscription, and its own refresh token still refreshes.
+    const kept = await fixture.keeper.connection('acme-be/main').refresh()
+    expect(kept.state).toBe('active')
+    expect(kept.metadata.subscriptionId).toBe(main.metadata.subscriptionId)
+    expect(fixture.emulator.stats().tokenErrors.invalid_grant ?? 0).toBe(0)
+    expect((await fixture.keeper.connections()).map((c) => c.name).sort()).toEqual(
+      ['main', installed.name].sort(),
+    )
+
+    // The background refresher reads the subscription again a little later.
+    fixture.advance(120)
+    const refresher = fixture.keeper.startRefresher({ idleMs: 20 })
+    try {
+      await vi.waitFor(
+        async () => {
+          const info = await fixture.keeper.connection(installed.id).info()
+          expect(info.metadata.pendingSteps).toBeUndefined()
+        },
+        { timeout: 20_000, interval: 50 },
+      )
+    } finally {
+      await refresher.stop()
+    }
+    const resolved = await fixture.keeper.connection(installed.id).info()
+    expect(resolved.metadata.subscriptionId).toBeTruthy()
+    expect(resolved.metadata.subscriptionId).not.toBe(main.metadata.subscriptionId)
+    expect(resolved.metadata.administrationIds).toEqual(['2001'])
+    expect(resolved.lastError).toBeNull()
+    expect(resolved.state).toBe('active')
+  })
+
+  it('reads a pending subscription again on the next use of the connection', async () => {
+    fixture = await setup('bookingexperts')
+    await fixture.keeper.apps.add(
+      'acme-be',
+      appFor(fixture.emulator, 'bookingexperts', { redirectUri: REDIRECT }),
+    )
+    fixture.emulator.configure({ failNextApiRequests: 1 })
+    const { location } = fixture.emulator.approve({ redirectUri: REDIRECT })
+    const installed = await fixture.keeper.completeInstallCallback('acme-be', location)
+    expect(installed.metadata.pendingSteps).toEqual(['subscription'])
+    const answer = await fixture.keeper
+      .connection(installed.id)
+      .json<{ data: unknown[] }>('/v3/administrations')
+    expect(answer.data).toHaveLength(2)
+    const info = await fixture.keeper.connection(installed.id).info()
+    expect(info.metadata.pendingSteps).toBeUndefined()
+    expect(info.metadata.subscriptionId).toBeTruthy()
+  })
+
+  it('updates the one connection of an organization that installs again, whatever it is called', async () => {
+    fixture = await setup('bookingexperts')
+    const main = await connect(fixture)
+    const before = await fixture.keeper.connection('acme-be/main').token()
+    const first = fixture.emulator.approve({ redirectUri: REDIRECT })
+    const again = await fixture.keeper.completeInstallCallback('acme-be', first.location)
+    expect(again.id).toBe('acme-be/main')
+    const second = fixture.emulator.approve({ redirectUri: REDIRECT })
+    expect((await fixture.keeper.completeInstallCallback('acme-be', second.location)).id).toBe('acme-be/main')
+    const connections = await fixture.keeper.connections()
+    expect(connections).toHaveLength(1)
+    expect(connections[0]!.metadata.subscriptionId).toBe(main.metadata.subscriptionId)
+    const after = await fixture.keeper.connection('acme-be/main').token()
+    expect(after.accessToken).not.toBe(before.accessToken)
+  })
+
+  it('gives a first install of an organization its own connection next to an existing one', async () => {
+    fixture = await setup('bookingexperts', { emulator: { organizationIds: ['2'] } })
+    await connect(fixture)
+    const { location } = fixture.emulator.approve({ redirectUri: REDIRECT, organizationId: '2' })
+    const installed = await fixture.keeper.completeInstallCallback('acme-be', location)
+    expect(installed.id).toBe(`acme-be/install-${installed.metadata.subscriptionId}`)
+    expect(await fixture.keeper.connections()).toHaveLength(2)
+  })
+
+  it('moves the grant of a pending install whose subscription turns out to be connected already', async () => {
+    fixture = await setup('bookingexperts')
+    await connect(fixture)
+    fixture.emulator.configure({ failNextApiRequests: 1 })
+    const { location } = fixture.emulator.approve({ redirectUri: REDIRECT })
+    const installed = await fixture.keeper.completeInstallCallback('acme-be', location)
+    expect(installed.name).toMatch(/^install-pending-/)
+    const error = await fixture.keeper
+      .connection(installed.id)
+      .json('/v3/administrations')
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'unknown_connection', details: { movedTo: 'acme-be/main' } })
+    const connections = await fixture.keeper.connections()
+    expect(connections.map((c) => c.id)).toEqual(['acme-be/main'])
+    expect(await fixture.keeper.connection('acme-be/main').json('/v3/administrations')).toBeTruthy()
   })
 
   it('refuses a stateless callback for a platform that never sends one', async () => {

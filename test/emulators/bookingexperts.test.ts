@@ -1,25 +1,26 @@
 // Booking Experts emulator, as seed 002 describes the platform.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
-import { bearer, consent, get, postForm } from './http.js'
+import { authorizeUrl, bearer, consent, get, postForm, postJson } from './http.js'
 
 let emulator: EmulatorHandle
 const CALLBACK = 'http://127.0.0.1:8765/booking_experts/oauth_callback'
 const JSON_API = { accept: 'application/vnd.api+json', 'accept-language': 'en,nl' }
 
 beforeAll(async () => {
-  emulator = await startEmulator('bookingexperts')
+  emulator = await startEmulator('bookingexperts', { organizationIds: ['2'] })
 })
 afterAll(() => emulator.close())
 beforeEach(() => emulator.reset())
 
 const client = () => ({ client_id: emulator.info.clientId, client_secret: emulator.info.clientSecret })
 
-async function install(scope?: string, tokenUrl = emulator.info.tokenUrl) {
+async function install(scope?: string, tokenUrl = emulator.info.tokenUrl, organization?: string) {
   const { location, code } = await consent(emulator.info.authorizeUrl!, {
     client_id: emulator.info.clientId,
     redirect_uri: CALLBACK,
     ...(scope ? { scope } : {}),
+    ...(organization ? { organization_id: organization } : {}),
   })
   expect(location.startsWith(CALLBACK)).toBe(true)
   const answer = await postForm(tokenUrl, {
@@ -153,5 +154,59 @@ describe('Booking Experts emulator', () => {
       bearer(scoped.body.access_token),
     )
     expect(allowed.status).toBe(200)
+  })
+})
+
+describe('Booking Experts organizations and API keys', () => {
+  const subscriptionOf = async (accessToken: unknown) =>
+    (await get(`${emulator.info.apiUrl}/v3/subscription`, { ...JSON_API, ...bearer(accessToken) })).body
+      .data as { id: string; relationships: { administrations: { data: Array<{ id: string }> } } }
+
+  it('answers the same subscription when one organization installs twice, another for another organization', async () => {
+    const first = await subscriptionOf((await install()).body.access_token)
+    const again = await subscriptionOf((await install()).body.access_token)
+    const other = await subscriptionOf((await install(undefined, undefined, '2')).body.access_token)
+    expect(again.id).toBe(first.id)
+    expect(other.id).not.toBe(first.id)
+    expect(other.relationships.administrations.data.map((a) => a.id)).toEqual(['2001'])
+  })
+
+  it('accepts an API key in X-API-KEY, limited to the organization it is registered to', async () => {
+    const key = { ...JSON_API, 'x-api-key': emulator.info.apiKey! }
+    const own = await get(`${emulator.info.apiUrl}/v3/administrations`, key)
+    expect(own.status).toBe(200)
+    expect((own.body.data as Array<{ id: string }>).map((a) => a.id)).toEqual(['1001', '1002'])
+    expect((await get(`${emulator.info.apiUrl}/v3/administrations/1001/reservations`, key)).status).toBe(200)
+    expect((await get(`${emulator.info.apiUrl}/v3/administrations/2001`, key)).status).toBe(404)
+    // An API key belongs to no installed app: it has no subscription.
+    expect((await get(`${emulator.info.apiUrl}/v3/subscription`, key)).status).toBe(403)
+
+    const registered = await postJson(`${emulator.info.adminUrl}/api-keys`, { organizationId: '2' })
+    const second = { ...JSON_API, 'x-api-key': String(registered.body.apiKey) }
+    const theirs = await get(`${emulator.info.apiUrl}/v3/administrations`, second)
+    expect((theirs.body.data as Array<{ id: string }>).map((a) => a.id)).toEqual(['2001'])
+  })
+
+  it('answers a wrong API key with 401 and a JSON:API error document', async () => {
+    const answer = await get(`${emulator.info.apiUrl}/v3/administrations`, {
+      ...JSON_API,
+      'x-api-key': 'not-a-key',
+    })
+    expect(answer.status).toBe(401)
+    expect(answer.body).toMatchObject({ errors: [{ status: 401, title: 'Unauthorized error' }] })
+  })
+
+  it('refuses an install for an organization it does not have', async () => {
+    const answer = await fetch(
+      authorizeUrl(emulator.info.authorizeUrl!, {
+        response_type: 'code',
+        client_id: emulator.info.clientId,
+        redirect_uri: CALLBACK,
+        organization_id: '99',
+      }),
+      { redirect: 'manual' },
+    )
+    expect(answer.status).toBe(302)
+    expect(new URL(answer.headers.get('location')!).searchParams.get('error')).toBe('invalid_request')
   })
 })
