@@ -18,6 +18,8 @@ export interface AppInput {
   authorizeUrl?: string
   tokenUrl?: string
   apiUrl?: string
+  /** The API base URL used when the client secret is empty (bookingtime's Module API). */
+  moduleApiUrl?: string
   revokeUrl?: string
   /** Refresh at least this often even when idle (rotating providers whose grants die unused). */
   keepAliveSeconds?: number
@@ -39,12 +41,13 @@ export interface AppInfo {
 
 export const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
-const SETTING_KEYS = ['baseUrl', 'authorizeUrl', 'tokenUrl', 'apiUrl', 'revokeUrl'] as const
+const SETTING_KEYS = ['baseUrl', 'authorizeUrl', 'tokenUrl', 'apiUrl', 'moduleApiUrl', 'revokeUrl'] as const
 const SETTING_NAMES: Record<(typeof SETTING_KEYS)[number], string> = {
   baseUrl: 'base URL',
   authorizeUrl: 'authorization URL',
   tokenUrl: 'token URL',
   apiUrl: 'API URL',
+  moduleApiUrl: 'Module API URL',
   revokeUrl: 'revocation URL',
 }
 

@@ -77,7 +77,11 @@ export class KeeperContext {
 
 export function resolveApp(record: AppRecord): ResolvedApp {
   const provider = getProvider(record.provider)
-  const endpoints = resolveAppEndpoints(provider, { ...record.settings, redirectUri: record.redirectUri })
+  const endpoints = resolveAppEndpoints(
+    provider,
+    { ...record.settings, redirectUri: record.redirectUri },
+    { withoutSecret: record.clientSecret.length === 0 },
+  )
   const redirectUri = record.redirectUri ?? provider.authorization.defaultRedirectUri
   return {
     record,

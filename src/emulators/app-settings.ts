@@ -1,5 +1,5 @@
 // The app settings that point Innkeeper at a running emulator: its test client and its URLs
-// (BookyFlow's base URL, or the authorize/token/API/revocation URLs). Used by the demos, the
+// (BookyFlow's base URL, or the authorize/token/API/revocation URLs, bookingtime's Module API). Used by the demos, the
 // tests and the benchmarks, so each registers emulated apps the same way.
 import type { EmulatorInfo } from './types.js'
 
@@ -10,6 +10,8 @@ export interface EmulatedAppSettings {
   authorizeUrl?: string
   tokenUrl?: string
   apiUrl?: string
+  /** bookingtime: the Module API, used by an app whose secret is empty. */
+  moduleApiUrl?: string
   revokeUrl?: string
 }
 
@@ -22,5 +24,6 @@ export function appSettingsFor(info: EmulatorInfo): EmulatedAppSettings {
     clientSecret: info.clientSecret,
     ...urls,
     ...(info.revokeUrl ? { revokeUrl: info.revokeUrl } : {}),
+    ...(info.moduleApiUrl ? { moduleApiUrl: info.moduleApiUrl } : {}),
   }
 }

@@ -1,5 +1,5 @@
 // bookingtime (seed 003): client credentials (and the authorization code flow) answer with only
-// a 30-day refresh JWT; refresh_token + organization_id (no secret needed) answers a 5-minute
+// a 30-day refresh JWT; client_id + refresh_token + organization_id (a secret is refused) answers a 5-minute
 // access JWT whose `expires_in` is a string. App API under `/app/v3`, Module API under
 // `/module/v3` for a public client whose secret is empty or omitted.
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -136,8 +136,11 @@ export async function startBookingtimeEmulator(options: EmulatorOptions = {}): P
         ),
     },
     refresh_token: {
-      // The seed's exchange sends client_id, refresh_token and organization_id: no secret.
+      // The seed's exchange sends client_id, refresh_token and organization_id "and nothing
+      // else". Refusing a secret here is our assumption (the seed shows, it does not say it
+      // refuses): it keeps the client from spending the secret where it is not asked for.
       secretRequired: false,
+      secretRefused: true,
       issue: ({ params, client }) => {
         const organizationId = params.organization_id
         const outcome = core.authority.refresh(client.id, params.refresh_token, () => {

@@ -74,14 +74,20 @@ export class ClientRegistry {
 
   /**
    * Identifies and authenticates the client of a token request. `secretRequired: false` lets a
-   * confidential client present only its id (bookingtime's refresh step); a given secret is
-   * still checked.
+   * confidential client present only its id; a given secret is still checked. `secretRefused`
+   * insists on the id alone (bookingtime's refresh step): any secret is an invalid request.
    */
   authenticate(
     params: Record<string, string>,
     authorization: string | undefined,
-    options: { secretRequired: boolean },
+    options: { secretRequired: boolean; secretRefused?: boolean },
   ): EmulatorClient {
+    if (options.secretRefused && (params.client_secret !== undefined || authorization)) {
+      throw new OAuthError(
+        'invalid_request',
+        'This request takes client_id alone: do not send client_secret or Basic credentials.',
+      )
+    }
     let id = params.client_id
     let secret = params.client_secret
     const usedBasic = authorization?.toLowerCase().startsWith('basic ') ?? false

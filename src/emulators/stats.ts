@@ -5,6 +5,11 @@ import { tokenFingerprint } from './tokens.js'
 export interface EmulatorStatsSnapshot {
   /** Every token request received, by `grant_type` (`missing` when absent), plus `total`. */
   tokenRequests: Record<string, number>
+  /**
+   * The field names (never values) of the last token request per `grant_type`, sorted;
+   * `authorization` stands for an Authorization header.
+   */
+  lastTokenRequestFields: Record<string, string[]>
   /** Token requests answered 200. */
   tokensIssued: number
   /** Token-endpoint error answers by RFC 6749 error code. */
@@ -32,6 +37,7 @@ export interface EmulatorStatsSnapshot {
 export class EmulatorStats {
   tokenRequests: Record<string, number> = { total: 0 }
   tokensIssued = 0
+  lastTokenRequestFields: Record<string, string[]> = {}
   tokenErrors: Record<string, number> = {}
   injected = { failures: 0, drops: 0, dropsAfterCommit: 0, rateLimited: 0 }
   reuseDetected = 0
@@ -47,6 +53,7 @@ export class EmulatorStats {
   reset(): void {
     this.tokenRequests = { total: 0 }
     this.tokensIssued = 0
+    this.lastTokenRequestFields = {}
     this.tokenErrors = {}
     this.injected = { failures: 0, drops: 0, dropsAfterCommit: 0, rateLimited: 0 }
     this.reuseDetected = 0
@@ -62,6 +69,10 @@ export class EmulatorStats {
   countTokenRequest(grant: string): void {
     this.tokenRequests.total = (this.tokenRequests.total ?? 0) + 1
     this.tokenRequests[grant] = (this.tokenRequests[grant] ?? 0) + 1
+  }
+
+  recordTokenRequestFields(grant: string, fields: string[]): void {
+    this.lastTokenRequestFields[grant] = [...new Set(fields)].sort()
   }
 
   tokenRequestStarted(): void {
@@ -92,6 +103,7 @@ export class EmulatorStats {
     return {
       tokenRequests: { ...this.tokenRequests },
       tokensIssued: this.tokensIssued,
+      lastTokenRequestFields: structuredClone(this.lastTokenRequestFields),
       tokenErrors: { ...this.tokenErrors },
       injected: { ...this.injected },
       reuseDetected: this.reuseDetected,

@@ -16,6 +16,11 @@ export interface GrantRequest {
 export interface GrantHandler {
   /** false: a confidential client may send only its id (bookingtime's refresh step). */
   secretRequired: boolean
+  /**
+   * The request must carry the client id alone: a client secret (in the form or as Basic
+   * credentials) is refused (bookingtime's refresh-token exchange, as the seed spells it).
+   */
+  secretRefused?: boolean
   /** Checks, commits and returns the JSON answer; throws OAuthError to refuse. */
   issue(request: GrantRequest): Record<string, unknown>
 }
@@ -72,8 +77,13 @@ export function registerTokenEndpoint(
           `The grant type "${grantType}" is not supported here. Supported: ${Object.keys(grants).join(', ')}.`,
         )
       }
+      stats.recordTokenRequestFields(grantType, [
+        ...Object.keys(params),
+        ...(request.headers.authorization ? ['authorization'] : []),
+      ])
       const client = core.clients.authenticate(params, request.headers.authorization, {
         secretRequired: handler.secretRequired,
+        secretRefused: handler.secretRefused,
       })
       const body = handler.issue({ params, client, core })
       stats.tokensIssued += 1

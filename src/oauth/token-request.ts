@@ -37,12 +37,13 @@ export async function requestToken(input: TokenRequestInput): Promise<TokenSet> 
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
   }
-  if (provider.clientAuthentication === 'client_secret_basic' && input.clientSecret) {
+  const authentication = provider.clientAuthenticationByGrant[grant] ?? provider.clientAuthentication
+  if (authentication === 'client_secret_basic' && input.clientSecret) {
     headers.authorization = `Basic ${basicCredentials(input.clientId, input.clientSecret)}`
   } else {
     form.set('client_id', input.clientId)
-    // bookingtime's Module API: "the client secret must be omitted or empty".
-    if (input.clientSecret) form.set('client_secret', input.clientSecret)
+    // bookingtime's Module API: "the client secret must be omitted or empty"; `none`: never sent.
+    if (authentication !== 'none' && input.clientSecret) form.set('client_secret', input.clientSecret)
   }
   for (const [key, value] of Object.entries(input.params)) {
     if (value !== undefined && value !== '') form.set(key, value)

@@ -10,6 +10,8 @@ export interface AppSettings {
   authorizeUrl?: string
   tokenUrl?: string
   apiUrl?: string
+  /** The API base URL of an app without a client secret (bookingtime's Module API). */
+  moduleApiUrl?: string
   revokeUrl?: string
   redirectUri?: string
   [key: string]: string | undefined
@@ -70,7 +72,34 @@ function stripSlash(url: string): string {
   return url.replace(/\/+$/, '')
 }
 
-export function resolveAppEndpoints(provider: ProviderDefinition, settings: AppSettings): AppEndpoints {
+export interface ResolveOptions {
+  /** The app has no client secret (bookingtime's Module API): its API may live elsewhere. */
+  withoutSecret?: boolean
+}
+
+/**
+ * The API base URL: an app without a secret uses `moduleApiUrl`, then an explicit `apiUrl`,
+ * then the provider's `urls.moduleApi`; every other app `apiUrl`, then `urls.api`.
+ */
+function apiUrlTemplate(
+  provider: ProviderDefinition,
+  settings: AppSettings,
+  options: ResolveOptions,
+): { override: string | undefined; template: string } {
+  if (options.withoutSecret && provider.urls.moduleApi) {
+    return {
+      override: settings.moduleApiUrl ?? settings.apiUrl,
+      template: provider.urls.moduleApi,
+    }
+  }
+  return { override: settings.apiUrl, template: provider.urls.api }
+}
+
+export function resolveAppEndpoints(
+  provider: ProviderDefinition,
+  settings: AppSettings,
+  options: ResolveOptions = {},
+): AppEndpoints {
   const missing = Object.entries(provider.settings)
     .filter(([key, setting]) => setting.required && !settings[key])
     .map(([key, setting]) => `${key} (${setting.description})`)
@@ -94,7 +123,8 @@ export function resolveAppEndpoints(provider: ProviderDefinition, settings: AppS
     return value === undefined ? undefined : stripSlash(requireSecureUrl(value, what).href)
   }
   const tokenUrl = pick(settings.tokenUrl, provider.urls.token, 'token URL')
-  const apiUrl = pick(settings.apiUrl, provider.urls.api, 'API URL')
+  const api = apiUrlTemplate(provider, settings, options)
+  const apiUrl = pick(api.override, api.template, 'API URL')
   if (!tokenUrl || !apiUrl) {
     throw new ConfigError(
       'invalid_config',

@@ -67,6 +67,11 @@ export const providerDefinitionSchema = z.object({
     authorize: template.optional(),
     token: template,
     api: template,
+    /**
+     * The API base URL for an app with no client secret, where the platform serves such clients
+     * elsewhere (bookingtime's Module API). The app setting `moduleApiUrl` overrides it.
+     */
+    moduleApi: template.optional(),
     revoke: template.optional(),
     /** Other hosts the API lives on (full URLs given to `fetch` may target these). */
     extraHosts: z.array(template).default([]),
@@ -78,6 +83,13 @@ export const providerDefinitionSchema = z.object({
 
   /** Where the client id/secret go on the token endpoint. */
   clientAuthentication: z.enum(['client_secret_post', 'client_secret_basic']).default('client_secret_post'),
+  /**
+   * Per grant, another client authentication than `clientAuthentication`. `none` (RFC 7591's
+   * name) sends the client id alone, never the secret: bookingtime's refresh-token exchange.
+   */
+  clientAuthenticationByGrant: z
+    .partialRecord(z.enum(GRANTS), z.enum(['client_secret_post', 'client_secret_basic', 'none']))
+    .default({}),
   /** The secret may be empty (bookingtime's Module API); it is then omitted. */
   clientSecretOptional: z.boolean().default(false),
 

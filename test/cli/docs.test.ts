@@ -69,7 +69,7 @@ describe.concurrent('the platform guides run as written', { timeout: 90_000 }, (
           BOOKINGTIME_MODULE_CLIENT_ID: emulator.info.moduleClientId ?? 'module',
           ORGANIZATION_ID: emulator.info.organizationId!,
         },
-        rewrites: {},
+        rewrites: { 'https://api.bookingtime.com/module/v3': emulator.info.moduleApiUrl! },
         appsAddExtra: ['--token-url', emulator.info.tokenUrl, '--api-url', emulator.info.apiUrl],
       }
       const results = await runDoc('docs/platforms/bookingtime.md', ctx)

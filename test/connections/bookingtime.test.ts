@@ -25,6 +25,19 @@ describe('bookingtime through the library', () => {
     expect(organization).toMatchObject({ class: 'ORGANIZATION', id: organizationId })
   })
 
+  it('exchanges the refresh token with client_id, refresh_token and organization_id and nothing else', async () => {
+    fixture = await setup('bookingtime')
+    const { organizationId } = fixture.emulator.info
+    await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
+    await fixture.keeper.connect('acme-bt', { organizationId })
+    fixture.advance(300)
+    await fixture.keeper.connection('acme-bt/main').accessToken()
+    const fields = fixture.emulator.stats().lastTokenRequestFields
+    expect(fields.refresh_token).toEqual(['client_id', 'grant_type', 'organization_id', 'refresh_token'])
+    expect(fields.client_credentials).toEqual(['client_id', 'client_secret', 'grant_type'])
+    expect(fixture.emulator.stats().tokenErrors).toEqual({})
+  })
+
   it('asks for the organization when it is missing', async () => {
     fixture = await setup('bookingtime')
     await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
@@ -73,5 +86,26 @@ describe('bookingtime through the library', () => {
     const result = await fixture.keeper.connect('acme-module', { organizationId })
     expect(result.kind).toBe('connected')
     expect(await fixture.keeper.connection('acme-module').accessToken()).toMatch(/^ey/)
+  })
+
+  it('sends a Module API app (no secret) to the Module API base URL, the App API app to the App API', async () => {
+    fixture = await setup('bookingtime')
+    const { organizationId, moduleClientId } = fixture.emulator.info
+    await fixture.keeper.apps.add(
+      'acme-module',
+      appFor(fixture.emulator, 'bookingtime', { clientId: moduleClientId!, clientSecret: '' }),
+    )
+    await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
+    await fixture.keeper.connect('acme-module', { organizationId })
+    await fixture.keeper.connect('acme-bt', { organizationId })
+    for (const app of ['acme-module', 'acme-bt']) {
+      const organization = await fixture.keeper
+        .connection(`${app}/main`)
+        .json<{ id: string }>('/de/organization/{organizationId}/show', {
+          params: { organizationId: organizationId! },
+        })
+      expect(organization.id).toBe(organizationId)
+    }
+    expect(fixture.emulator.stats().apiRequests.forbidden).toBe(0)
   })
 })

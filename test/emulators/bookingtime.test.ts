@@ -101,6 +101,26 @@ describe('bookingtime emulator', () => {
     expect(expired.body.error).toBe('invalid_token')
   })
 
+  it('refuses a refresh-token exchange that carries the client secret (the seed sends client_id, refresh_token and organization_id only)', async () => {
+    const token = await refreshToken()
+    const withSecret = await postForm(emulator.info.tokenUrl, {
+      grant_type: 'refresh_token',
+      client_id: emulator.info.clientId,
+      client_secret: emulator.info.clientSecret,
+      refresh_token: token,
+      organization_id: emulator.info.organizationId!,
+    })
+    expect([withSecret.status, withSecret.body.error]).toEqual([400, 'invalid_request'])
+    const basic = Buffer.from(`${emulator.info.clientId}:${emulator.info.clientSecret}`).toString('base64')
+    const withBasic = await postForm(
+      emulator.info.tokenUrl,
+      { grant_type: 'refresh_token', refresh_token: token, organization_id: emulator.info.organizationId! },
+      { authorization: `Basic ${basic}` },
+    )
+    expect([withBasic.status, withBasic.body.error]).toEqual([400, 'invalid_request'])
+    expect((await exchange(token)).status).toBe(200)
+  })
+
   it('does not accept the refresh token as an access token', async () => {
     const token = await refreshToken()
     const answer = await get(

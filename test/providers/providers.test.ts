@@ -48,6 +48,19 @@ describe('the provider catalogue', () => {
     ).toBe('http://127.0.0.1:9999/token')
   })
 
+  it("serves bookingtime's Module API (no client secret) from its own base URL, overridable per app", () => {
+    const bookingtime = getProvider('bookingtime')
+    expect(resolveAppEndpoints(bookingtime, {}).apiUrl).toBe('https://api.bookingtime.com/app/v3')
+    expect(resolveAppEndpoints(bookingtime, {}, { withoutSecret: true }).apiUrl).toBe(
+      'https://api.bookingtime.com/module/v3',
+    )
+    const custom = { moduleApiUrl: 'https://modules.example.com/v3' }
+    expect(resolveAppEndpoints(bookingtime, custom, { withoutSecret: true }).apiUrl).toBe(
+      'https://modules.example.com/v3',
+    )
+    expect(resolveAppEndpoints(bookingtime, custom).apiUrl).toBe('https://api.bookingtime.com/app/v3')
+  })
+
   it("lists Booking Experts' app host beside its API host as places a token may go", () => {
     const endpoints = resolveAppEndpoints(getProvider('bookingexperts'), {})
     expect(endpoints.apiOrigins).toEqual(['https://api.bookingexperts.nl', 'https://app.bookingexperts.nl'])

@@ -20,6 +20,7 @@ interface AddOptions {
   authorizeUrl?: string
   tokenUrl?: string
   apiUrl?: string
+  moduleApiUrl?: string
   revokeUrl?: string
   keepAlive?: string
   json?: boolean
@@ -79,6 +80,10 @@ function registerAdd(apps: Command): void {
     .option('--authorize-url <url>', 'override the authorization endpoint')
     .option('--token-url <url>', 'override the token endpoint')
     .option('--api-url <url>', 'override the API base URL')
+    .option(
+      '--module-api-url <url>',
+      'the API base URL of an app without a client secret (bookingtime Module API)',
+    )
     .option('--revoke-url <url>', 'override the revocation endpoint')
     .option('--keep-alive <seconds>', 'refresh at least this often, even when idle')
     .option('--json', 'print the app as JSON')
@@ -106,6 +111,7 @@ Example:
           authorizeUrl: options.authorizeUrl,
           tokenUrl: options.tokenUrl,
           apiUrl: options.apiUrl,
+          moduleApiUrl: options.moduleApiUrl,
           revokeUrl: options.revokeUrl,
           keepAliveSeconds,
         }),
