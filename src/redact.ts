@@ -30,3 +30,18 @@ export function scrub(text: string, secrets: Iterable<string | undefined>): stri
   }
   return out
 }
+
+/** A run of token characters long enough to be a credential (opaque tokens, JWTs, base64 keys). */
+const TOKEN_LIKE = /[A-Za-z0-9_~+/=-]*[0-9][A-Za-z0-9_~+/=.-]*/g
+const TOKEN_LIKE_MIN = 32
+
+/**
+ * Replaces anything shaped like a token (32 or more token characters with a digit among them)
+ * by `[redacted]`: a last guard on error text that is stored and shown (`lastError`), in case a
+ * provider's answer quoted a credential Innkeeper did not know about.
+ */
+export function scrubTokenLike(text: string): string {
+  return text.replace(TOKEN_LIKE, (run) =>
+    run.length >= TOKEN_LIKE_MIN && /[A-Za-z]/.test(run) ? '[redacted]' : run,
+  )
+}

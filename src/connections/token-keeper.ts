@@ -6,6 +6,7 @@
 //   the rotated-out refresh token is kept beside it until the new one has worked.
 import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
 import type { TokenSet } from '../oauth/token-set.js'
+import { scrubTokenLike } from '../redact.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { rerunStepsForNewToken } from './post-connect.js'
@@ -373,7 +374,7 @@ function isGrantGone(error: unknown): boolean {
 }
 
 export function errorSummary(error: unknown, at: number): { code: string; message: string; at: number } {
-  if (error instanceof InnkeeperError) return { code: error.code, message: error.message, at }
+  if (error instanceof InnkeeperError) return { code: error.code, message: scrubTokenLike(error.message), at }
   return { code: 'unexpected', message: 'An unexpected error occurred while refreshing.', at }
 }
 

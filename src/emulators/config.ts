@@ -35,6 +35,14 @@ export const emulatorConfigSchema = z.object({
   rateLimitNext: rateLimitSchema,
   failNextApiRequests: failSchema,
   rateLimitNextApiRequests: rateLimitSchema,
+  /** The next N token requests are committed, then answered 200 with only the first half of the JSON. */
+  truncateNextTokenResponses: z.object({ count }),
+  /**
+   * The lifetime written into every token answer (`expires_in`, or Booking Experts' `expires`)
+   * whatever the token really lives; null answers the real one. Models a platform that reports
+   * 0 or a nonsense value such as 1e14.
+   */
+  expiresInAnswer: z.number().min(0).nullable(),
   /** `/oauth/authorize` approves at once, without showing the consent form. */
   autoApprove: z.boolean(),
   /** Redirect URIs registered for the default client on top of oob and loopback. */
@@ -63,6 +71,8 @@ export const BASE_CONFIG: EmulatorConfig = {
   rateLimitNext: { count: 0, retryAfter: 1 },
   failNextApiRequests: { count: 0, status: 503, body: 'json' },
   rateLimitNextApiRequests: { count: 0, retryAfter: 1 },
+  truncateNextTokenResponses: { count: 0 },
+  expiresInAnswer: null,
   autoApprove: false,
   extraRedirectUris: [],
   channelsPerToken: false,
@@ -80,6 +90,7 @@ export const emulatorConfigPatchSchema = z
     rateLimitNext: counted(rateLimitSchema).optional(),
     failNextApiRequests: counted(failSchema).optional(),
     rateLimitNextApiRequests: counted(rateLimitSchema).optional(),
+    truncateNextTokenResponses: counted(z.object({ count })).optional(),
     /** Shorthand for `dropNextTokenResponses.afterCommit`. */
     afterCommit: z.boolean().optional(),
   })

@@ -91,6 +91,19 @@ export function registerTokenEndpoint(
         dropConnection(request, reply)
         return reply
       }
+      const reported = core.config.expiresInAnswer
+      if (reported !== null) {
+        if ('expires' in body) body.expires = reported
+        else body.expires_in = reported
+      }
+      if (core.config.truncateNextTokenResponses.count > 0) {
+        core.config.truncateNextTokenResponses.count -= 1
+        const text = JSON.stringify(body)
+        return reply
+          .code(200)
+          .type('application/json')
+          .send(text.slice(0, Math.floor(text.length / 2)))
+      }
       return reply.code(200).send(body)
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error

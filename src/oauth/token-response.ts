@@ -4,7 +4,6 @@
 // says `expires`, and lifetimes may only be found in a JWT's `exp` claim.
 import { TokenEndpointError } from '../errors.js'
 import type { Grant, ProviderDefinition } from '../providers/schema.js'
-import { excerpt } from './errors.js'
 import type { TokenSet } from './token-set.js'
 
 export interface NormaliseContext {
@@ -60,7 +59,10 @@ export function normaliseTokenResponse(
 ): TokenSet {
   const { provider, grant, now } = context
   if (!body) {
-    const shown = text.trim() ? `"${excerpt(text, [], 60)}"` : 'an empty body'
+    // Never a byte of the answer: a cut-off token answer starts with the token itself.
+    const shown = text.trim()
+      ? `a body that is not a JSON object (${Buffer.byteLength(text)} bytes)`
+      : 'an empty body'
     throw invalid(provider, /^\s*</.test(text) ? 'an HTML page' : shown)
   }
   const accessToken = optionalString(body, 'access_token', provider)
@@ -75,7 +77,7 @@ export function normaliseTokenResponse(
 
   const tokenType = optionalString(body, 'token_type', provider) ?? 'Bearer'
   if (tokenType.toLowerCase() !== 'bearer') {
-    throw invalid(provider, `a "${excerpt(tokenType, [], 20)}" token; Innkeeper supports Bearer tokens`)
+    throw invalid(provider, 'a token type other than Bearer; Innkeeper supports Bearer tokens')
   }
 
   let seconds = lifetime(body.expires_in)

@@ -122,11 +122,34 @@ describe('answers that are not tokens', () => {
     })
   }
 
+  it('never quotes a byte of a cut-off token answer', () => {
+    const text = '{"access_token":"s3cr3t-access-token-value","token_type":"bearer","exp'
+    expect(() => normalise(bookingsync, text)).toThrow(/not a JSON object \(\d+ bytes\)/)
+    try {
+      normalise(bookingsync, text)
+    } catch (error) {
+      expect((error as Error).message).not.toContain('s3cr3t')
+      expect((error as Error).message).not.toContain('access_token')
+    }
+  })
+
   it('never quotes a secret-looking token back in its message', () => {
     try {
       normalise(bookingsync, '{"access_token":"s3cr3t-access-token-value","token_type":"mac"}')
     } catch (error) {
       expect((error as Error).message).not.toContain('s3cr3t-access-token-value')
     }
+  })
+})
+
+describe('scrubTokenLike', () => {
+  it('redacts token-shaped runs and keeps ordinary words, paths and times', async () => {
+    const { scrubTokenLike } = await import('../../src/redact.js')
+    const jwtText = jwt({ sub: 'x', exp: 1_700_000_000 })
+    const text = `failed with ${jwtText} and 0123456789abcdefABCDEF0123456789xyz on GET /api/v3/rentals/12 at 2026-11-29T15:00:00Z`
+    const scrubbed = scrubTokenLike(text)
+    expect(scrubbed).not.toContain(jwtText)
+    expect(scrubbed).not.toContain('0123456789abcdefABCDEF')
+    expect(scrubbed).toContain('GET /api/v3/rentals/12 at 2026-11-29T15:00:00Z')
   })
 })
