@@ -12,6 +12,7 @@ import type { Innkeeper } from '../index.js'
 import { ApiKeyVerifier } from './api-keys.js'
 import { makePublicUrl, makeSecureCookies, type ServerContext } from './context.js'
 import { errorBody, statusFor } from './errors.js'
+import { refuseForeignHosts } from './host-check.js'
 import { loggerOptions, OneLinePerRequest, type ServerLoggerOptions } from './logging.js'
 import { ServerMetrics } from './metrics.js'
 import { errorPage, sendPage } from './pages/layout.js'
@@ -46,6 +47,11 @@ export interface ServerOptions {
   rateLimit?: { apiPerMinute?: number; loginPerMinute?: number }
   /** Trust `X-Forwarded-*` from a reverse proxy (for the client address and protocol). */
   trustProxy?: boolean
+  /**
+   * Host names answered besides `localhost`, the address a request arrived on and the public
+   * URL's host (`--allowed-host`); any other `Host` gets a 421 (DNS rebinding).
+   */
+  allowedHosts?: string[]
 }
 
 /** Routes whose callers are programs: errors go out as JSON. */
@@ -87,6 +93,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     secureCookies: makeSecureCookies(options.publicUrl),
   }
   const httpsOnly = options.publicUrl?.startsWith('https:') ?? false
+
+  // Before anything else, health checks included: a rebound name gets nothing at all.
+  app.addHook(
+    'onRequest',
+    refuseForeignHosts({ publicUrl: options.publicUrl, allowedHosts: options.allowedHosts }),
+  )
 
   await app.register(cookie, {
     secret: options.sessionSecret ?? process.env.INNKEEPER_SESSION_SECRET ?? randomBytes(32).toString('hex'),

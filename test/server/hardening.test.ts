@@ -1,8 +1,9 @@
 // Hostile requests against the service (issue 13): where the login sends a browser afterwards,
 // which Host names it answers, whether the proxy stays under the API base, whether a copied
 // session cookie outlives logout, and whether unknown connection ids fill memory.
+import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type ServerFixture, startServer } from './support.js'
+import { connectBookingSync, type ServerFixture, startServer } from './support.js'
 
 let f: ServerFixture | undefined
 afterEach(async () => {
@@ -41,5 +42,77 @@ describe('the redirect after login', () => {
       '/audit?connection=acme%2Fmain',
     )
     expect(await locationFor('/')).toBe('/')
+  })
+})
+
+/** A request with a Host header of our choosing (what a rebound name sends). */
+function requestWithHost(
+  baseUrl: string,
+  path: string,
+  host: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  const url = new URL(path, baseUrl)
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, headers: { ...headers, host } },
+      (answer) => {
+        let body = ''
+        answer.setEncoding('utf8')
+        answer.on('data', (chunk: string) => {
+          body += chunk
+        })
+        answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body }))
+      },
+    )
+    outgoing.on('error', reject)
+    outgoing.end()
+  })
+}
+
+describe('the Host names the server answers (DNS rebinding)', () => {
+  it('refuses a rebound name in the loopback demo: no dashboard, no CSRF token, no API, no health', async () => {
+    f = await startServer('bookingsync', { dashboardAuth: 'none' })
+    await connectBookingSync(f)
+    const port = new URL(f.baseUrl).port
+    const rebound = `rebind.attacker.example:${port}`
+    const dashboard = await requestWithHost(f.baseUrl, '/', rebound)
+    expect(dashboard.status).toBe(421)
+    expect(dashboard.body).toMatch(/does not answer for the host name/)
+    expect(dashboard.body).not.toMatch(/_csrf|acme-bs/)
+    const api = await requestWithHost(f.baseUrl, '/api/connections', rebound, {
+      authorization: `Bearer ${f.apiKey}`,
+    })
+    expect(api.status).toBe(421)
+    expect(api.body).not.toMatch(/acme-bs/)
+    expect((await requestWithHost(f.baseUrl, '/healthz', rebound)).status).toBe(421)
+    expect((await requestWithHost(f.baseUrl, '/login?next=/', rebound)).status).toBe(421)
+
+    // This machine's own names still work.
+    for (const own of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST.:${port}`, 'localhost']) {
+      const answer = await requestWithHost(f.baseUrl, '/', own)
+      expect(answer.status, own).toBe(200)
+      expect(answer.body).toMatch(/acme-bs/)
+    }
+  })
+
+  it('answers the public URL’s host and the allowed hosts, nothing else', async () => {
+    f = await startServer('bookingsync', {
+      publicUrl: 'https://keys.example.com',
+      allowedHosts: ['innkeeper.internal:4180', 'Other.Example'],
+    })
+    await connectBookingSync(f)
+    const auth = { authorization: `Bearer ${f.apiKey}` }
+    for (const host of [
+      'keys.example.com',
+      'innkeeper.internal:4180',
+      'innkeeper.internal',
+      'other.example',
+    ]) {
+      expect((await requestWithHost(f.baseUrl, '/api/connections', host, auth)).status, host).toBe(200)
+    }
+    for (const host of ['keys.example.com.attacker.example', 'example.com', 'evil.example', '10.1.2.3']) {
+      expect((await requestWithHost(f.baseUrl, '/api/connections', host, auth)).status, host).toBe(421)
+    }
   })
 })

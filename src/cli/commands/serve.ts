@@ -18,6 +18,7 @@ interface ServeOptions {
   demo?: boolean
   publicUrl?: string
   trustProxy?: boolean
+  allowedHost: string[]
 }
 
 function parsePort(value: string): number {
@@ -25,6 +26,24 @@ function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new InvalidArgumentError('give a port from 0 to 65535')
   return port
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ]
+}
+
+/** The names this server answers for besides localhost, the address reached and the public URL. */
+function allowedHosts(options: ServeOptions): string[] {
+  const fromEnvironment = collect(process.env.INNKEEPER_ALLOWED_HOSTS ?? '', [])
+  // A name given to --host is this server's own; wildcard addresses are not names.
+  const listen = options.host === '0.0.0.0' || options.host === '::' ? [] : [options.host]
+  return [...listen, ...fromEnvironment, ...options.allowedHost]
 }
 
 function waitForSignal(): Promise<string> {
@@ -74,6 +93,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     adminPassword,
     publicUrl,
     trustProxy: options.trustProxy,
+    allowedHosts: allowedHosts(options),
     // Only the loopback demo opens the dashboard without a login: nobody else can reach it.
     dashboardAuth: options.demo && loopback ? 'none' : 'login',
     connectDefaults,
@@ -136,6 +156,12 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--public-url <url>', 'origin browsers use to reach this server (env INNKEEPER_PUBLIC_URL)')
     .option('--trust-proxy', 'trust X-Forwarded-* headers from a reverse proxy')
+    .option(
+      '--allowed-host <host>',
+      'another host name this server answers for (repeatable; env INNKEEPER_ALLOWED_HOSTS, comma-separated)',
+      collect,
+      [],
+    )
     .option('--demo', 'also start every emulator and register a demo app per platform (in-memory store)')
     .addHelpText(
       'after',
@@ -145,7 +171,7 @@ Examples:
   $ INNKEEPER_ADMIN_PASSWORD=… innkeeper serve --store postgres://… --host 0.0.0.0 --public-url https://keys.example.com
 
 Environment: INNKEEPER_API_KEYS (comma-separated), INNKEEPER_ADMIN_PASSWORD,
-INNKEEPER_SESSION_SECRET, INNKEEPER_PUBLIC_URL, INNKEEPER_LOG_LEVEL. See docs/server.md.`,
+INNKEEPER_SESSION_SECRET, INNKEEPER_PUBLIC_URL, INNKEEPER_ALLOWED_HOSTS, INNKEEPER_LOG_LEVEL. See docs/server.md.`,
     )
     .action(async (options: ServeOptions, command: Command) => serve(options, command))
   registerKeys(program)
