@@ -272,7 +272,12 @@ export async function completeAuthorization(
     )
 
   const app = await ctx.resolveApp(pending.app)
-  const metadata: Record<string, unknown> = { ...pending.options, grant: 'authorization_code' }
+  // The platform may want this redirect URI again on every refresh (BookingSync): keep it.
+  const metadata: Record<string, unknown> = {
+    ...pending.options,
+    grant: 'authorization_code',
+    redirectUri: pending.redirectUri,
+  }
   let tokens = await grantRequest(
     app,
     'authorization_code',

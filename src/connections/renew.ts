@@ -25,7 +25,11 @@ export function grantRequest(
   now: () => number,
   previous?: TokenSet | null,
 ): Promise<TokenSet> {
-  const extra = fillTemplates(app.provider.tokenParams[grant] ?? {}, { app: app.templateApp, metadata })
+  const extra = fillTemplates(app.provider.tokenParams[grant] ?? {}, {
+    app: app.templateApp,
+    metadata,
+    connection: { redirectUri: connectionRedirectUri(app, metadata) },
+  })
   return requestToken({
     provider: app.provider,
     tokenUrl: app.endpoints.tokenUrl,
@@ -36,6 +40,14 @@ export function grantRequest(
     now,
     previous,
   })
+}
+
+/**
+ * The redirect URI the connection's authorization used (a `--listen` port, a `--redirect-uri`, the
+ * service's callback), kept in its metadata; connections made before it was kept used the app's.
+ */
+export function connectionRedirectUri(app: ResolvedApp, metadata: Record<string, unknown>): unknown {
+  return metadata.redirectUri ?? app.templateApp.redirectUri
 }
 
 /** Scopes for a client-credentials request: the connection's, else the app's, else the provider's. */

@@ -46,8 +46,9 @@ export const bookingsync = defineProvider({
     // warning and the platform decides (it answers `invalid_scope` to one it does not know).
     unknown: 'warn',
   },
-  // "The refresh request must carry the same redirect_uri as the first step."
-  tokenParams: { refresh_token: { redirect_uri: '{app.redirectUri}' } },
+  // "The refresh request must carry the same redirect_uri as the first step" (PLATFORMS.md; the
+  // seeds' refresh example repeats it): the one this connection was authorized with.
+  tokenParams: { refresh_token: { redirect_uri: '{connection.redirectUri}' } },
   // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
   refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },
   connectOptions: [

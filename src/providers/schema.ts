@@ -2,7 +2,8 @@
 // The core reads these fields and never branches on a provider's name (DESIGN.md invariant 4).
 //
 // Templates: strings may contain `{app.baseUrl}`, `{app.redirectUri}`, `{app.apiUrl}`,
-// `{metadata.<key>}` and `{options.<key>}`; see `src/providers/template.ts`.
+// `{metadata.<key>}`, `{options.<key>}` and `{connection.redirectUri}` (the redirect URI the
+// connection's authorization used); see `src/providers/template.ts`.
 import { z } from 'zod'
 
 export const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const

@@ -1,4 +1,5 @@
-// Fills `{app.x}`, `{metadata.x}` and `{options.x}` placeholders in provider-definition strings.
+// Fills `{app.x}`, `{metadata.x}`, `{options.x}` and `{connection.x}` placeholders in
+// provider-definition strings.
 // A template whose placeholder has no value yields `undefined`, so an optional header or
 // parameter (BookyFlow's channel before announce) is simply left out.
 
@@ -6,9 +7,11 @@ export interface TemplateContext {
   app?: Record<string, unknown>
   metadata?: Record<string, unknown>
   options?: Record<string, unknown>
+  /** Facts of the connection itself: `redirectUri`, the one its authorization used. */
+  connection?: Record<string, unknown>
 }
 
-const PLACEHOLDER = /\{(app|metadata|options)\.([A-Za-z0-9_]+)\}/g
+const PLACEHOLDER = /\{(app|metadata|options|connection)\.([A-Za-z0-9_]+)\}/g
 
 export function fillTemplate(template: string, context: TemplateContext): string | undefined {
   let missing = false

@@ -1,9 +1,21 @@
 // BookingSync / Smily end to end through the library: the out-of-band authorization, API calls,
 // expiry and rotation, restarts, concurrency, and losing the grant.
+
+import { Redis } from 'ioredis'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { NeedsReauthError } from '../../src/index.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor, type Fixture, setup } from '../support/keeper.js'
+import {
+  mustFailWhenUnavailable,
+  POSTGRES_TEST_URL,
+  REDIS_TEST_URL,
+  requirePostgres,
+  requireRedis,
+  uniqueTestName,
+  withQueryParam,
+} from '../support/services.js'
 
 let fixture: Fixture
 afterEach(async () => fixture?.close())
@@ -177,5 +189,103 @@ describe('BookingSync account pre-selection', () => {
     expect(new URL(start.url).searchParams.get('account_id')).toBe('4242')
     const connection = await start.complete({ code: (await answerConsent(start.url)).code })
     expect(connection.metadata.accountId).toBe('4242')
+  })
+})
+
+describe('BookingSync connections authorized with a redirect URI of their own', () => {
+  const LISTENER = 'http://127.0.0.1:9/callback'
+
+  /** A store URL of its own on PostgreSQL or Redis (undefined: the fixture's), and how to drop it. */
+  async function sharedStore(
+    kind: 'sqlite' | 'memory' | 'postgres' | 'redis',
+  ): Promise<{ url?: string; cleanup(): Promise<void> } | undefined> {
+    if (kind === 'sqlite' || kind === 'memory') return { cleanup: async () => {} }
+    const service = kind === 'postgres' ? await requirePostgres() : await requireRedis()
+    if (!service.available) {
+      if (mustFailWhenUnavailable()) throw new Error(service.reason)
+      return undefined
+    }
+    const name = uniqueTestName(`bs_${kind}`)
+    if (kind === 'postgres') {
+      return {
+        url: withQueryParam(POSTGRES_TEST_URL, 'schema', name),
+        async cleanup() {
+          const admin = new pg.Client({ connectionString: POSTGRES_TEST_URL })
+          await admin.connect()
+          await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
+          await admin.end()
+        },
+      }
+    }
+    return {
+      url: withQueryParam(REDIS_TEST_URL, 'prefix', `${name}:`),
+      async cleanup() {
+        const admin = new Redis(REDIS_TEST_URL)
+        const keys = await admin.keys(`${name}:*`)
+        if (keys.length > 0) await admin.del(...keys)
+        admin.disconnect()
+      },
+    }
+  }
+
+  /** The emulator's record of the grant: the redirect URI of its authorization and its refreshes. */
+  async function grantsSeenBy(emulator: Fixture['emulator']) {
+    const answer = await fetch(`${emulator.info.adminUrl}/families`)
+    const { families } = (await answer.json()) as {
+      families: Array<{ redirectUri: string | null; refreshCount: number; revoked: boolean }>
+    }
+    return families
+  }
+
+  it.each(['sqlite', 'memory', 'postgres', 'redis'] as const)(
+    'repeats the connection’s own redirect_uri on every refresh, here and in another process on the same store (%s)',
+    async (store) => {
+      const shared = await sharedStore(store)
+      if (!shared) return // PostgreSQL or Redis not running here (CI insists on both)
+      try {
+        fixture = await setup('bookingsync', {
+          store: store === 'memory' ? 'memory' : 'sqlite',
+          keeper: shared.url ? { store: shared.url } : {},
+        })
+        // The app's redirect URI is the out-of-band one; this connection used a loopback listener.
+        await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
+        const start = await fixture.keeper.authorize('acme-bs', { redirectUri: LISTENER })
+        const consent = await answerConsent(start.url)
+        expect(consent.location?.startsWith(LISTENER)).toBe(true)
+        const connection = await start.complete(consent.location!)
+        expect(connection.metadata.redirectUri).toBe(LISTENER)
+
+        fixture.advance(7200)
+        await fixture.keeper.connection('acme-bs/main').json('/rentals')
+        expect((await fixture.keeper.connection('acme-bs/main').info()).state).toBe('active')
+
+        const refreshes = store === 'memory' ? 1 : 2
+        if (store !== 'memory') {
+          const other = await fixture.reopen()
+          fixture.advance(7200)
+          await other.connection('acme-bs/main').json('/rentals')
+          expect((await other.connection('acme-bs/main').info()).state).toBe('active')
+        }
+
+        expect(fixture.emulator.stats().tokenErrors.invalid_grant).toBeUndefined()
+        expect(await grantsSeenBy(fixture.emulator)).toEqual([
+          expect.objectContaining({ redirectUri: LISTENER, refreshCount: refreshes, revoked: false }),
+        ])
+      } finally {
+        await fixture?.close()
+        await shared.cleanup()
+      }
+    },
+  )
+
+  it('keeps the out-of-band redirect_uri for connections made with the app’s own', async () => {
+    fixture = await setup('bookingsync')
+    const connection = await connectBookingSync(fixture)
+    expect(connection.metadata.redirectUri).toBe('urn:ietf:wg:oauth:2.0:oob')
+    fixture.advance(7200)
+    await fixture.keeper.connection('acme-bs/main').accessToken()
+    expect(await grantsSeenBy(fixture.emulator)).toEqual([
+      expect.objectContaining({ redirectUri: 'urn:ietf:wg:oauth:2.0:oob', refreshCount: 1 }),
+    ])
   })
 })
