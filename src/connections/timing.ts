@@ -16,10 +16,18 @@ export function refreshMargin(obtainedAt: number, expiresAt: number): number {
   return Math.min(MAX_MARGIN_MS, Math.max(MIN_MARGIN_MS, lifetime * MARGIN_RATIO), lifetime / 2)
 }
 
+/**
+ * How long a token the platform said "expires at once" (`expires_in: 0`) is used before it is
+ * renewed: a refusal from the API renews it sooner, but expiry alone never makes every call (or
+ * the background refresher) request a new token in a loop.
+ */
+export const EXPIRES_NOW_REUSE_MS = 60_000
+
 /** The moment the access token should be replaced; undefined when it never expires. */
 export function accessTokenDueAt(tokens: TokenSet): number | undefined {
   if (!tokens.accessToken) return tokens.obtainedAt
   if (tokens.expiresAt === undefined) return undefined
+  if (tokens.expiresAt <= tokens.obtainedAt) return tokens.obtainedAt + EXPIRES_NOW_REUSE_MS
   return tokens.expiresAt - refreshMargin(tokens.obtainedAt, tokens.expiresAt)
 }
 

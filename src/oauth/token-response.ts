@@ -21,6 +21,44 @@ function invalid(provider: ProviderDefinition, what: string): TokenEndpointError
   )
 }
 
+/** The longest lifetime believed (one year): beyond it a date is nonsense, or not a date at all. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 366 * 86_400
+
+/**
+ * A lifetime the platform stated, bounded: over a year is cut to a year, and 0 stays 0 (the
+ * token "expires now"; timing.ts then reuses it for a minute rather than refreshing in a loop).
+ * Either case is reported as a process warning (code INNKEEPER_TOKEN_LIFETIME), without a token.
+ */
+function bounded(seconds: number, what: string, provider: ProviderDefinition): number {
+  if (seconds > MAX_TOKEN_LIFETIME_SECONDS) {
+    warnLifetime(
+      `${provider.displayName} said the ${what} lives ${seconds} s; Innkeeper uses ${MAX_TOKEN_LIFETIME_SECONDS} s (one year) and refreshes it then.`,
+    )
+    return MAX_TOKEN_LIFETIME_SECONDS
+  }
+  if (seconds === 0) {
+    warnLifetime(
+      `${provider.displayName} said the ${what} expires at once (lifetime 0); Innkeeper uses it until the API refuses it, renewing at most once a minute.`,
+    )
+  }
+  return seconds
+}
+
+function warnLifetime(message: string): void {
+  process.emitWarning(message, { code: 'INNKEEPER_TOKEN_LIFETIME' })
+}
+
+/** An absolute expiry (from a JWT's `exp`) no later than a year from now. */
+function boundedExpiry(
+  expiresAt: number | undefined,
+  now: number,
+  what: string,
+  provider: ProviderDefinition,
+): number | undefined {
+  if (expiresAt === undefined || expiresAt <= now + MAX_TOKEN_LIFETIME_SECONDS * 1000) return expiresAt
+  return now + bounded(Math.ceil((expiresAt - now) / 1000), what, provider) * 1000
+}
+
 /** Reads a lifetime in seconds from a number or a numeric string; rejects anything else. */
 function lifetime(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value
@@ -87,6 +125,8 @@ export function normaliseTokenResponse(
   if (body.expires_in !== undefined && body.expires_in !== null && lifetime(body.expires_in) === undefined) {
     throw invalid(provider, 'an "expires_in" that is not a number of seconds')
   }
+  const tokenKind = refreshOnly && !accessToken ? 'refresh token' : 'access token'
+  if (seconds !== undefined) seconds = bounded(seconds, tokenKind, provider)
 
   const scopeText = optionalString(body, 'scope', provider)
   const scope = scopeText ? scopeText.split(/[\s,]+/).filter(Boolean) : context.previous?.scope
@@ -98,20 +138,24 @@ export function normaliseTokenResponse(
     // The answer's lifetime belongs to the refresh token (bookingtime: 30 days).
     set.refreshToken = refreshToken
     const refreshLifetime = seconds ?? provider.tokenResponse.refreshTokenLifetime
-    const fromJwt = provider.tokenResponse.expiryFromJwt ? jwtExpiry(refreshToken!) : undefined
+    const fromJwt = provider.tokenResponse.expiryFromJwt
+      ? boundedExpiry(jwtExpiry(refreshToken!), now, 'refresh token', provider)
+      : undefined
     set.refreshTokenExpiresAt = refreshLifetime !== undefined ? now + refreshLifetime * 1000 : fromJwt
     return set
   }
 
   set.accessToken = accessToken
   if (seconds !== undefined) set.expiresAt = now + seconds * 1000
-  else if (provider.tokenResponse.expiryFromJwt) set.expiresAt = jwtExpiry(accessToken!)
+  else if (provider.tokenResponse.expiryFromJwt)
+    set.expiresAt = boundedExpiry(jwtExpiry(accessToken!), now, 'access token', provider)
 
   // A refresh answer without a refresh token keeps the one we have (non-rotating providers).
   const keptRefresh = refreshToken ?? context.previous?.refreshToken
   if (keptRefresh) {
     set.refreshToken = keptRefresh
-    const refreshExpiry = refreshToken ? lifetime(body.refresh_token_expires_in) : undefined
+    const stated = refreshToken ? lifetime(body.refresh_token_expires_in) : undefined
+    const refreshExpiry = stated === undefined ? undefined : bounded(stated, 'refresh token', provider)
     if (refreshExpiry !== undefined) set.refreshTokenExpiresAt = now + refreshExpiry * 1000
     else if (!refreshToken && context.previous?.refreshTokenExpiresAt) {
       set.refreshTokenExpiresAt = context.previous.refreshTokenExpiresAt
