@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'unknown_webhook'
   | 'conflict'
   | 'forbidden_host'
+  | 'forbidden_path'
   | 'insecure_url'
   | 'store_unavailable'
   | 'key_unavailable'

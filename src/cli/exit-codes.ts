@@ -19,6 +19,7 @@ const BY_CODE: Record<string, number> = {
   unknown_webhook: EXIT.usage,
   invalid_state: EXIT.usage,
   forbidden_host: EXIT.usage,
+  forbidden_path: EXIT.usage,
   // A missing or wrong encryption key is configuration the user fixes.
   key_unavailable: EXIT.usage,
   decryption_failed: EXIT.usage,

@@ -1,6 +1,7 @@
 // Where an API call goes: a path is appended to the app's API base URL (after filling `@name`
-// or `{name}` placeholders); a full URL is accepted only on the provider's own hosts, so an
-// access token never leaves for another host.
+// or `{name}` placeholders) and must stay under it (no `..` above the base, no encoded slashes
+// or backslashes the platform might decode later); a full URL is accepted only on the
+// provider's own hosts, so an access token never leaves for another host.
 import { InnkeeperError } from '../errors.js'
 
 export type Params = Record<string, string | number | boolean>
@@ -54,10 +55,32 @@ export function resolveRequestUrl(
   } else {
     const base = options.apiUrl.replace(/\/+$/, '')
     url = new URL(`${base}${filled.startsWith('/') ? '' : '/'}${filled}`)
+    refuseEscapes(filled, url, new URL(base))
   }
   for (const [key, value] of Object.entries(options.query ?? {})) {
     if (value === undefined) continue
     for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item))
   }
   return url
+}
+
+/** `%2f` and `%5c`: a slash the URL parser keeps encoded but a platform may decode, then resolve. */
+const ENCODED_SEPARATOR = /%(2f|5c)/i
+
+/**
+ * Refuses a relative path that leaves the API base: `..` segments (also `%2e%2e`, which the URL
+ * parser resolves like `..`) climbing above it, and separators a platform could decode and
+ * resolve after us (`%2f`, `%5c`, and `\`, which URLs read as `/`).
+ */
+function refuseEscapes(path: string, resolved: URL, base: URL): void {
+  const pathPart = path.split(/[?#]/, 1)[0] ?? ''
+  const basePath = base.pathname.replace(/\/+$/, '')
+  const inside =
+    resolved.origin === base.origin &&
+    (resolved.pathname === basePath || resolved.pathname.startsWith(`${basePath}/`) || basePath === '')
+  if (inside && !ENCODED_SEPARATOR.test(pathPart) && !pathPart.includes('\\')) return
+  throw new InnkeeperError(
+    'forbidden_path',
+    `Refusing to send this connection's token outside the API base ${base.origin}${basePath}/: the path climbs above it (..) or hides a slash (%2F, %5C, \\). Give a path under the API base.`,
+  )
 }

@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_scope: 400,
   access_denied: 400,
   forbidden_host: 400,
+  forbidden_path: 400,
   insecure_url: 400,
   unknown_provider: 400,
   unauthorized: 401,

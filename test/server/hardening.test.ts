@@ -52,10 +52,11 @@ function requestWithHost(
   host: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
-  const url = new URL(path, baseUrl)
+  const url = new URL(baseUrl)
   return new Promise((resolve, reject) => {
+    // The path goes out exactly as written (like curl --path-as-is).
     const outgoing = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, headers: { ...headers, host } },
+      { host: url.hostname, port: url.port, path, headers: { ...headers, host } },
       (answer) => {
         let body = ''
         answer.setEncoding('utf8')
@@ -114,5 +115,49 @@ describe('the Host names the server answers (DNS rebinding)', () => {
     for (const host of ['keys.example.com.attacker.example', 'example.com', 'evil.example', '10.1.2.3']) {
       expect((await requestWithHost(f.baseUrl, '/api/connections', host, auth)).status, host).toBe(421)
     }
+  })
+})
+
+describe('the proxy and conn.fetch stay under the API base', () => {
+  it('refuses paths that climb out of the API base, however they are written', async () => {
+    f = await startServer('bookingsync')
+    await connectBookingSync(f)
+    const host = new URL(f.baseUrl).host
+    const auth = { authorization: `Bearer ${f.apiKey}` }
+    // Sent as written (curl --path-as-is): fetch would resolve the dots itself.
+    for (const path of [
+      '/proxy/acme-bs/main/../../__admin/info',
+      '/proxy/acme-bs/main/%2e%2e/%2e%2e/__admin/info',
+      '/proxy/acme-bs/main/%2E%2E/%2e./__admin/info',
+      '/proxy/acme-bs/main/..%2f..%2f__admin/info',
+      '/proxy/acme-bs/main/rentals/..%2F..%2F..%2F__admin/info',
+      '/proxy/acme-bs/main/..%5c..%5c__admin/info',
+      '/proxy/acme-bs/main/..\\..\\__admin/info',
+    ]) {
+      const answer = await requestWithHost(f.baseUrl, path, host, auth)
+      expect(answer.status, `${path} ${answer.body}`).toBe(400)
+      expect(JSON.parse(answer.body).error.code, path).toBe('forbidden_path')
+      expect(answer.body).not.toMatch(/"platform"|clientId/)
+    }
+    // Dots that stay inside the base are fine.
+    const inside = await requestWithHost(f.baseUrl, '/proxy/acme-bs/main/rentals/../rentals', host, auth)
+    expect(inside.status).toBe(200)
+
+    const connection = f.keeper.connection('acme-bs/main')
+    for (const path of [
+      '../../__admin/info',
+      '/../__admin/info',
+      '%2e%2e/%2e%2e/__admin/info',
+      'a/..%2F..%2F__admin',
+    ]) {
+      await expect(connection.fetch(path), path).rejects.toMatchObject({ code: 'forbidden_path' })
+    }
+    // A placeholder value cannot climb out either.
+    await expect(
+      connection.fetch('/{a}/{b}/__admin/info', { params: { a: '..', b: '..' } }),
+    ).rejects.toMatchObject({
+      code: 'forbidden_path',
+    })
+    expect((await connection.fetch('rentals')).status).toBe(200)
   })
 })
