@@ -183,6 +183,9 @@ export function scaleTests(kind: StoreKind): void {
         RUN_TIMEOUT_MS,
         500,
       )
+      await waitFor('the last worker to start', () =>
+        last.lines.some((line) => line.msg === 'worker started'),
+      )
       last.child.kill('SIGTERM')
       expect((await last.exited).code).toBe(0)
       const after = w.emulator.stats()
