@@ -108,7 +108,7 @@ export class Connection {
           this.keeper.forget(this.id)
           throw movedError(this.id, outcome.movedTo)
         }
-        this.keeper.remember(outcome.record)
+        this.keeper.forget(this.id)
         if (pendingSteps(outcome.record).length > 0)
           this.nextPendingAttempt = this.ctx.now() + PENDING_RETRY_MS
         return outcome.record

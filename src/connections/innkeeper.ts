@@ -139,7 +139,7 @@ export class Innkeeper {
     const grant = options.grant ?? resolved.provider.connect
     if (grant === 'client_credentials') {
       const record = await connectWithClientCredentials(this.ctx, app, options)
-      this.keeper.remember(record)
+      this.keeper.forget(record.id)
       const asked = chooseScopes(resolved, options.scopes ?? resolved.provider.scopes.forClientCredentials)
       return {
         kind: 'connected',
@@ -169,7 +169,7 @@ export class Innkeeper {
     expectedState?: string,
   ): Promise<ConnectionInfo> {
     const record = await completeAuthorization(this.ctx, response, expectedState)
-    this.keeper.remember(record)
+    this.keeper.forget(record.id)
     const app = await this.ctx.resolveApp(record.app)
     return toConnectionInfo(record, app.provider.name, this.ctx.now())
   }
@@ -184,7 +184,7 @@ export class Innkeeper {
     options: { name?: string } = {},
   ): Promise<ConnectionInfo> {
     const record = await completeInstallCallback(this.ctx, app, response, options)
-    this.keeper.remember(record)
+    this.keeper.forget(record.id)
     const resolved = await this.ctx.resolveApp(record.app)
     return toConnectionInfo(record, resolved.provider.name, this.ctx.now())
   }
@@ -300,7 +300,7 @@ export class Innkeeper {
     const app = await this.ctx.resolveApp(record.app)
     const outcome = await completePendingSteps(this.ctx, app, record)
     if (outcome.movedTo) this.keeper.forget(record.id)
-    this.keeper.remember(outcome.record)
+    this.keeper.forget(outcome.record.id)
     return outcome
   }
 
@@ -332,6 +332,7 @@ export class Innkeeper {
     this.closed = true
     await this.outboxWriter.flush()
     await this.audit.flush()
+    await this.keeper.close()
     this.events.removeAllListeners()
     if (this.ownsStore) await this.store.close()
   }

@@ -4,9 +4,13 @@
 //   and whoever finds the token already renewed by someone else uses theirs;
 // - the new token set is committed to the store before anyone gets the new access token, and
 //   the rotated-out refresh token is kept beside it until the new one has worked.
+// Records are cached only while the store's changes feed is live: a change anywhere (a
+// disconnect, a revoke, a reauthorization, another process's refresh) drops the cached record,
+// so no process keeps handing out a token another one has disconnected.
 import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
 import type { TokenSet } from '../oauth/token-set.js'
 import { scrubTokenLike } from '../redact.js'
+import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { rerunStepsForNewToken } from './post-connect.js'
@@ -35,13 +39,19 @@ export class TokenKeeper {
   /** The last committed record per connection, and until when its access token counts as fresh. */
   private readonly cache = new Map<string, { record: ConnectionRecord; freshUntil: number }>()
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
-  private readonly loading = new Map<string, Promise<ConnectionRecord | null>>()
+  private readonly loading = new Map<string, Promise<{ record: ConnectionRecord | null; stamp: string }>>()
+  /** Changes heard per connection (and for all of them), so a read that raced a change is not cached. */
+  private readonly generations = new Map<string, number>()
+  private epoch = 0
+  private watching: Promise<void> | undefined
+  private subscription: ChangesSubscription | undefined
+  private closed = false
 
   constructor(private readonly ctx: KeeperContext) {}
 
   /** The cached token set while it is fresh, without touching the store: the hot path. */
   freshCached(id: string): (TokenSet & { accessToken: string }) | undefined {
-    const cached = this.cache.get(id)
+    const cached = this.subscription?.live ? this.cache.get(id) : undefined
     return cached && this.ctx.now() < cached.freshUntil
       ? (cached.record.tokens as TokenSet & { accessToken: string })
       : undefined
@@ -53,7 +63,6 @@ export class TokenKeeper {
     if (cached) return cached
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
-    this.remember(stored)
     if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) return stored.tokens
     const record = await this.refresh(id, { known: stored })
     return record.tokens as TokenSet & { accessToken: string }
@@ -61,26 +70,72 @@ export class TokenKeeper {
 
   /** The record as last seen by this process (loaded once), for headers and metadata. */
   async cachedRecord(id: string): Promise<ConnectionRecord> {
-    const cached = this.cache.get(id)
+    const cached = this.subscription?.live ? this.cache.get(id) : undefined
     if (cached) return cached.record
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
-    this.remember(stored)
     return stored
   }
 
-  /** One store read per connection at a time; concurrent callers join it. */
-  private load(id: string): Promise<ConnectionRecord | null> {
-    const running = this.loading.get(id)
-    if (running) return running
-    const promise = this.ctx.store.getConnection(id).finally(() => {
-      if (this.loading.get(id) === promise) this.loading.delete(id)
-    })
-    this.loading.set(id, promise)
-    return promise
+  /** One store read per connection at a time; concurrent callers join it. Caches what it read. */
+  private async load(id: string): Promise<ConnectionRecord | null> {
+    await this.watch()
+    let running = this.loading.get(id)
+    if (!running) {
+      const stamp = this.stamp(id)
+      const promise = this.ctx.store
+        .getConnection(id)
+        .then((record) => ({ record, stamp }))
+        .finally(() => {
+          if (this.loading.get(id) === promise) this.loading.delete(id)
+        })
+      this.loading.set(id, promise)
+      running = promise
+    }
+    const { record, stamp } = await running
+    if (record) this.remember(record, stamp)
+    return record
   }
 
-  remember(record: ConnectionRecord): void {
+  /**
+   * Follows the store's changes feed (from the first read on): a change drops the cached record.
+   * Without a feed (it failed to start) nothing is cached: every call reads the store.
+   */
+  private watch(): Promise<void> {
+    this.watching ??= this.ctx.store
+      .watchChanges(({ connection }) => this.changed(connection))
+      .then(
+        async (subscription) => {
+          if (this.closed) await subscription.close()
+          else this.subscription = subscription
+        },
+        () => undefined,
+      )
+    return this.watching
+  }
+
+  private changed(id: string): void {
+    if (id === ANY_CONNECTION) {
+      this.epoch += 1
+      this.cache.clear()
+      this.loading.clear()
+      return
+    }
+    this.generations.set(id, (this.generations.get(id) ?? 0) + 1)
+    this.cache.delete(id)
+    this.loading.delete(id)
+  }
+
+  private stamp(id: string): string {
+    return `${this.epoch}:${this.generations.get(id) ?? 0}`
+  }
+
+  /**
+   * Caches a record read or written at `stamp` (see `stamp`), unless a change was heard since:
+   * then the record may already be out of date, and the next caller reads the store again.
+   */
+  remember(record: ConnectionRecord, stamp?: string): void {
+    if (stamp !== undefined && stamp !== this.stamp(record.id)) return
     const tokens = record.tokens
     const freshUntil = tokens?.accessToken
       ? (accessTokenDueAt(tokens) ?? Number.POSITIVE_INFINITY)
@@ -90,6 +145,15 @@ export class TokenKeeper {
 
   forget(id: string): void {
     this.cache.delete(id)
+  }
+
+  /** Stops following the changes feed. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.cache.clear()
+    await this.watching
+    await this.subscription?.close()
+    this.subscription = undefined
   }
 
   /** Single-flight entry point: concurrent callers share one refresh of the connection. */
@@ -111,10 +175,11 @@ export class TokenKeeper {
     // A record the caller read a moment ago saves the first look (the look under the lease stays).
     let known = options.known
     for (;;) {
+      const stamp = this.stamp(id)
       const record = known ?? (await store.getConnection(id))
       known = undefined
       if (!record) throw unknownConnection(id)
-      this.remember(record)
+      this.remember(record, stamp)
       const done = this.alreadyRenewed(record, options, seenVersion)
       if (done) return done
       seenVersion ??= record.version
@@ -182,11 +247,12 @@ export class TokenKeeper {
       attempt += 1
       try {
         const renewed = await renewTokens(app, record, this.ctx.now)
+        const stamp = this.stamp(id)
         record = await this.commit(record, app, renewed.tokens, renewed.rotatedFrom)
         // Committed first (a rotated refresh token must never be lost), then the steps the
         // provider repeats for every token; if they fail, the renewal is retried as a whole.
         record = await this.rerunSteps(record, app)
-        this.remember(record)
+        this.remember(record, stamp)
         this.emit('refreshed', record, app)
         return record
       } catch (error) {
@@ -323,11 +389,12 @@ export class TokenKeeper {
     let latest = record
     for (let tries = 0; ; tries++) {
       try {
+        const stamp = this.stamp(record.id)
         const saved = await this.ctx.store.saveConnection(
           { ...change(latest), updatedAt: this.ctx.now() },
           latest.version,
         )
-        this.remember(saved)
+        this.remember(saved, stamp)
         return saved
       } catch (error) {
         if (!(error instanceof StoreError && error.code === 'conflict') || tries >= 5) throw error

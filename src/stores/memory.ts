@@ -4,6 +4,13 @@
 // awaiting, so each one is atomic within the process (which is the only process that can see it).
 
 import { StoreError } from '../errors.js'
+import {
+  ANY_CONNECTION,
+  type ChangeListener,
+  ChangesHub,
+  type ChangesSubscription,
+  inProcessSource,
+} from './changes.js'
 import { unknownAppError, versionConflictError } from './codec.js'
 import { MemoryOutbox } from './memory-outbox.js'
 import {
@@ -37,6 +44,12 @@ export class MemoryStore implements Store {
   private readonly documents = new Map<string, Map<string, Record<string, unknown>>>()
   private audit: AuditEntry[] = []
   private closed = false
+  private readonly changes = new ChangesHub(inProcessSource())
+
+  watchChanges(listener: ChangeListener): Promise<ChangesSubscription> {
+    this.assertOpen()
+    return this.changes.subscribe(listener)
+  }
 
   async putApp(app: AppRecord): Promise<void> {
     this.assertOpen()
@@ -58,6 +71,7 @@ export class MemoryStore implements Store {
     if (!this.apps.delete(name)) return false
     for (const [id, connection] of this.connections) if (connection.app === name) this.connections.delete(id)
     for (const [state, pending] of this.pending) if (pending.app === name) this.pending.delete(state)
+    this.changes.emit({ connection: ANY_CONNECTION })
     return true
   }
 
@@ -83,12 +97,15 @@ export class MemoryStore implements Store {
     }
     const stored = structuredClone({ ...record, version: storedVersion + 1 })
     this.connections.set(record.id, stored)
+    this.changes.emit({ connection: record.id })
     return structuredClone(stored)
   }
 
   async deleteConnection(id: string): Promise<boolean> {
     this.assertOpen()
-    return this.connections.delete(id)
+    const deleted = this.connections.delete(id)
+    if (deleted) this.changes.emit({ connection: id })
+    return deleted
   }
 
   async putPendingAuthorization(pending: PendingAuthorization): Promise<void> {
@@ -248,6 +265,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true
+    await this.changes.shutdown()
   }
 
   private acquireLeaseNow(key: string, owner: string, ttlMs: number, now: number): Lease | null {

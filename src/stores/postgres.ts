@@ -7,9 +7,17 @@
 // URL: postgres://user:password@host:5432/db?schema=innkeeper  (schema defaults to `public`;
 // every table is named `innkeeper_*`). Other query parameters (sslmode, …) go to `pg` as usual.
 
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import type { Keyring } from '../crypto/keyring.js'
 import { InnkeeperError, StoreError } from '../errors.js'
+import {
+  ANY_CONNECTION,
+  type ChangeListener,
+  ChangesHub,
+  type ChangesSource,
+  type ChangesSubscription,
+} from './changes.js'
 import {
   decodeApp,
   decodeConnection,
@@ -72,7 +80,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end().catch(() => undefined)
     throw storeFailure(error, `open the PostgreSQL store at ${target.display}`)
   }
-  return new PostgresStore(pool, target.schema, target.display, options.keyring)
+  return new PostgresStore(pool, target, options.keyring)
 }
 
 interface PostgresTarget {
@@ -134,13 +142,20 @@ class PostgresStore implements Store {
   private readonly documents: string
   private readonly audit: string
   private readonly fencingSequence: string
+  private readonly display: string
+  /** The NOTIFY channel of this schema's changes feed (a plain identifier, under 64 bytes). */
+  private readonly channel: string
+  private readonly changes: ChangesHub
 
   constructor(
     private readonly pool: pg.Pool,
-    schema: string,
-    private readonly display: string,
+    target: PostgresTarget,
     private readonly keyring: Keyring,
   ) {
+    const schema = target.schema
+    this.display = target.display
+    this.channel = `innkeeper_changes_${createHash('sha256').update(schema).digest('hex').slice(0, 24)}`
+    this.changes = new ChangesHub(postgresChangesSource(target.connectionString, this.channel))
     const quoted = quoteIdentifier(schema)
     this.apps = `${quoted}.innkeeper_apps`
     this.connections = `${quoted}.innkeeper_connections`
@@ -189,7 +204,12 @@ class PostgresStore implements Store {
 
   async deleteApp(name: string): Promise<boolean> {
     // Connections and pending authorizations go with it (ON DELETE CASCADE), in one statement.
-    const { rowCount } = await this.query('delete an app', `DELETE FROM ${this.apps} WHERE name = $1`, [name])
+    const { rowCount } = await this.query(
+      'delete an app',
+      `WITH gone AS (DELETE FROM ${this.apps} WHERE name = $1 RETURNING name)
+       SELECT pg_notify($2, '${ANY_CONNECTION}') FROM gone`,
+      [name, this.channel],
+    )
     return (rowCount ?? 0) > 0
   }
 
@@ -241,28 +261,31 @@ class PostgresStore implements Store {
     if (expectedVersion === undefined) {
       result = await this.query(
         'save a connection',
-        `INSERT INTO ${this.connections} AS c (${columns}, version)
+        `WITH saved AS (INSERT INTO ${this.connections} AS c (${columns}, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
          ON CONFLICT (id) DO UPDATE SET ${updates}, version = c.version + 1
-         RETURNING version`,
-        values,
+         RETURNING id, version)
+         ${NOTIFY_SAVED('$15')}`,
+        [...values, this.channel],
       )
     } else if (expectedVersion === 0) {
       result = await this.query(
         'create a connection',
-        `INSERT INTO ${this.connections} (${columns}, version)
+        `WITH saved AS (INSERT INTO ${this.connections} (${columns}, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
          ON CONFLICT (id) DO NOTHING
-         RETURNING version`,
-        values,
+         RETURNING id, version)
+         ${NOTIFY_SAVED('$15')}`,
+        [...values, this.channel],
       )
     } else {
       result = await this.query(
         'update a connection',
-        `UPDATE ${this.connections} SET ${updates}, version = $15 + 1
+        `WITH saved AS (UPDATE ${this.connections} SET ${updates}, version = $15 + 1
          WHERE id = $1 AND version = $15
-         RETURNING version`,
-        [...values, expectedVersion],
+         RETURNING id, version)
+         ${NOTIFY_SAVED('$16')}`,
+        [...values, expectedVersion, this.channel],
       )
     }
     const stored = result.rows[0] as { version: string } | undefined
@@ -278,10 +301,12 @@ class PostgresStore implements Store {
   }
 
   async deleteConnection(id: string): Promise<boolean> {
+    // The NOTIFY is part of the deleting statement, so it goes out exactly when the delete commits.
     const { rowCount } = await this.query(
       'delete a connection',
-      `DELETE FROM ${this.connections} WHERE id = $1`,
-      [id],
+      `WITH gone AS (DELETE FROM ${this.connections} WHERE id = $1 RETURNING id)
+       SELECT pg_notify($2, gone.id) FROM gone`,
+      [id, this.channel],
     )
     return (rowCount ?? 0) > 0
   }
@@ -599,6 +624,15 @@ class PostgresStore implements Store {
     return this.keyring.decrypt(sealed, aad)
   }
 
+  watchChanges(listener: ChangeListener): Promise<ChangesSubscription> {
+    if (this.closed) {
+      throw new StoreError('store_unavailable', 'This PostgreSQL store was closed; open a new one.')
+    }
+    return this.changes.subscribe(listener).catch((error: unknown) => {
+      throw storeFailure(error, `listen for changes in ${this.display}`)
+    })
+  }
+
   async ping(): Promise<void> {
     await this.query('answer a ping', 'SELECT 1', [])
   }
@@ -606,6 +640,7 @@ class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.changes.shutdown()
     await this.pool.end()
   }
 
@@ -670,6 +705,70 @@ class PostgresStore implements Store {
       createdAt: row.created_at,
       expiresAt: row.expires_at,
     } as EncodedPendingAuthorization)
+  }
+}
+
+/** The tail of a connection-writing statement: tells listeners which row `saved` wrote, on commit. */
+const NOTIFY_SAVED = (channelParam: string) =>
+  `SELECT saved.version, pg_notify(${channelParam}, saved.id) FROM saved`
+
+/** How long the changes listener waits before reconnecting after it lost its server. */
+const LISTEN_RETRY_MS = 1_000
+
+/**
+ * The changes feed on PostgreSQL: one dedicated client LISTENs on the schema's channel (writes
+ * NOTIFY in the same statement, so a notification goes out exactly when its change commits).
+ * When the client is lost the feed is not live; it reconnects every second until it is.
+ */
+function postgresChangesSource(connectionString: string, channel: string): ChangesSource {
+  let client: pg.Client | undefined
+  let stopped = false
+  let retry: NodeJS.Timeout | undefined
+  const listen = async (hub: ChangesHub) => {
+    const next = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 })
+    next.on('error', () => undefined)
+    next.on('notification', (message) => {
+      if (message.channel === channel) hub.emit({ connection: message.payload || ANY_CONNECTION })
+    })
+    next.on('end', () => {
+      if (client !== next || stopped) return
+      client = undefined
+      hub.setLive(false)
+      scheduleRetry(hub)
+    })
+    try {
+      await next.connect()
+      await next.query(`LISTEN ${quoteIdentifier(channel)}`)
+    } catch (error) {
+      await next.end().catch(() => undefined)
+      throw error
+    }
+    if (stopped) {
+      await next.end().catch(() => undefined)
+      return
+    }
+    client = next
+    hub.setLive(true)
+  }
+  const scheduleRetry = (hub: ChangesHub) => {
+    retry = setTimeout(() => {
+      retry = undefined
+      if (!stopped) listen(hub).catch(() => scheduleRetry(hub))
+    }, LISTEN_RETRY_MS)
+    retry.unref()
+  }
+  return {
+    async start(hub) {
+      stopped = false
+      await listen(hub)
+    },
+    async stop() {
+      stopped = true
+      if (retry) clearTimeout(retry)
+      const current = client
+      client = undefined
+      await current?.end().catch(() => undefined)
+    },
   }
 }
 

@@ -3,6 +3,9 @@
 // caller's `now` (milliseconds since the epoch), never the Redis clock, exactly as in the other
 // stores; a key's PX expiry is only a garbage collector set well past the lease's own expiry.
 //
+// The scripts that write connections PUBLISH the connection id (`*` for a deleted app) on
+// `<prefix>changes` as part of the write: the store's changes feed (see changes.ts).
+//
 // Lease values are `<fencing token>:<expires at>:<owner>` (owner last: it may contain ':').
 // Keys are built inside some scripts from the prefix, so the store needs one Redis primary
 // (Redis Cluster would need every key in one hash slot; see docs/stores.md).
@@ -60,6 +63,7 @@ if ARGV[5] == '1' then
 else
   redis.call('ZREM', KEYS[3], ARGV[2])
 end
+redis.call('PUBLISH', ARGV[6] .. 'changes', ARGV[2])
 return {'ok', tostring(version)}
 `,
 )
@@ -74,6 +78,7 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('SREM', ARGV[2] .. 'app-connections:' .. app, ARGV[1])
+redis.call('PUBLISH', ARGV[2] .. 'changes', ARGV[1])
 return 1
 `,
 )
@@ -95,6 +100,7 @@ for _, state in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
   redis.call('DEL', ARGV[2] .. 'pending:' .. state)
 end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('PUBLISH', ARGV[2] .. 'changes', '*')
 return 1
 `,
 )

@@ -14,6 +14,13 @@ import { Redis } from 'ioredis'
 import type { Keyring } from '../crypto/keyring.js'
 import { InnkeeperError, StoreError } from '../errors.js'
 import {
+  ANY_CONNECTION,
+  type ChangeListener,
+  ChangesHub,
+  type ChangesSource,
+  type ChangesSubscription,
+} from './changes.js'
+import {
   decodeApp,
   decodeConnection,
   decodePendingAuthorization,
@@ -160,6 +167,13 @@ class RedisStore implements Store {
     private readonly keyring: Keyring,
   ) {
     this.prefix = target.prefix
+    this.changes = new ChangesHub(redisChangesSource(redis, `${target.prefix}changes`))
+  }
+
+  private readonly changes: ChangesHub
+
+  watchChanges(listener: ChangeListener): Promise<ChangesSubscription> {
+    return this.run('listen for changes', () => this.changes.subscribe(listener))
   }
 
   // Key layout, all under the prefix.
@@ -479,6 +493,7 @@ class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.changes.shutdown()
     await this.redis.quit().catch(() => this.redis.disconnect())
   }
 
@@ -605,4 +620,40 @@ function redisFailure(error: unknown, where: string): InnkeeperError {
     'store_unavailable',
     `Could not ${where}${reason}. Check that Redis is running and the store URL points at it.`,
   )
+}
+
+/**
+ * The changes feed on Redis: a second connection SUBSCRIBEs to `<prefix>changes`, on which the
+ * writing scripts PUBLISH. ioredis reconnects and subscribes again by itself; while it is
+ * disconnected the feed is not live (a message published meanwhile is lost).
+ */
+function redisChangesSource(redis: Redis, channel: string): ChangesSource {
+  let subscriber: Redis | undefined
+  return {
+    async start(hub) {
+      const next = redis.duplicate({ lazyConnect: true })
+      next.on('error', () => undefined)
+      next.on('message', (from: string, message: string) => {
+        if (from === channel) hub.emit({ connection: message || ANY_CONNECTION })
+      })
+      next.on('close', () => hub.setLive(false))
+      // After a reconnect ioredis subscribes again before it reports ready.
+      next.on('ready', () => hub.setLive(true))
+      try {
+        await next.connect()
+        await next.subscribe(channel)
+      } catch (error) {
+        next.disconnect()
+        throw error
+      }
+      subscriber = next
+      hub.setLive(true)
+    },
+    async stop() {
+      const current = subscriber
+      subscriber = undefined
+      current?.removeAllListeners('close')
+      await current?.quit().catch(() => current.disconnect())
+    },
+  }
 }

@@ -10,6 +10,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Keyring } from '../crypto/keyring.js'
 import { InnkeeperError, StoreError } from '../errors.js'
+import { ANY_CONNECTION, type ChangeListener, ChangesHub, type ChangesSubscription } from './changes.js'
 import {
   decodeApp,
   decodeConnection,
@@ -99,6 +100,8 @@ interface LeaseRow {
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000
+/** How often the changes feed looks whether another process committed (well within 1 s). */
+const SQLITE_CHANGES_POLL_MS = 200
 
 /** Opens (creating if needed, mode 0600) the SQLite file at `path` and brings its schema up to date. */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
@@ -133,6 +136,64 @@ export class SqliteStore implements Store {
     this.statements = prepareStatements(db)
   }
 
+  // The changes feed: this handle's own writes are announced as they commit; other processes'
+  // are found by polling `PRAGMA data_version` (it moves when another connection commits) and
+  // then comparing each connection's version and update time with the last look.
+  private readonly changes = new ChangesHub({
+    start: async (hub) => {
+      let dataVersion = this.db.pragma('data_version', { simple: true }) as number
+      this.changesSeen = this.connectionVersions()
+      this.changesTimer = setInterval(() => {
+        try {
+          if (!this.db.open) return
+          const now = this.db.pragma('data_version', { simple: true }) as number
+          if (now === dataVersion) return
+          dataVersion = now
+          const current = this.connectionVersions()
+          const seen = this.changesSeen ?? new Map<string, string>()
+          for (const [id, stamp] of current) if (seen.get(id) !== stamp) hub.emit({ connection: id })
+          for (const id of seen.keys()) if (!current.has(id)) hub.emit({ connection: id })
+          this.changesSeen = current
+          hub.setLive(true)
+        } catch {
+          // The file is busy or gone: say nothing is certain until a look succeeds again.
+          hub.setLive(false)
+        }
+      }, SQLITE_CHANGES_POLL_MS)
+      this.changesTimer.unref()
+      hub.setLive(true)
+    },
+    stop: async () => {
+      if (this.changesTimer) clearInterval(this.changesTimer)
+      this.changesTimer = undefined
+      this.changesSeen = undefined
+    },
+  })
+  private changesTimer: NodeJS.Timeout | undefined
+  /**
+   * Each connection's `version:updated_at` as the feed last saw it, kept up to date by this
+   * handle's reads too: a connection read here and changed (or deleted) by another process
+   * before the next look is always reported, even one created after the previous look.
+   */
+  private changesSeen: Map<string, string> | undefined
+
+  private noteSeen(row: { id: string; version: number; updated_at: number }): void {
+    this.changesSeen?.set(row.id, `${row.version}:${row.updated_at}`)
+  }
+
+  watchChanges(listener: ChangeListener): Promise<ChangesSubscription> {
+    return this.changes.subscribe(listener)
+  }
+
+  private connectionVersions(): Map<string, string> {
+    const rows = this.statements.selectConnectionStamps.all() as Array<{
+      id: string
+      version: number
+      updated_at: number
+    }>
+    return new Map(rows.map((row) => [row.id, `${row.version}:${row.updated_at}`]))
+  }
+
   async putApp(app: AppRecord): Promise<void> {
     const encoded = encodeApp(this.keyring, app)
     this.guard('save an app', () =>
@@ -163,7 +224,9 @@ export class SqliteStore implements Store {
 
   async deleteApp(name: string): Promise<boolean> {
     // Connections and pending authorizations go with it (ON DELETE CASCADE, same statement).
-    return this.guard('delete an app', () => this.statements.deleteApp.run(name).changes > 0)
+    const deleted = this.guard('delete an app', () => this.statements.deleteApp.run(name).changes > 0)
+    if (deleted) this.changes.emit({ connection: ANY_CONNECTION })
+    return deleted
   }
 
   async getConnection(id: string): Promise<ConnectionRecord | null> {
@@ -171,6 +234,7 @@ export class SqliteStore implements Store {
       'read a connection',
       () => this.statements.selectConnection.get(id) as ConnectionRow | undefined,
     )
+    if (row) this.noteSeen(row)
     return row ? this.connectionFromRow(row) : null
   }
 
@@ -180,6 +244,7 @@ export class SqliteStore implements Store {
         ? (this.statements.selectConnections.all() as ConnectionRow[])
         : (this.statements.selectConnectionsOfApp.all(filter.app) as ConnectionRow[]),
     )
+    for (const row of rows) this.noteSeen(row)
     return rows.map((row) => this.connectionFromRow(row))
   }
 
@@ -201,11 +266,18 @@ export class SqliteStore implements Store {
         })
         .immediate(),
     )
+    this.noteSeen({ id: record.id, version, updated_at: record.updatedAt })
+    this.changes.emit({ connection: record.id })
     return { ...structuredClone(record), version }
   }
 
   async deleteConnection(id: string): Promise<boolean> {
-    return this.guard('delete a connection', () => this.statements.deleteConnection.run(id).changes > 0)
+    const deleted = this.guard(
+      'delete a connection',
+      () => this.statements.deleteConnection.run(id).changes > 0,
+    )
+    if (deleted) this.changes.emit({ connection: id })
+    return deleted
   }
 
   async putPendingAuthorization(pending: PendingAuthorization): Promise<void> {
@@ -303,6 +375,7 @@ export class SqliteStore implements Store {
           // Decoded inside the transaction: a record that cannot be decrypted rolls the claim back
           // instead of leaving leases taken on connections nobody can refresh.
           return rows.map((row) => {
+            this.noteSeen(row)
             const connection = this.connectionFromRow(row)
             const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
             if (!lease)
@@ -447,6 +520,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.changes.shutdown()
     if (this.db.open) this.db.close()
   }
 
@@ -596,6 +670,7 @@ function prepareStatements(db: Db) {
     selectConnections: db.prepare('SELECT * FROM connections ORDER BY id'),
     selectConnectionsOfApp: db.prepare('SELECT * FROM connections WHERE app = ? ORDER BY id'),
     selectConnectionVersion: db.prepare('SELECT version FROM connections WHERE id = ?'),
+    selectConnectionStamps: db.prepare('SELECT id, version, updated_at FROM connections'),
     upsertConnection: db.prepare(`
       INSERT INTO connections (id, app, name, state, secrets, secrets_key_id, scopes, metadata, last_error, failures,
                                refresh_due_at, created_at, updated_at, last_refresh_at, version)

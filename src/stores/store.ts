@@ -4,6 +4,7 @@
 
 import type { TokenSet } from '../oauth/token-set.js'
 import type { AppSettings } from '../providers/endpoints.js'
+import type { ChangeListener, ChangesSubscription } from './changes.js'
 import type { OutboxStore } from './outbox.js'
 
 /** A registered OAuth application on one platform. */
@@ -218,6 +219,12 @@ export interface Store {
   listAudit(filter?: ListAuditFilter): Promise<AuditEntry[]>
   /** Removes entries older than `before` (ms); answers how many. */
   pruneAudit(before: number): Promise<number>
+
+  /**
+   * The changes feed (see `changes.ts`): `listener` hears of every connection saved or deleted
+   * by any process sharing the store, within about a second, from the moment this resolves.
+   */
+  watchChanges(listener: ChangeListener): Promise<ChangesSubscription>
 
   /** Checks the store answers (for `/readyz` and `innkeeper doctor`). */
   ping(): Promise<void>

@@ -109,6 +109,15 @@ function sortedBy<T>(items: T[], key: (item: T) => string): T[] {
   return [...items].sort((a, b) => key(a).localeCompare(key(b)))
 }
 
+/** Polls `check` every 20 ms for up to 15 s (feeds deliver within about a second). */
+async function waitUntil(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the change was not heard within 15 s')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 async function expectStoreError(promise: Promise<unknown>, code: string): Promise<void> {
   const error = await promise.then(
     () => undefined,
@@ -146,6 +155,31 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
           await second.close()
         }
       }
+
+      it('the changes feed tells one handle of every connection the other saves or deletes', (context) =>
+        withTwo(context, async (first, second) => {
+          const heard: string[] = []
+          const subscription = await first.watchChanges(({ connection }) => heard.push(connection))
+          try {
+            expect(subscription.live).toBe(true)
+            await second.putApp(sampleApp())
+            const saved = await second.saveConnection(sampleConnection({ name: 'one' }))
+            await waitUntil(() => heard.includes('acme/one'))
+            // What this handle has read (and a cache may hold) is always followed to its end.
+            expect((await first.getConnection('acme/one'))?.version).toBe(saved.version)
+            await second.saveConnection({ ...saved, failures: 1 }, saved.version)
+            await second.deleteConnection('acme/one')
+            await waitUntil(() => heard.filter((id) => id === 'acme/one').length >= 2)
+            await second.saveConnection(sampleConnection({ name: 'two' }))
+            await waitUntil(() => heard.includes('acme/two'))
+            await second.deleteApp('acme')
+            // Deleting an app names no connection: anything of it may have changed.
+            await waitUntil(() => heard.includes('*') || heard.filter((id) => id === 'acme/two').length >= 2)
+          } finally {
+            await subscription.close()
+          }
+          expect(subscription.live).toBe(false)
+        }))
 
       it('of two handles racing for the same leases, exactly one acquirer wins each key', (context) =>
         withTwo(context, async (first, second) => {
@@ -440,6 +474,22 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
 
       it('refuses a pending authorization whose app does not exist', async () => {
         await expectStoreError(store.putPendingAuthorization(samplePending({ app: 'ghost' })), 'unknown_app')
+      })
+    })
+
+    describe('changes feed', () => {
+      it('a subscriber hears of connections saved and deleted through the same handle', async () => {
+        const heard: string[] = []
+        const subscription = await store.watchChanges(({ connection }) => heard.push(connection))
+        await store.putApp(sampleApp())
+        await store.saveConnection(sampleConnection({ name: 'mine' }))
+        await store.deleteConnection('acme/mine')
+        await waitUntil(() => heard.filter((id) => id === 'acme/mine').length >= 2)
+        await subscription.close()
+        const count = heard.length
+        await store.saveConnection(sampleConnection({ name: 'after' }))
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect(heard.slice(count)).not.toContain('acme/after')
       })
     })
 
