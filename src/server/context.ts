@@ -11,6 +11,8 @@ export interface ServerContext {
   verifier: ApiKeyVerifier
   metrics: ServerMetrics
   adminPassword: string | undefined
+  /** Signs cookies, and binds password sessions to the password (see `passwordBinding`). */
+  sessionSecret: string
   /** `none` opens the operator pages without a login (`serve --demo` on loopback only). */
   dashboardAuth: 'login' | 'none'
   /** Origins allowed to frame the connect page besides this server. */

@@ -1,16 +1,33 @@
 // The guard in front of the operator pages: a valid session cookie, or none needed in the
 // loopback demo. Unauthenticated visits to a page go to the login form, keeping where they were.
+import { timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from './context.js'
-import { readSession } from './session.js'
+import { type OperatorSession, passwordBinding, readSession } from './session.js'
+
+/** The session each request was let in with (for the audit trail's actor). */
+const sessions = new WeakMap<FastifyRequest, OperatorSession>()
+
+export function sessionOf(request: FastifyRequest): OperatorSession | undefined {
+  return sessions.get(request)
+}
 
 export async function isOperator(ctx: ServerContext, request: FastifyRequest): Promise<boolean> {
   if (ctx.dashboardAuth === 'none') return true
-  const session = readSession(request, Date.now())
-  if (!session) return false
+  const session = await readSession(ctx.keeper.store, request, Date.now())
+  if (!session || !(await sessionStillValid(ctx, session))) return false
+  sessions.set(request, session)
+  return true
+}
+
+async function sessionStillValid(ctx: ServerContext, session: OperatorSession): Promise<boolean> {
   // A session opened with an API key ends when that key is revoked.
   if (session.subject.startsWith('key:')) return ctx.verifier.isActive(session.subject.slice(4))
-  return session.subject === 'password' && ctx.adminPassword !== undefined
+  // A password session ends when the password changes.
+  if (session.subject !== 'password' || ctx.adminPassword === undefined || !session.binding) return false
+  const expected = Buffer.from(passwordBinding(ctx.sessionSecret, ctx.adminPassword))
+  const given = Buffer.from(session.binding)
+  return expected.length === given.length && timingSafeEqual(expected, given)
 }
 
 /** A preHandler: lets operators through, sends others to `/login`. */

@@ -77,11 +77,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     routerOptions: { maxParamLength: 300 },
   })
   const metrics = new ServerMetrics(options.keeper)
+  const sessionSecret =
+    options.sessionSecret ?? process.env.INNKEEPER_SESSION_SECRET ?? randomBytes(32).toString('hex')
   const ctx: ServerContext = {
     keeper: options.keeper,
     verifier: new ApiKeyVerifier(options.keeper.store, options.apiKeys ?? []),
     metrics,
     adminPassword: options.adminPassword || undefined,
+    sessionSecret,
     dashboardAuth: options.dashboardAuth ?? 'login',
     frameAncestors: options.frameAncestors ?? [],
     connectDefaults: options.connectDefaults ?? {},
@@ -100,9 +103,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     refuseForeignHosts({ publicUrl: options.publicUrl, allowedHosts: options.allowedHosts }),
   )
 
-  await app.register(cookie, {
-    secret: options.sessionSecret ?? process.env.INNKEEPER_SESSION_SECRET ?? randomBytes(32).toString('hex'),
-  })
+  await app.register(cookie, { secret: sessionSecret })
   await app.register(formbody)
   await app.register(helmet, {
     enableCSPNonces: true,

@@ -2,8 +2,11 @@
 // which Host names it answers, whether the proxy stays under the API base, whether a copied
 // session cookie outlives logout, and whether unknown connection ids fill memory.
 import { request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connectBookingSync, type ServerFixture, startServer } from './support.js'
+import { createApiKey, revokeApiKey } from '../../src/server/api-keys.js'
+import { createServer } from '../../src/server/server.js'
+import { connectBookingSync, type ServerFixture, startServer, Visitor } from './support.js'
 
 let f: ServerFixture | undefined
 afterEach(async () => {
@@ -159,5 +162,61 @@ describe('the proxy and conn.fetch stay under the API base', () => {
       code: 'forbidden_path',
     })
     expect((await connection.fetch('rentals')).status).toBe(200)
+  })
+})
+
+describe('sessions end for every copy of the cookie', () => {
+  it('logout ends a copied session cookie too', async () => {
+    f = await startServer('bookingsync', { adminPassword: 'pw-one' })
+    const visitor = new Visitor(f.baseUrl)
+    expect((await visitor.login('pw-one')).status).toBe(303)
+    const copy = new Visitor(f.baseUrl)
+    copy.cookies = new Map(visitor.cookies)
+    expect((await copy.request('/')).status).toBe(200)
+    await visitor.request('/')
+    expect((await visitor.post('/logout', {})).status).toBe(303)
+    expect((await visitor.request('/')).status).toBe(303)
+    const replayed = await copy.request('/')
+    expect(replayed.status).toBe(303)
+    expect(replayed.headers.get('location')).toBe('/login?next=%2F')
+  })
+
+  it('a password change ends the sessions the old password opened; another password does not open them', async () => {
+    f = await startServer('bookingsync', { adminPassword: 'old-password', sessionSecret: 'shared-secret' })
+    const visitor = new Visitor(f.baseUrl)
+    await visitor.login('old-password')
+    expect((await visitor.request('/')).status).toBe(200)
+    // The same store and session secret, restarted with a new password.
+    const restarted = await createServer({
+      keeper: f.keeper,
+      adminPassword: 'new-password',
+      sessionSecret: 'shared-secret',
+      logger: false,
+    })
+    await restarted.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const address = restarted.server.address() as AddressInfo
+      const copy = new Visitor(`http://127.0.0.1:${address.port}`)
+      copy.cookies = new Map(visitor.cookies)
+      expect((await copy.request('/')).status).toBe(303)
+      // Still valid where the password did not change: the binding, not the secret, refused it.
+      expect((await visitor.request('/')).status).toBe(200)
+    } finally {
+      await restarted.close()
+    }
+  })
+
+  it('revoking the API key a session was opened with ends it (key rotation)', async () => {
+    f = await startServer('bookingsync')
+    const visitor = new Visitor(f.baseUrl)
+    await visitor.login(f.apiKey)
+    const copy = new Visitor(f.baseUrl)
+    copy.cookies = new Map(visitor.cookies)
+    expect((await copy.request('/')).status).toBe(200)
+    const { key: replacement } = await createApiKey(f.keeper.store, 'replacement')
+    await revokeApiKey(f.keeper.store, f.apiKey.slice(3, 13))
+    expect((await copy.request('/')).status).toBe(303)
+    expect((await visitor.login(replacement)).status).toBe(303)
+    expect((await visitor.request('/')).status).toBe(200)
   })
 })

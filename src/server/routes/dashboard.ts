@@ -6,17 +6,16 @@ import { runAsActor } from '../../audit/actor.js'
 import { getProvider } from '../../providers/index.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
-import { requireOperator } from '../operator.js'
+import { requireOperator, sessionOf } from '../operator.js'
 import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { type DashboardApp, dashboardPage, OOB_REDIRECT_URI } from '../pages/dashboard.js'
 import { errorPage, sendPage } from '../pages/layout.js'
-import { readSession } from '../session.js'
 
 type Body = Record<string, unknown>
 
 /** Who acts in the audit trail: the operator's session (`operator:password`, `operator:key:<id>`). */
 function operatorActor(request: FastifyRequest): string {
-  return `operator:${readSession(request, Date.now())?.subject ?? 'demo'}`
+  return `operator:${sessionOf(request)?.subject ?? 'demo'}`
 }
 
 function field(body: Body, name: string): string | undefined {

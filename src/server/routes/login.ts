@@ -5,7 +5,7 @@ import type { ServerContext } from '../context.js'
 import { safeNextPath } from '../operator.js'
 import { sendPage } from '../pages/layout.js'
 import { loginPage } from '../pages/login.js'
-import { clearSession, passwordMatches, SESSION_TTL_MS, setSession } from '../session.js'
+import { endSession, openSession, passwordBinding, passwordMatches, SESSION_TTL_MS } from '../session.js'
 
 export function registerLoginRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const loginLimit = { rateLimit: { max: ctx.limits.loginPerMinute, timeWindow: 60_000 } }
@@ -24,8 +24,11 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: ServerContext): v
     const given = typeof body.password === 'string' ? body.password.trim() : ''
     const next = safeNextPath(body.next)
     let subject: string | undefined
-    if (passwordMatches(ctx.adminPassword, given)) subject = 'password'
-    else {
+    let binding: string | undefined
+    if (ctx.adminPassword && passwordMatches(ctx.adminPassword, given)) {
+      subject = 'password'
+      binding = passwordBinding(ctx.sessionSecret, ctx.adminPassword)
+    } else {
       const key = await ctx.verifier.verify(given)
       if (key) subject = `key:${key.id}`
     }
@@ -41,12 +44,19 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: ServerContext): v
         }),
       )
     }
-    setSession(reply, { subject, expiresAt: Date.now() + SESSION_TTL_MS }, ctx.secureCookies(request))
+    const now = Date.now()
+    await openSession(
+      ctx.keeper.store,
+      reply,
+      { subject, expiresAt: now + SESSION_TTL_MS, ...(binding ? { binding } : {}) },
+      ctx.secureCookies(request),
+      now,
+    )
     return reply.redirect(next, 303)
   })
 
   app.post('/logout', { preHandler: app.csrfProtection }, async (request, reply) => {
-    clearSession(reply, ctx.secureCookies(request))
+    await endSession(ctx.keeper.store, request, reply, ctx.secureCookies(request))
     return reply.redirect('/login', 303)
   })
 }
