@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'http_error'
   | 'lock_timeout'
   | 'revoked'
+  | 'provider_timeout'
+  | 'response_too_large'
 
 export interface InnkeeperErrorOptions {
   status?: number

@@ -36,6 +36,8 @@ const BY_CODE: Record<string, number> = {
   invalid_token: EXIT.providerRefused,
   http_error: EXIT.providerRefused,
   provider_unavailable: EXIT.providerUnavailable,
+  provider_timeout: EXIT.providerUnavailable,
+  response_too_large: EXIT.providerUnavailable,
   rate_limited: EXIT.providerUnavailable,
   invalid_response: EXIT.providerUnavailable,
 }

@@ -48,6 +48,8 @@ export class AppClient {
       now: this.ctx.now,
       maxRetryAfterMs: this.ctx.retry.maxRetryAfterMs,
       sleep: (ms: number) => this.ctx.sleep(ms),
+      timeoutMs: this.ctx.limits.timeoutMs,
+      maxResponseBytes: this.ctx.limits.maxResponseBytes,
     }
   }
 }

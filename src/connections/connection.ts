@@ -138,6 +138,8 @@ export class Connection {
       now: this.ctx.now,
       maxRetryAfterMs: this.ctx.retry.maxRetryAfterMs,
       sleep: (ms: number) => this.ctx.sleep(ms),
+      timeoutMs: this.ctx.limits.timeoutMs,
+      maxResponseBytes: this.ctx.limits.maxResponseBytes,
     }
     this.lastTarget = { record, target }
     return target

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { InnkeeperError } from '../errors.js'
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/limits.js'
 import { type AppEndpoints, resolveAppEndpoints } from '../providers/endpoints.js'
 import { getProvider } from '../providers/registry.js'
 import type { ProviderDefinition } from '../providers/schema.js'
@@ -16,6 +17,8 @@ export interface ResolvedApp {
   endpoints: AppEndpoints
   /** Template context for provider strings. */
   templateApp: Record<string, unknown>
+  /** Timeout and answer-size limit for every request made for this app. */
+  limits: HttpLimits
 }
 
 export interface RetryPolicy {
@@ -49,6 +52,8 @@ export class KeeperContext {
     readonly leaseMs: number,
     /** A connection failing continuously for this long stops being retried automatically. */
     readonly failureWindowMs: number = DEFAULT_FAILURE_WINDOW_MS,
+    /** Timeout and answer-size limit of every outbound request. */
+    readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
   ) {}
 
   async resolveApp(name: string): Promise<ResolvedApp> {
@@ -61,7 +66,7 @@ export class KeeperContext {
         `There is no app named "${name}". List apps with \`innkeeper apps list\` or add one with \`innkeeper apps add\`.`,
       )
     }
-    const resolved = resolveApp(record)
+    const resolved = resolveApp(record, this.limits)
     this.apps.set(name, resolved)
     return resolved
   }
@@ -75,7 +80,7 @@ export class KeeperContext {
   }
 }
 
-export function resolveApp(record: AppRecord): ResolvedApp {
+export function resolveApp(record: AppRecord, limits: HttpLimits = DEFAULT_HTTP_LIMITS): ResolvedApp {
   const provider = getProvider(record.provider)
   const endpoints = resolveAppEndpoints(
     provider,
@@ -88,5 +93,6 @@ export function resolveApp(record: AppRecord): ResolvedApp {
     provider,
     endpoints,
     templateApp: { ...record.settings, redirectUri, apiUrl: endpoints.apiUrl, clientId: record.clientId },
+    limits,
   }
 }

@@ -8,6 +8,7 @@ import { AuditTrail } from '../audit/trail.js'
 import { createKeyring } from '../crypto/keyring.js'
 import { loadKeyring } from '../crypto/load.js'
 import { InnkeeperError } from '../errors.js'
+import { httpLimitsFrom } from '../http/limits.js'
 import { revokeToken } from '../oauth/revoke.js'
 import { openStore } from '../stores/open.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
@@ -65,6 +66,14 @@ export interface InnkeeperOptions {
   actor?: string
   /** Record the audit trail in the store (default true). */
   audit?: boolean
+  /**
+   * Timeout of every request to a platform (API, proxy, post-connect steps; the token and
+   * revocation endpoints too when set): ms or a duration like `30s`. Default
+   * INNKEEPER_REQUEST_TIMEOUT or 30 s (the token endpoint: 15 s).
+   */
+  requestTimeoutMs?: number | string
+  /** Largest API answer read or streamed, bytes. Default INNKEEPER_MAX_RESPONSE_BYTES or 16 MiB. */
+  maxResponseBytes?: number | string
 }
 
 /** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
@@ -101,11 +110,19 @@ export class Innkeeper {
     leaseMs: number,
     private readonly ownsStore: boolean,
     failureWindowMs?: number,
-    auditOptions: Pick<InnkeeperOptions, 'actor' | 'audit'> = {},
+    auditOptions: Pick<InnkeeperOptions, 'actor' | 'audit' | 'requestTimeoutMs' | 'maxResponseBytes'> = {},
   ) {
     this.audit = new AuditTrail(store, now, auditOptions.actor ?? 'library', auditOptions.audit ?? true)
     this.audit.follow(this.events)
-    this.ctx = new KeeperContext(store, now, this.events, retry, leaseMs, failureWindowMs)
+    this.ctx = new KeeperContext(
+      store,
+      now,
+      this.events,
+      retry,
+      leaseMs,
+      failureWindowMs,
+      httpLimitsFrom(auditOptions),
+    )
     this.outboxWriter = new OutboxWriter(store, now)
     this.webhooks = new Webhooks(store, now, () => this.outboxWriter.invalidate())
     this.outboxWriter.attach(this.events)
@@ -118,6 +135,7 @@ export class Innkeeper {
     const retry = { ...DEFAULT_RETRY, ...options.retry }
     const leaseMs = options.leaseMs ?? 60_000
     const failureWindowMs = failureWindowFrom(options.failureWindow ?? process.env.INNKEEPER_FAILURE_WINDOW)
+    httpLimitsFrom(options) // a bad timeout or size limit fails before the store is opened
     if (options.store && typeof options.store !== 'string') {
       return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs, options)
     }
@@ -252,6 +270,7 @@ export class Innkeeper {
           clientSecret: app.record.clientSecret,
           token,
           tokenTypeHint: record.tokens?.refreshToken ? 'refresh_token' : 'access_token',
+          timeoutMs: app.limits.configured ? app.limits.timeoutMs : undefined,
         })
         revoked = true
       } catch (error) {

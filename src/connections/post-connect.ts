@@ -73,6 +73,8 @@ async function runSteps(
       },
       now,
       maxRetryAfterMs: 10_000,
+      timeoutMs: app.limits.timeoutMs,
+      maxResponseBytes: app.limits.maxResponseBytes,
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     }
     const response = await authenticatedFetch(target, path, {

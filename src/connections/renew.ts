@@ -39,6 +39,8 @@ export function grantRequest(
     params: { ...extra, ...params },
     now,
     previous,
+    // The token endpoint keeps its own 15 s unless a request timeout was configured.
+    timeoutMs: app.limits.configured ? app.limits.timeoutMs : undefined,
   })
 }
 

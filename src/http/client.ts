@@ -4,6 +4,14 @@
 import { ApiError, InnkeeperError } from '../errors.js'
 import { readBody } from '../oauth/body.js'
 import { apiError, parseRetryAfter } from '../oauth/errors.js'
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  isTimeout,
+  limitResponse,
+  timeoutError,
+  tooLargeError,
+} from './limits.js'
 import { type Params, type Query, resolveRequestUrl } from './request-url.js'
 
 export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
@@ -32,6 +40,10 @@ export interface ApiTarget {
   now(): number
   maxRetryAfterMs: number
   sleep(ms: number): Promise<void>
+  /** Whole-request timeout in ms (default 30 s): headers and body. */
+  timeoutMs?: number
+  /** Largest answer body in bytes (default 16 MiB). */
+  maxResponseBytes?: number
 }
 
 export async function authenticatedFetch(
@@ -55,20 +67,32 @@ export async function authenticatedFetch(
     headers.set('content-type', 'application/json')
   }
   const method = (rest.method ?? 'GET').toUpperCase()
+  const timeoutMs = target.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const limit = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+  const what = `${method} ${url.pathname}`
 
-  const send = (token: string | undefined) => {
+  const send = async (token: string | undefined) => {
     if (token) headers.set('authorization', `Bearer ${token}`)
-    return fetch(url, { ...rest, method, headers, body, redirect: rest.redirect ?? 'manual' }).catch(
-      (error: unknown) => {
-        throw new InnkeeperError(
-          'provider_unavailable',
-          `${target.providerName} could not be reached for ${method} ${url.pathname}. Check the network and try again.`,
-          {
-            cause: new Error((error as { cause?: { code?: string } })?.cause?.code ?? 'network error'),
-          },
-        )
-      },
-    )
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = rest.signal ? AbortSignal.any([rest.signal, timeout]) : timeout
+    const response = await fetch(url, {
+      ...rest,
+      method,
+      headers,
+      body,
+      redirect: rest.redirect ?? 'manual',
+      signal,
+    }).catch((error: unknown) => {
+      if (timeout.aborted && isTimeout(error)) throw timeoutError(target.providerName, what, timeoutMs)
+      throw new InnkeeperError(
+        'provider_unavailable',
+        `${target.providerName} could not be reached for ${method} ${url.pathname}. Check the network and try again.`,
+        {
+          cause: new Error((error as { cause?: { code?: string } })?.cause?.code ?? 'network error'),
+        },
+      )
+    })
+    return limitResponse(response, limit, () => tooLargeError(target.providerName, what, limit))
   }
 
   let token = auth ? await target.accessToken() : undefined
@@ -112,14 +136,28 @@ async function describeFailure(
   })
 }
 
-/** Reads a JSON answer, throwing a typed error for any non-2xx status. */
+/** Reads a JSON answer, throwing a typed error for any non-2xx status, a timeout or a body too large. */
 export async function readJson<T>(
   response: Response,
-  target: { providerName: string },
+  target: { providerName: string; timeoutMs?: number; maxResponseBytes?: number },
   method: string,
   url: string,
 ): Promise<T> {
-  const body = await readBody(response)
+  const what = `${method} ${new URL(url).pathname}`
+  const limit = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+  let body: Awaited<ReturnType<typeof readBody>>
+  try {
+    body = await readBody(response, limit)
+  } catch (error) {
+    if (error instanceof InnkeeperError) throw error
+    if (isTimeout(error))
+      throw timeoutError(target.providerName, what, target.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+    throw new InnkeeperError(
+      'provider_unavailable',
+      `${target.providerName} dropped the connection while answering ${what}. Try again.`,
+    )
+  }
+  if (body.truncated) throw tooLargeError(target.providerName, what, limit)
   if (!response.ok) {
     throw apiError(response, body.json, body.text, {
       provider: target.providerName,

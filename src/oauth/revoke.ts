@@ -11,6 +11,7 @@ export interface RevokeInput {
   clientSecret: string
   token: string
   tokenTypeHint: 'refresh_token' | 'access_token'
+  timeoutMs?: number
 }
 
 export async function revokeToken(input: RevokeInput): Promise<void> {
@@ -26,7 +27,7 @@ export async function revokeToken(input: RevokeInput): Promise<void> {
       method: 'POST',
       body: form,
       redirect: 'manual',
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(input.timeoutMs ?? 15_000),
     })
   } catch {
     throw new TokenEndpointError(
