@@ -6,7 +6,7 @@ export class EmulatorClock {
 
   constructor(
     private readonly skewSeconds: () => number,
-    private readonly realNow: () => number = Date.now,
+    private readonly realNow: () => number = () => Date.now(),
   ) {}
 
   nowMs(): number {

@@ -272,7 +272,9 @@ export class TokenAuthority {
     verify?.(family)
     const config = this.deps.config()
     if (record.status === 'rotated') {
-      if (record.rotatedAtMs !== null && now - record.rotatedAtMs <= config.reuseGraceSeconds * 1000) {
+      // A grace period of 0 is none, even for a retry in the very millisecond of the rotation.
+      const grace = config.reuseGraceSeconds * 1000
+      if (grace > 0 && record.rotatedAtMs !== null && now - record.rotatedAtMs <= grace) {
         const current = family.currentRefreshToken
           ? this.refreshTokens.get(family.currentRefreshToken)
           : undefined

@@ -146,4 +146,21 @@ describe('CLI usage errors and help', () => {
     expect(healthy.stdout).toContain('Nothing needs attention.')
     expect(healthy.code).toBe(0)
   })
+
+  it('doctor says whether this Node.js is a supported line, and an old one is only a note', async () => {
+    // CI runs the suite on the machine's Node and on Node 24 (.ci/with-node), so both answers are seen.
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+    const supported = major >= 24 || (major === 22 && minor >= 12)
+    const result = await home.run(['doctor', '--json'])
+    const checks = JSON.parse(result.stdout) as { check: string; status: string; message: string }[]
+    const node = checks.find((check) => check.check === 'node')
+    expect(node?.message).toContain(`Node.js ${process.version}`)
+    if (supported) {
+      expect(node?.status).toBe('ok')
+    } else {
+      expect(node?.status).toBe('warn')
+      expect(node?.message).toContain('Node.js 22 (from 22.12) and 24')
+    }
+    expect(result.code).toBe(0)
+  })
 })

@@ -1,6 +1,6 @@
 // The per-test switches and the control API, on the BookingSync emulator (the rotating platform):
 // reuse detection, grace period, lost responses, 5xx, 429, latency, lifetimes, stats, revocation.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   type EmulatorHandle,
   OOB_REDIRECT_URI,
@@ -105,6 +105,21 @@ describe('emulator switches', () => {
     const retry = await refresh(first.refresh_token)
     expect(retry.body.error).toBe('invalid_grant')
     expect(emulator.stats()).toMatchObject({ reuseDetected: 1, injected: { dropsAfterCommit: 1 } })
+  })
+
+  it('with no grace period, a retry within the same millisecond as the rotation is reuse too', async () => {
+    // A fast retry on loopback can land in the millisecond the token rotated in (often on Node 24):
+    // a grace period of 0 must still mean none. The clock is held still to make that certain.
+    const first = await connect()
+    emulator.configure({ dropNextTokenResponses: { count: 1, afterCommit: true } })
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+    try {
+      await expect(refresh(first.refresh_token)).rejects.toThrow()
+      expect((await refresh(first.refresh_token)).body.error).toBe('invalid_grant')
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(emulator.stats()).toMatchObject({ graceReplays: 0, reuseDetected: 1 })
   })
 
   it('a lost response is recoverable inside the grace period', async () => {

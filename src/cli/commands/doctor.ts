@@ -1,6 +1,6 @@
-// `innkeeper doctor`: checks the store, the encryption key, the apps and the connections, and
-// names the command that fixes each problem. Exits 0 when nothing needs attention, 3 when a
-// person must authorize a connection again, 1 for any other problem.
+// `innkeeper doctor`: checks the Node.js version, the store, the encryption key, the apps and the
+// connections, and names the command that fixes each problem. Exits 0 when nothing needs
+// attention, 3 when a person must authorize a connection again, 1 for any other problem.
 import { statSync } from 'node:fs'
 import type { Command } from 'commander'
 import { resolveApp } from '../../connections/context.js'
@@ -25,6 +25,23 @@ interface Check {
 
 /** A refresh token with less than this left is worth a warning. */
 const REFRESH_TOKEN_WARNING_MS = 7 * 86_400_000
+
+/**
+ * The maintained LTS lines Innkeeper is tested on, as package.json `engines` says
+ * (`^22.12.0 || >=24`). An older Node is a note, not a failure: it may well work, but it gets no
+ * security fixes and is not tested.
+ */
+function nodeCheck(version = process.versions.node): Check {
+  const [major = 0, minor = 0] = version.split('.').map(Number)
+  if (major >= 24 || (major === 22 && minor >= 12)) {
+    return { check: 'node', status: 'ok', message: `Node.js v${version} is a supported version.` }
+  }
+  return {
+    check: 'node',
+    status: 'warn',
+    message: `Node.js v${version} is not supported; Innkeeper is tested on the maintained LTS lines, Node.js 22 (from 22.12) and 24; lines past their end of life get no security fixes.`,
+  }
+}
 
 function keyChecks(env = process.env): Check[] {
   const where = resolveHome({}, env)
@@ -181,7 +198,7 @@ export function registerDoctor(program: Command): void {
     .addHelpText('after', '\nExample:\n  innkeeper doctor || echo "something needs attention"')
     .action(async (options: { json?: boolean }, command: Command) => {
       const now = Date.now()
-      const checks = [...keyChecks(), ...(await storeChecks(storeOption(command), now))]
+      const checks = [nodeCheck(), ...keyChecks(), ...(await storeChecks(storeOption(command), now))]
       const problems = checks.filter((check) => check.status === 'fail')
       if (options.json) {
         printJson(checks.map(({ exitCode: _, ...rest }) => rest))
