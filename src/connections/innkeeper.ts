@@ -252,8 +252,14 @@ export class Innkeeper {
     )
   }
 
-  /** Revokes the grant where the platform supports it, then deletes the connection. */
-  async disconnect(id: string): Promise<{ revoked: boolean; revocationError?: string }> {
+  /**
+   * Revokes the grant where the app has a revocation endpoint (RFC 7009), then deletes the
+   * connection: its tokens are gone from the store. Without an endpoint the grant stays valid on
+   * the platform (`revocationEndpoint: false`); the provider's `ownerRevocation` says who ends it.
+   */
+  async disconnect(
+    id: string,
+  ): Promise<{ revoked: boolean; revocationEndpoint: boolean; revocationError?: string }> {
     const connectionIdValue = normaliseConnectionId(id)
     const record = await this.store.getConnection(connectionIdValue)
     if (!record) throw unknownConnection(connectionIdValue)
@@ -284,7 +290,10 @@ export class Innkeeper {
       toConnectionInfo({ ...record, state: 'revoked' }, app.provider.name, this.ctx.now()),
       { revoked },
     )
-    return revocationError ? { revoked, revocationError } : { revoked }
+    const revocationEndpoint = Boolean(app.endpoints.revokeUrl)
+    return revocationError
+      ? { revoked, revocationEndpoint, revocationError }
+      : { revoked, revocationEndpoint }
   }
 
   on<K extends InnkeeperEventName>(event: K, listener: (...args: InnkeeperEventMap[K]) => void): this {

@@ -1,7 +1,9 @@
 // BookingSync / Smily (seeds 000, 001; PLATFORMS.md): Doorkeeper-style authorization code with
 // the out-of-band page, 2-hour lower-case `bearer` tokens, a refresh token rotated on every
 // refresh that must repeat the first step's redirect_uri, `public` always granted, client
-// credentials for public-scope tokens, RFC 7009 revocation, and `/api/v3` accounts, rentals, bookings.
+// credentials for public-scope tokens, and `/api/v3` accounts, rentals, bookings. No revocation
+// endpoint: "this authorization can only be revoked if the account owner uninstall[s] your
+// application" (the control API's `/revoke-all` plays the owner).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { BEARER_FAILURE_DESCRIPTION, bearerChallenge, checkBearer } from './api-auth.js'
 import type { AuthorizationPolicy } from './consent-page.js'
@@ -12,7 +14,7 @@ import { buildHandle } from './handle.js'
 import { createEmulatorApp, listenOnLoopback } from './http-app.js'
 import { OAuthError } from './oauth-error.js'
 import type { AccessTokenRecord, FamilyRecord, RefreshOutcome } from './oauth-server.js'
-import { parseScope, registerRevocationEndpoint, registerTokenEndpoint } from './token-endpoint.js'
+import { parseScope, registerTokenEndpoint } from './token-endpoint.js'
 import { opaqueHexToken } from './tokens.js'
 import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
@@ -163,7 +165,6 @@ export async function startBookingSyncEmulator(options: EmulatorOptions = {}): P
     },
   })
 
-  registerRevocationEndpoint(app, '/oauth/revoke', core)
   registerConsentPage(app, core, policy)
   registerControlApi(app, core, policy)
 
@@ -241,7 +242,6 @@ export async function startBookingSyncEmulator(options: EmulatorOptions = {}): P
   core.info = {
     authorizeUrl: `${origin}/oauth/authorize`,
     tokenUrl: `${origin}/oauth/token`,
-    revokeUrl: `${origin}/oauth/revoke`,
     apiUrl: `${origin}/api/v3`,
     adminUrl: `${origin}/__admin`,
     clientId: core.defaultClient.id,

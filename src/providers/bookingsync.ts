@@ -11,9 +11,13 @@ export const bookingsync = defineProvider({
   urls: {
     authorize: 'https://www.bookingsync.com/oauth/authorize',
     token: 'https://www.bookingsync.com/oauth/token',
-    revoke: 'https://www.bookingsync.com/oauth/revoke',
+    // No `revoke`: the seeds document no revocation endpoint, only the owner's uninstall. Where
+    // one exists for an app, set it with `--revoke-url` or a provider definition file.
     api: 'https://www.bookingsync.com/api/v3',
   },
+  // "This authorization can only be revoked if the account owner uninstall[s] your application."
+  ownerRevocation:
+    'Only the account owner can revoke it, by uninstalling the application in BookingSync (Smily).',
   connect: 'authorization_code',
   grants: ['authorization_code', 'refresh_token', 'client_credentials'],
   clientAuthentication: 'client_secret_post',

@@ -78,6 +78,12 @@ export const providerDefinitionSchema = z.object({
     extraHosts: z.array(template).default([]),
   }),
 
+  /**
+   * How a grant ends on the platform's side when the platform documents no revocation endpoint,
+   * as a sentence `disconnect` prints (BookingSync: only the account owner, by uninstalling).
+   */
+  ownerRevocation: z.string().optional(),
+
   /** How an account is connected: a person authorizes, or the client's own credentials suffice. */
   connect: z.enum(['authorization_code', 'client_credentials']),
   grants: z.array(z.enum(GRANTS)).min(1),

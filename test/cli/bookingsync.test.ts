@@ -142,10 +142,19 @@ describe('BookingSync / Smily from the CLI', () => {
     expect(plain.stderr).toContain('Refreshed 2 of 2 connections.')
   })
 
-  it('disconnects with revocation, and never printed a secret except through `token`', async () => {
+  it('disconnects by forgetting the tokens, says the grant stays valid until the owner uninstalls, and never printed a secret except through `token`', async () => {
+    const grantsBefore = emulator.stats().families
     const result = await home.run(['disconnect', 'smily/second'])
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain('Revoked the grant and removed smily/second')
+    expect(result.stdout).toContain('smily/second is removed: Innkeeper deleted its tokens.')
+    expect(result.stdout).toContain(
+      'BookingSync (Smily) has no revocation endpoint, so the grant is still valid there. Only the account owner can revoke it, by uninstalling the application',
+    )
+    expect(result.stdout).not.toMatch(/revoked/i)
+    // BookingSync was not asked to revoke anything: every grant it issued is still alive.
+    expect(emulator.stats().families).toEqual(grantsBefore)
+    const list = JSON.parse((await home.run(['connections', '--json'])).stdout)
+    expect(list.map((c: { id: string }) => c.id)).toEqual(['smily/main'])
     const everything = home.transcript.join('\n')
     expect(everything).not.toContain(emulator.info.clientSecret)
   })

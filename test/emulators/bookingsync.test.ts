@@ -239,12 +239,13 @@ describe('BookingSync emulator', () => {
     expect(answer.body.error_description).toMatch(/expired/)
   })
 
-  it('revokes tokens through /oauth/revoke (RFC 7009)', async () => {
+  it('offers the client no revocation endpoint: only the owner’s uninstall revokes an authorization', async () => {
     const tokens = await connect()
-    const revoked = await postForm(emulator.info.revokeUrl!, { ...client(), token: tokens.refresh_token })
-    expect(revoked.status).toBe(200)
-    expect((await refresh(tokens.refresh_token)).body.error).toBe('invalid_grant')
-    expect((await postForm(emulator.info.revokeUrl!, { ...client(), token: 'unknown' })).status).toBe(200)
+    expect(emulator.info.revokeUrl).toBeUndefined()
+    const origin = new URL(emulator.info.tokenUrl).origin
+    const revoke = await postForm(`${origin}/oauth/revoke`, { ...client(), token: tokens.refresh_token })
+    expect(revoke.status).toBe(404)
+    expect((await refresh(tokens.refresh_token)).status).toBe(200)
   })
 
   it('keeps a refresh token valid for as long as it is used, until the owner uninstalls the app', async () => {

@@ -18,7 +18,6 @@ describe('oauth4webapi against the BookingSync emulator', () => {
       issuer: new URL(info.tokenUrl).origin,
       authorization_endpoint: info.authorizeUrl!,
       token_endpoint: info.tokenUrl,
-      revocation_endpoint: info.revokeUrl!,
     }
     const client: oauth.Client = { client_id: info.clientId }
     const clientAuth = oauth.ClientSecretPost(info.clientSecret)

@@ -36,7 +36,10 @@ function connectOptions(body: Body, names: string[]): Record<string, string> {
 function noticeFor(query: Record<string, unknown>): string | undefined {
   const id = typeof query.id === 'string' ? query.id.slice(0, 140) : ''
   if (query.notice === 'connected') return `Connected ${id}.`
-  if (query.notice === 'disconnected') return `Disconnected ${id}.`
+  if (query.notice === 'disconnected')
+    return `Disconnected ${id}: the grant is revoked and its tokens deleted.`
+  if (query.notice === 'forgotten')
+    return `Disconnected ${id}: its tokens are deleted here. The platform was not asked to revoke the grant (it has no revocation endpoint), so it may still be valid there until the account owner removes the app.`
   if (query.notice === 'revocation_failed')
     return `Disconnected ${id}; the platform did not confirm revoking the grant.`
   return undefined
@@ -170,7 +173,11 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
       try {
         const id = `${request.params.app}/${request.params.name}`
         const result = await runAsActor(operatorActor(request), () => keeper.disconnect(id))
-        const notice = result.revocationError ? 'revocation_failed' : 'disconnected'
+        const notice = result.revoked
+          ? 'disconnected'
+          : result.revocationError
+            ? 'revocation_failed'
+            : 'forgotten'
         return reply.redirect(`/?notice=${notice}&id=${encodeURIComponent(id)}`, 303)
       } catch (error) {
         return sendFailure(request, reply, error)
