@@ -34,6 +34,7 @@ import {
   startAuthorization,
 } from './flows.js'
 import { ensureHome, resolveHome } from './home.js'
+import { LruMap } from './lru.js'
 import { completePendingSteps, type PendingOutcome, pendingSteps } from './pending-steps.js'
 import { BackgroundRefresher, type RefresherOptions } from './refresher.js'
 import { isAccessTokenFresh } from './timing.js'
@@ -101,7 +102,8 @@ export class Innkeeper {
   private readonly ctx: KeeperContext
   private readonly keeper: TokenKeeper
   private closed = false
-  private readonly handles = new Map<string, Connection>()
+  /** Handles of connections known to exist, most recently used last (see `connection`). */
+  private readonly handles = new LruMap<string, Connection>(CONNECTION_HANDLES_KEPT)
 
   private constructor(
     readonly store: Store,
@@ -229,13 +231,20 @@ export class Innkeeper {
 
   /** A handle for `<app>/<name>` (name defaults to `main`). */
   connection(id: string): Connection {
-    // One handle per connection, so services that look a connection up per request reuse it.
-    let handle = this.handles.get(id)
-    if (!handle) {
-      handle = new Connection(normaliseConnectionId(id), this.ctx, this.keeper, this.audit)
-      this.handles.set(id, handle)
-    }
+    const normalised = normaliseConnectionId(id)
+    // One handle per connection, so services that look a connection up per request reuse it. Only
+    // connections this process has seen in the store are kept (a caller trying unknown ids must
+    // not grow memory), at most CONNECTION_HANDLES_KEPT of them, and none after a disconnect.
+    const cached = this.handles.get(normalised)
+    if (cached) return cached
+    const handle = new Connection(normalised, this.ctx, this.keeper, this.audit)
+    if (this.keeper.knows(normalised)) this.handles.set(normalised, handle)
     return handle
+  }
+
+  /** How many connection handles this process keeps for reuse (bounded; for monitoring and tests). */
+  get cachedConnectionHandles(): number {
+    return this.handles.size
   }
 
   async connections(filter: { app?: string } = {}): Promise<ConnectionInfo[]> {
@@ -285,6 +294,7 @@ export class Innkeeper {
     }
     await this.store.deleteConnection(connectionIdValue)
     this.keeper.forget(connectionIdValue)
+    this.handles.delete(connectionIdValue)
     this.events.emit(
       'disconnected',
       toConnectionInfo({ ...record, state: 'revoked' }, app.provider.name, this.ctx.now()),
@@ -365,6 +375,9 @@ export class Innkeeper {
     if (this.ownsStore) await this.store.close()
   }
 }
+
+/** Connection handles kept for reuse; beyond this the least recently used is dropped. */
+export const CONNECTION_HANDLES_KEPT = 10_000
 
 export function normaliseConnectionId(id: string): string {
   const [app, name, ...rest] = id.split('/')

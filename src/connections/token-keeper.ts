@@ -147,6 +147,11 @@ export class TokenKeeper {
     this.cache.delete(id)
   }
 
+  /** Whether this process holds a record of the connection (it exists, as far as it knows). */
+  knows(id: string): boolean {
+    return this.cache.has(id)
+  }
+
   /** Stops following the changes feed. */
   async close(): Promise<void> {
     this.closed = true

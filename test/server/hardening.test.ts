@@ -220,3 +220,31 @@ describe('sessions end for every copy of the cookie', () => {
     expect((await visitor.request('/')).status).toBe(200)
   })
 })
+
+describe('connection handles', () => {
+  it('unknown connection ids leave the handle cache as it was; known ones are kept once, and dropped on disconnect', async () => {
+    f = await startServer('bookingsync', { rateLimit: { apiPerMinute: 100_000 } })
+    await connectBookingSync(f)
+    const token = () => f!.api('/api/connections/acme-bs%2Fmain/token', { method: 'POST' })
+    expect((await token()).status).toBe(200)
+    expect((await token()).status).toBe(200)
+    expect((await f.api('/api/connections/acme-bs/main')).status).toBe(200)
+    const known = f.keeper.cachedConnectionHandles
+    expect(known).toBe(1)
+
+    for (let i = 0; i < 300; i++) {
+      const answer = await f.api(`/api/connections/ghost-${i}%2Fmain${i % 2 ? '/token' : ''}`, {
+        method: i % 2 ? 'POST' : 'GET',
+      })
+      expect(answer.status).toBe(404)
+    }
+    for (let i = 0; i < 100_000; i++) f.keeper.connection(`ghost-lib-${i}/main`)
+    expect(f.keeper.cachedConnectionHandles).toBe(known)
+    // The same connection under another spelling is the same handle.
+    expect(f.keeper.connection('acme-bs')).toBe(f.keeper.connection('acme-bs/main'))
+    expect(f.keeper.cachedConnectionHandles).toBe(known)
+
+    await f.keeper.disconnect('acme-bs/main')
+    expect(f.keeper.cachedConnectionHandles).toBe(0)
+  })
+})
