@@ -2,7 +2,7 @@
 // (bookingtime's `--organization`, BookyFlow's `--channel`): no flag is written per platform.
 import { type Command, Option } from 'commander'
 import { ConfigError } from '../errors.js'
-import { builtInProviders } from '../providers/registry.js'
+import { defaultProviders } from '../providers/registry.js'
 import type { ConnectOption, ProviderDefinition } from '../providers/schema.js'
 
 interface FlagSource {
@@ -12,7 +12,8 @@ interface FlagSource {
 
 function flagSources(): Map<string, FlagSource> {
   const sources = new Map<string, FlagSource>()
-  for (const provider of builtInProviders) {
+  // The process's catalogue: built-ins plus INNKEEPER_HOME/providers (loaded before commands are built).
+  for (const { definition: provider } of defaultProviders.entries()) {
     for (const option of provider.connectOptions) {
       const source = sources.get(option.flag) ?? { option, providers: [] }
       source.providers.push(provider)

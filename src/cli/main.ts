@@ -2,7 +2,10 @@
 // The `innkeeper` command: parses arguments with commander and hands each command to its file
 // under `src/cli/commands/`. Errors end here: one or two sentences on stderr and a stable exit code.
 import { Command, CommanderError } from 'commander'
+import { resolveHome } from '../connections/home.js'
 import { isInnkeeperError } from '../errors.js'
+import { loadProviderFiles, providersDirectory } from '../providers/files.js'
+import { defaultProviders } from '../providers/registry.js'
 import { registerApps } from './commands/apps.js'
 import { registerAudit } from './commands/audit.js'
 import { registerConnect } from './commands/connect.js'
@@ -11,6 +14,7 @@ import { registerDemo } from './commands/demo.js'
 import { registerDisconnect } from './commands/disconnect.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEmulate } from './commands/emulate.js'
+import { registerProviders } from './commands/providers.js'
 import { registerRefresh } from './commands/refresh.js'
 import { registerRequest } from './commands/request.js'
 import { registerServe } from './commands/serve.js'
@@ -46,6 +50,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
 3 a person must authorize again, 4 the provider refused, 5 the provider is unreachable.`,
     )
   registerApps(program)
+  registerProviders(program)
   registerConnect(program)
   registerConnections(program)
   registerShow(program)
@@ -77,9 +82,33 @@ function exitQuietlyOnClosedPipe(): void {
   }
 }
 
+/**
+ * Applies INNKEEPER_HOME/providers to the process's catalogue before the commands are built (their
+ * flags and choices come from it). A broken file stops every command but `providers`, which is
+ * how it gets fixed.
+ */
+function loadUserProviders(): unknown {
+  try {
+    loadProviderFiles(defaultProviders, providersDirectory(resolveHome().home))
+    return undefined
+  } catch (error) {
+    return error
+  }
+}
+
+function refuseAllButProviders(program: Command, failure: unknown): void {
+  program.hook('preAction', (_program, action) => {
+    let command: Command | null = action
+    while (command?.parent && command.parent !== program) command = command.parent
+    if (command?.name() !== 'providers') throw failure
+  })
+}
+
 async function main(argv: string[]): Promise<void> {
   exitQuietlyOnClosedPipe()
+  const failure = loadUserProviders()
   const program = buildProgram()
+  if (failure !== undefined) refuseAllButProviders(program, failure)
   try {
     await program.parseAsync(argv)
   } catch (error) {

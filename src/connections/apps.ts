@@ -2,7 +2,7 @@
 // (provider name, required settings, HTTPS URLs, known scopes), stored with the secret encrypted.
 import { ConfigError, InnkeeperError } from '../errors.js'
 import { type AppSettings, refuseUrlCredentials } from '../providers/endpoints.js'
-import { getProvider } from '../providers/registry.js'
+import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
 import type { AppRecord } from '../stores/store.js'
 import { type KeeperContext, resolveApp } from './context.js'
 import { chooseScopes } from './flows.js'
@@ -51,8 +51,8 @@ const SETTING_NAMES: Record<(typeof SETTING_KEYS)[number], string> = {
   revokeUrl: 'revocation URL',
 }
 
-export function toAppInfo(record: AppRecord): AppInfo {
-  const provider = getProvider(record.provider)
+export function toAppInfo(record: AppRecord, providers: ProviderCatalogue = defaultProviders): AppInfo {
+  const provider = providers.get(record.provider)
   return {
     name: record.name,
     provider: record.provider,
@@ -78,7 +78,7 @@ export class Apps {
         `"${name}" is not a valid app name: use letters, digits, ".", "_" or "-" (no "/").`,
       )
     }
-    const provider = getProvider(input.provider)
+    const provider = this.ctx.providers.get(input.provider)
     if (!input.clientId)
       throw new ConfigError(
         'invalid_config',
@@ -114,21 +114,21 @@ export class Apps {
       updatedAt: now,
     }
     // Fails early on missing settings, plain-HTTP URLs and unknown scopes.
-    const resolved = resolveApp(record)
+    const resolved = resolveApp(record, this.ctx.limits, this.ctx.providers)
     if (input.scopes) chooseScopes(resolved, input.scopes)
     await this.ctx.store.putApp(record)
     this.ctx.forgetApp(name)
-    return toAppInfo(record)
+    return toAppInfo(record, this.ctx.providers)
   }
 
   async get(name: string): Promise<AppInfo> {
     const record = await this.ctx.store.getApp(name)
     if (!record) throw unknownApp(name)
-    return toAppInfo(record)
+    return toAppInfo(record, this.ctx.providers)
   }
 
   async list(): Promise<AppInfo[]> {
-    return (await this.ctx.store.listApps()).map(toAppInfo)
+    return (await this.ctx.store.listApps()).map((record) => toAppInfo(record, this.ctx.providers))
   }
 
   /** Removes the app and every connection of it from the store (no revocation: see disconnect). */

@@ -6,7 +6,7 @@ import { hostname } from 'node:os'
 import { InnkeeperError } from '../errors.js'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/limits.js'
 import { type AppEndpoints, resolveAppEndpoints } from '../providers/endpoints.js'
-import { getProvider } from '../providers/registry.js'
+import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import type { AppRecord, Store } from '../stores/store.js'
 import type { InnkeeperEvents } from './events.js'
@@ -54,6 +54,8 @@ export class KeeperContext {
     readonly failureWindowMs: number = DEFAULT_FAILURE_WINDOW_MS,
     /** Timeout and answer-size limit of every outbound request. */
     readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+    /** The provider definitions this Innkeeper uses: built-ins plus the user's own. */
+    readonly providers: ProviderCatalogue = defaultProviders,
   ) {}
 
   async resolveApp(name: string): Promise<ResolvedApp> {
@@ -66,7 +68,7 @@ export class KeeperContext {
         `There is no app named "${name}". List apps with \`innkeeper apps list\` or add one with \`innkeeper apps add\`.`,
       )
     }
-    const resolved = resolveApp(record, this.limits)
+    const resolved = resolveApp(record, this.limits, this.providers)
     this.apps.set(name, resolved)
     return resolved
   }
@@ -80,8 +82,12 @@ export class KeeperContext {
   }
 }
 
-export function resolveApp(record: AppRecord, limits: HttpLimits = DEFAULT_HTTP_LIMITS): ResolvedApp {
-  const provider = getProvider(record.provider)
+export function resolveApp(
+  record: AppRecord,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+  providers: ProviderCatalogue = defaultProviders,
+): ResolvedApp {
+  const provider = providers.get(record.provider)
   const endpoints = resolveAppEndpoints(
     provider,
     { ...record.settings, redirectUri: record.redirectUri },

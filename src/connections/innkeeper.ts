@@ -10,6 +10,10 @@ import { loadKeyring } from '../crypto/load.js'
 import { InnkeeperError } from '../errors.js'
 import { httpLimitsFrom } from '../http/limits.js'
 import { revokeToken } from '../oauth/revoke.js'
+import { loadProviderFiles, providersDirectory } from '../providers/files.js'
+import type { ProviderOverride } from '../providers/overrides.js'
+import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
+import type { ProviderDefinitionInput } from '../providers/schema.js'
 import { openStore } from '../stores/open.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/dispatcher.js'
@@ -75,6 +79,13 @@ export interface InnkeeperOptions {
   requestTimeoutMs?: number | string
   /** Largest API answer read or streamed, bytes. Default INNKEEPER_MAX_RESPONSE_BYTES or 16 MiB. */
   maxResponseBytes?: number | string
+  /**
+   * Provider definitions of your own, applied after the built-ins and the files in
+   * `<home>/providers`: a partial one named like an existing provider corrects only the fields
+   * it gives (`{ name: 'bookyflow', postConnect: [{ name: 'channel announce', path: '/x' }] }`),
+   * a new name adds a provider. See docs/platforms/README.md.
+   */
+  providers?: ReadonlyArray<ProviderOverride | ProviderDefinitionInput>
 }
 
 /** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
@@ -113,6 +124,8 @@ export class Innkeeper {
     private readonly ownsStore: boolean,
     failureWindowMs?: number,
     auditOptions: Pick<InnkeeperOptions, 'actor' | 'audit' | 'requestTimeoutMs' | 'maxResponseBytes'> = {},
+    /** The provider definitions in use: built-ins, `<home>/providers/*.json`, then `providers`. */
+    readonly providers: ProviderCatalogue = defaultProviders,
   ) {
     this.audit = new AuditTrail(store, now, auditOptions.actor ?? 'library', auditOptions.audit ?? true)
     this.audit.follow(this.events)
@@ -124,6 +137,7 @@ export class Innkeeper {
       leaseMs,
       failureWindowMs,
       httpLimitsFrom(auditOptions),
+      providers,
     )
     this.outboxWriter = new OutboxWriter(store, now)
     this.webhooks = new Webhooks(store, now, () => this.outboxWriter.invalidate())
@@ -138,10 +152,19 @@ export class Innkeeper {
     const leaseMs = options.leaseMs ?? 60_000
     const failureWindowMs = failureWindowFrom(options.failureWindow ?? process.env.INNKEEPER_FAILURE_WINDOW)
     httpLimitsFrom(options) // a bad timeout or size limit fails before the store is opened
-    if (options.store && typeof options.store !== 'string') {
-      return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs, options)
+    const where = resolveHome({
+      ...options,
+      store: typeof options.store === 'string' ? options.store : undefined,
+    })
+    // Checked before the store opens: a broken definition file stops here, naming file and field.
+    const providers = defaultProviders.clone()
+    loadProviderFiles(providers, providersDirectory(where.home))
+    for (const [index, definition] of (options.providers ?? []).entries()) {
+      providers.apply(definition, `providers[${index}] (${String(definition.name)})`)
     }
-    const where = resolveHome({ ...options, store: options.store })
+    if (options.store && typeof options.store !== 'string') {
+      return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs, options, providers)
+    }
     const inMemory = where.storeUrl.startsWith('memory:') && !where.keys
     if (!inMemory && (!where.keys || where.storeUrl.startsWith(`sqlite:${where.home}`)))
       ensureHome(where.home)
@@ -150,7 +173,7 @@ export class Innkeeper {
       ? createKeyring([{ id: 'memory', key: randomBytes(32) }])
       : loadKeyring({ keys: where.keys, keyFile: where.keyFile })
     const store = await openStore(where.storeUrl, { keyring })
-    return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs, options)
+    return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs, options, providers)
   }
 
   /** Starts connecting an app: an authorization URL to visit, or (client credentials) the connection itself. */

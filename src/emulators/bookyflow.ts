@@ -156,24 +156,30 @@ export async function startBookyFlowEmulator(options: EmulatorOptions = {}): Pro
       : undefined
   }
 
-  app.post(
-    `${BASE}/cmf/announce`,
-    api,
-    guarded(null, false, ({ token }, request, reply) => {
-      const body = (request.body ?? {}) as Record<string, unknown>
-      const name = body.channel_name
-      if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) {
-        return reply.code(400).send({
-          error: 'invalid_request',
-          error_description: 'channel_name is required: 1-64 letters, digits, dots, dashes or underscores.',
-        })
-      }
-      const announced = channels.get(announcer(token)) ?? new Set<string>()
-      const created = !announced.has(name)
-      announced.add(name)
-      channels.set(announcer(token), announced)
-      return reply.code(created ? 201 : 200).send({ channel_name: name, announced: true })
-    }),
+  const announce = guarded(null, false, ({ token }, request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const name = body.channel_name
+    if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) {
+      return reply.code(400).send({
+        error: 'invalid_request',
+        error_description: 'channel_name is required: 1-64 letters, digits, dots, dashes or underscores.',
+      })
+    }
+    const announced = channels.get(announcer(token)) ?? new Set<string>()
+    const created = !announced.has(name)
+    announced.add(name)
+    channels.set(announcer(token), announced)
+    return reply.code(created ? 201 : 200).send({ channel_name: name, announced: true })
+  })
+  // The announce path is an assumption (the `announcePath` switch moves it): a platform that
+  // serves it elsewhere answers 404 on ours, as a real installation would.
+  const atAnnouncePath = (request: FastifyRequest) =>
+    request.url.split('?')[0] === `${BASE}${core.config.announcePath}`
+  app.post(`${BASE}/cmf/announce`, api, (request, reply) =>
+    atAnnouncePath(request) ? announce(request, reply) : reply.callNotFound(),
+  )
+  app.post(`${BASE}/*`, api, (request, reply) =>
+    atAnnouncePath(request) ? announce(request, reply) : reply.callNotFound(),
   )
   app.get(
     `${BASE}/cmf/channel`,

@@ -52,6 +52,11 @@ export const emulatorConfigSchema = z.object({
    * client; a request naming a channel under a token that has not announced it is refused (403).
    */
   channelsPerToken: z.boolean(),
+  /**
+   * BookyFlow: where the channel announce is served, below `/bookyflow/api` (the seed names no
+   * path; `/cmf/announce` is Innkeeper's assumption). Elsewhere the announce is a 404.
+   */
+  announcePath: z.string().regex(/^\/[\w./-]*$/, 'a path like /cmf/announce'),
 })
 
 export type EmulatorConfig = z.infer<typeof emulatorConfigSchema>
@@ -76,6 +81,7 @@ export const BASE_CONFIG: EmulatorConfig = {
   autoApprove: false,
   extraRedirectUris: [],
   channelsPerToken: false,
+  announcePath: '/cmf/announce',
 }
 
 /** A number is shorthand for `{ count: N }`. */

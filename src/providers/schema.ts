@@ -14,7 +14,7 @@ const template = z.string().min(1)
 /** Copies values out of a JSON answer into the connection's metadata (`data.id`, `data.items[].id`). */
 const extractSchema = z.record(z.string(), z.string())
 
-const postConnectStepSchema = z.object({
+const postConnectStepSchema = z.strictObject({
   /** Shown in logs and the CLI's narration: "fetching subscription". */
   name: z.string(),
   /** Run only when this connect option is given (e.g. BookyFlow's `channel`). */
@@ -36,7 +36,7 @@ const postConnectStepSchema = z.object({
 })
 export type PostConnectStep = z.infer<typeof postConnectStepSchema>
 
-const connectOptionSchema = z.object({
+const connectOptionSchema = z.strictObject({
   /** Option name in the library (`organizationId`) and metadata key it is saved under. */
   name: z.string(),
   /** CLI flag without dashes (`organization`). */
@@ -48,12 +48,12 @@ const connectOptionSchema = z.object({
 })
 export type ConnectOption = z.infer<typeof connectOptionSchema>
 
-const settingSchema = z.object({
+const settingSchema = z.strictObject({
   description: z.string(),
   required: z.boolean().default(false),
 })
 
-export const providerDefinitionSchema = z.object({
+export const providerDefinitionSchema = z.strictObject({
   /** Canonical name used in app records (`bookingsync`). */
   name: z.string().regex(/^[a-z0-9-]+$/),
   /** Other names that resolve to this definition (`smily`). */
@@ -64,7 +64,7 @@ export const providerDefinitionSchema = z.object({
   /** App settings beyond client id/secret, e.g. BookyFlow's required `baseUrl`. */
   settings: z.record(z.string(), settingSchema).default({}),
 
-  urls: z.object({
+  urls: z.strictObject({
     authorize: template.optional(),
     token: template,
     api: template,

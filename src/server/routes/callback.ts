@@ -7,7 +7,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runAsActor } from '../../audit/actor.js'
 import type { ConnectionInfo } from '../../connections/view.js'
 import { isInnkeeperError } from '../../errors.js'
-import { getProvider } from '../../providers/index.js'
 import type { ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
 import { callbackFailedPage, connectedPage } from '../pages/callback.js'
@@ -18,16 +17,19 @@ const CALLBACK_PARAMS = ['code', 'state', 'error', 'error_description'] as const
 export function registerCallbackRoute(app: FastifyInstance, ctx: ServerContext): void {
   const options = { config: { rateLimit: { max: 120, timeWindow: 60_000 } } }
   app.get('/callback', options, (request, reply) =>
-    handleCallback(request, reply, (query) => ctx.keeper.completeAuthorization(query)),
+    handleCallback(request, reply, ctx, (query) => ctx.keeper.completeAuthorization(query)),
   )
   app.get<{ Params: { app: string } }>('/callback/:app', options, (request, reply) =>
-    handleCallback(request, reply, (query) => ctx.keeper.completeInstallCallback(request.params.app, query)),
+    handleCallback(request, reply, ctx, (query) =>
+      ctx.keeper.completeInstallCallback(request.params.app, query),
+    ),
   )
 }
 
 async function handleCallback(
   request: FastifyRequest,
   reply: FastifyReply,
+  ctx: ServerContext,
   complete: (query: URLSearchParams) => Promise<ConnectionInfo>,
 ) {
   const query = new URLSearchParams(request.url.split('?')[1] ?? '')
@@ -44,7 +46,10 @@ async function handleCallback(
   try {
     // The browser coming back from the platform: whoever started it, the callback completes it.
     const connection = await runAsActor('oauth-callback', () => complete(query))
-    return sendPage(reply, connectedPage(connection, getProvider(connection.provider).displayName))
+    return sendPage(
+      reply,
+      connectedPage(connection, ctx.keeper.providers.get(connection.provider).displayName),
+    )
   } catch (error) {
     const status = statusFor(error)
     // The platform failing is a gateway error; anything about this request is the caller's 400.

@@ -3,7 +3,6 @@
 // `POST /connections/:app/:name/disconnect`. Every form is CSRF-protected; handlers call the library.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runAsActor } from '../../audit/actor.js'
-import { getProvider } from '../../providers/index.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
 import { requireOperator, sessionOf } from '../operator.js'
@@ -72,7 +71,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
     const known = new Set(apps.map((info) => info.name))
     const cards: DashboardApp[] = apps.map((info) => ({
       info,
-      provider: getProvider(info.provider),
+      provider: keeper.providers.get(info.provider),
       connections: connections.filter((connection) => connection.app === info.name),
     }))
     allowFraming(reply, ctx)
@@ -98,7 +97,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
       const body = (request.body ?? {}) as Body
       try {
         const info = await keeper.apps.get(request.params.app)
-        const provider = getProvider(info.provider)
+        const provider = keeper.providers.get(info.provider)
         const name = field(body, 'name') ?? 'main'
         // Apps without a registered redirect URI use this server's callback.
         const redirectUri = info.redirectUri ? undefined : callbackUrl(ctx, request)
