@@ -30,7 +30,10 @@ export {
   defineProvider,
   getProvider,
   listProviders,
+  ProviderCatalogue,
   type ProviderDefinition,
+  type ProviderDefinitionInput,
+  type ProviderOverride,
   registerProvider,
 } from './providers/index.js'
 export type { AppRecord, ConnectionRecord, ConnectionState, Store } from './stores/store.js'

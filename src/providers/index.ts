@@ -1,6 +1,16 @@
 // The provider catalogue: every built-in definition, looked up by name or alias.
 export { type AppEndpoints, type AppSettings, resolveAppEndpoints } from './endpoints.js'
-export { builtInProviders, findProvider, getProvider, listProviders, registerProvider } from './registry.js'
+export type { ProviderOverride } from './overrides.js'
+export {
+  builtInProviders,
+  type CatalogueEntry,
+  findProvider,
+  getProvider,
+  listProviders,
+  ProviderCatalogue,
+  type ProviderSource,
+  registerProvider,
+} from './registry.js'
 export {
   defineProvider,
   type Grant,
