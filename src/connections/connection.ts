@@ -5,16 +5,29 @@ import { type ApiRequestInit, type ApiTarget, authenticatedFetch, readJson } fro
 import { resolveRequestUrl } from '../http/request-url.js'
 import { fillTemplates } from '../providers/template.js'
 import { type ConnectionRecord, refreshLeaseKey } from '../stores/store.js'
+import { apiKeyTarget } from './api-key.js'
 import type { KeeperContext } from './context.js'
+import {
+  type CredentialHeader,
+  type CredentialKind,
+  credentialHeader,
+  isApiKeyConnection,
+} from './credential.js'
 import { completePendingSteps, movedError, PENDING_RETRY_MS, pendingSteps } from './pending-steps.js'
 import type { TokenKeeper } from './token-keeper.js'
 import { unknownConnection } from './token-keeper.js'
 import { type ConnectionInfo, toConnectionInfo } from './view.js'
 
 export interface AccessTokenInfo {
+  /** The OAuth access token, or the API key of an API-key connection. */
   accessToken: string
+  /** `Bearer`, or `api_key` for an API key. */
   tokenType: string
+  /** Null when it does not expire (an API key never does). */
   expiresAt: number | null
+  kind: CredentialKind
+  /** The header to send it in, ready to use: `authorization: Bearer …`, or e.g. `x-api-key: …`. */
+  header: CredentialHeader
 }
 
 export class Connection {
@@ -56,10 +69,13 @@ export class Connection {
       throw error
     }
     await this.audit?.record({ action: 'token.issued', connection: this.id, actor: options.actor })
+    const app = await this.ctx.resolveApp((await this.keeper.cachedRecord(this.id)).app)
     return {
       accessToken: tokens.accessToken,
       tokenType: tokens.tokenType,
       expiresAt: tokens.expiresAt ?? null,
+      kind: isApiKeyConnection({ tokens }) ? 'api_key' : 'access_token',
+      header: credentialHeader(app.provider, tokens, tokens.accessToken),
     }
   }
 
@@ -124,6 +140,11 @@ export class Connection {
     const record = await this.settlePending(await this.keeper.cachedRecord(this.id))
     if (this.lastTarget?.record === record) return this.lastTarget.target
     const app = await this.ctx.resolveApp(record.app)
+    if (isApiKeyConnection(record)) {
+      const target = apiKeyTarget(this.ctx, app, this.id, record.metadata, () => this.accessToken())
+      this.lastTarget = { record, target }
+      return target
+    }
     const target: ApiTarget = {
       providerName: app.provider.displayName,
       apiUrl: app.endpoints.apiUrl,

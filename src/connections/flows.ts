@@ -35,6 +35,11 @@ export interface ConnectOptions {
   redirectUri?: string
   /** Extra authorize-URL parameters (e.g. BookingSync's `account_id`). */
   authorizeParams?: Record<string, string>
+  /**
+   * Connect with a static API key instead (providers whose definition declares `apiKey`, e.g.
+   * Booking Experts): stored sealed, never refreshed.
+   */
+  apiKey?: string
   /** Force a grant on providers that offer both (generic `oauth2`). */
   grant?: 'authorization_code' | 'client_credentials'
   /** Provider connect options: bookingtime's `organizationId`, BookyFlow's `channel`. */
@@ -124,7 +129,7 @@ export function scopeWarnings(provider: ProviderDefinition, scopes: string[]): s
   ]
 }
 
-function checkName(name: string): string {
+export function checkName(name: string): string {
   if (!CONNECTION_NAME.test(name)) {
     throw new ConfigError(
       'invalid_config',

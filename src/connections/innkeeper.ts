@@ -19,10 +19,12 @@ import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from '
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/dispatcher.js'
 import { OutboxWriter } from '../webhooks/outbox-writer.js'
 import { Webhooks } from '../webhooks/receivers.js'
+import { connectWithApiKey } from './api-key.js'
 import { AppClient } from './app-client.js'
 import { Apps } from './apps.js'
 import { Connection } from './connection.js'
 import { DEFAULT_RETRY, KeeperContext, type RetryPolicy } from './context.js'
+import { isApiKeyConnection } from './credential.js'
 import { type InnkeeperEventMap, type InnkeeperEventName, InnkeeperEvents } from './events.js'
 import { failureWindowFrom } from './failure-window.js'
 import {
@@ -176,9 +178,21 @@ export class Innkeeper {
     return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs, options, providers)
   }
 
-  /** Starts connecting an app: an authorization URL to visit, or (client credentials) the connection itself. */
+  /**
+   * Starts connecting an app: an authorization URL to visit, or (client credentials, or an
+   * `apiKey` where the provider offers API keys) the connection itself.
+   */
   async connect(app: string, options: ConnectOptions = {}): Promise<PendingConnect | CompletedConnect> {
     const resolved = await this.ctx.resolveApp(app)
+    if (options.apiKey !== undefined) {
+      const record = await connectWithApiKey(this.ctx, app, { apiKey: options.apiKey, name: options.name })
+      this.keeper.remember(record)
+      return {
+        kind: 'connected',
+        connection: toConnectionInfo(record, resolved.provider.name, this.ctx.now()),
+        warnings: [],
+      }
+    }
     const grant = options.grant ?? resolved.provider.connect
     if (grant === 'client_credentials') {
       const record = await connectWithClientCredentials(this.ctx, app, options)
@@ -299,7 +313,8 @@ export class Innkeeper {
     let revoked = false
     let revocationError: string | undefined
     const token = record.tokens?.refreshToken ?? record.tokens?.accessToken
-    if (app.endpoints.revokeUrl && token) {
+    // An API key is not an OAuth grant: it is forgotten here and revoked on the platform only.
+    if (app.endpoints.revokeUrl && token && !isApiKeyConnection(record)) {
       try {
         await revokeToken({
           provider: app.provider,

@@ -13,6 +13,7 @@ import { scrubTokenLike } from '../redact.js'
 import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
+import { isApiKeyConnection } from './credential.js'
 import { rerunStepsForNewToken } from './post-connect.js'
 import { renewTokens } from './renew.js'
 import { accessTokenDueAt, isAccessTokenFresh, isAccessTokenUsable, nextRefreshDue } from './timing.js'
@@ -218,6 +219,8 @@ export class TokenKeeper {
     seenVersion?: number,
   ): ConnectionRecord | undefined {
     if (record.state === 'needs_reauth' || record.state === 'revoked') throw needsReauth(record)
+    // An API key never expires and has nothing to renew it with: it is always what it is.
+    if (isApiKeyConnection(record)) return record
     const now = this.ctx.now()
     if (isGivenUp(record) && !options.force) {
       if (isAccessTokenUsable(record.tokens, now)) return record

@@ -35,6 +35,8 @@ export interface ApiTarget {
   placeholderStyle: 'at' | 'braces'
   headers: Record<string, string>
   accessToken(): Promise<string>
+  /** The header that carries the token (default `authorization: Bearer <token>`; API keys differ). */
+  credential?(token: string): { name: string; value: string }
   /** Renews after the provider refused `rejected`; resolves to the token to retry with. */
   renewAfterRejection(rejected: string): Promise<string>
   now(): number
@@ -72,7 +74,10 @@ export async function authenticatedFetch(
   const what = `${method} ${url.pathname}`
 
   const send = async (token: string | undefined) => {
-    if (token) headers.set('authorization', `Bearer ${token}`)
+    if (token) {
+      const credential = target.credential?.(token) ?? { name: 'authorization', value: `Bearer ${token}` }
+      headers.set(credential.name, credential.value)
+    }
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = rest.signal ? AbortSignal.any([rest.signal, timeout]) : timeout
     const response = await fetch(url, {

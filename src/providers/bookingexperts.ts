@@ -28,6 +28,9 @@ export const bookingexperts = defineProvider({
   api: {
     headers: { accept: 'application/vnd.api+json', 'accept-language': 'en,nl' },
   },
+  // "For quick result needs you can make use of an API key" (seed 002). The header is not in the
+  // seed: the platform's public API docs send `x-api-key: API_KEY` (docs/platforms/bookingexperts.md).
+  apiKey: { header: 'X-API-KEY', format: '{key}', verifyPath: '/v3/administrations' },
   postConnect: [
     {
       name: 'subscription',

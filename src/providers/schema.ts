@@ -190,6 +190,23 @@ export const providerDefinitionSchema = z.strictObject({
     })
     .default({ headers: {}, placeholderStyle: 'braces', publicPaths: [] }),
 
+  /**
+   * A static API key a person can connect with instead of an authorization (Booking Experts'
+   * key "for quick result needs"): sent in `header` as `format` with `{key}` replaced, never
+   * refreshed. Absent: the platform offers no API keys.
+   */
+  apiKey: z
+    .object({
+      /** Header name (`X-API-KEY`; `authorization` with a format like `Token {key}`). */
+      header: z.string().regex(/^[A-Za-z0-9-]+$/),
+      format: z
+        .string()
+        .refine((value) => value.includes('{key}'), 'format must contain {key}')
+        .default('{key}'),
+      /** A GET answered only to a working key: checked before a key is stored (optional). */
+      verifyPath: z.string().startsWith('/').optional(),
+    })
+    .optional(),
   /** Options a connect call takes (bookingtime's organization id, BookyFlow's channel). */
   connectOptions: z.array(connectOptionSchema).default([]),
   postConnect: z.array(postConnectStepSchema).default([]),

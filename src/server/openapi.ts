@@ -80,12 +80,13 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       },
       '/api/connections/{id}/token': {
         post: {
-          summary: 'A valid access token (renewed first when due)',
+          summary: 'A valid access token (renewed first when due), or the API key of an API-key connection',
           operationId: 'getAccessToken',
           parameters: connectionParams,
           responses: {
             '200': {
-              description: 'The access token and its expiry; concurrent callers share one refresh.',
+              description:
+                'The credential, its kind, expiry and the header to send it in; concurrent callers share one refresh. An API key (`kind: "api_key"`) never expires and is never refreshed.',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/AccessToken' } } },
             },
             ...common,
@@ -197,13 +198,23 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         },
         AccessToken: {
           type: 'object',
-          required: ['accessToken', 'tokenType', 'expiresAt'],
+          required: ['accessToken', 'tokenType', 'expiresAt', 'kind', 'header'],
           properties: {
-            accessToken: { type: 'string' },
-            tokenType: { type: 'string', examples: ['Bearer'] },
+            accessToken: { type: 'string', description: 'The access token, or the API key itself.' },
+            tokenType: { type: 'string', examples: ['Bearer', 'api_key'] },
             expiresAt: {
               type: ['integer', 'null'],
-              description: 'Milliseconds since the epoch; null when unknown.',
+              description: 'Milliseconds since the epoch; null when unknown or never (an API key).',
+            },
+            kind: { type: 'string', enum: ['access_token', 'api_key'] },
+            header: {
+              type: 'object',
+              description: 'The header to send it in: `authorization: Bearer …`, or the platform key header.',
+              required: ['name', 'value'],
+              properties: {
+                name: { type: 'string', examples: ['authorization', 'x-api-key'] },
+                value: { type: 'string' },
+              },
             },
           },
         },

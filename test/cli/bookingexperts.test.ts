@@ -62,3 +62,44 @@ describe('Booking Experts from the CLI', () => {
     expect(shown.metadata.subscriptionId).toBeTruthy()
   })
 })
+
+describe('Booking Experts API keys from the CLI', () => {
+  it('connects with --api-key-stdin, requests with the key, prints it with token, and never shows it otherwise', async () => {
+    const key = emulator.info.apiKey!
+    const connected = await home.run(['connect', 'experts', '--name', 'key', '--api-key-stdin'], `${key}\n`)
+    expect(connected.stderr).toBe('')
+    expect(connected.code).toBe(0)
+    expect(connected.stdout).toContain('Connected experts/key')
+    expect(connected.stdout).toContain('X-API-KEY')
+    expect(connected.stdout).not.toContain(key)
+
+    const request = await home.run(['request', 'experts/key', 'GET', '/v3/administrations'])
+    expect(request.code).toBe(0)
+    expect(JSON.parse(request.stdout).data.map((a: { id: string }) => a.id)).toEqual(['1001', '1002'])
+    const shown = await home.run(['show', 'experts/key', '--json'])
+    expect(shown.stdout).not.toContain(key)
+    expect(JSON.parse(shown.stdout)).toMatchObject({ state: 'active', metadata: { grant: 'api_key' } })
+    expect((await home.run(['token', 'experts/key'])).stdout).toBe(`${key}\n`)
+  })
+
+  it('warns when the key is given on the command line, and refuses it next to --listen', async () => {
+    const key = emulator.info.apiKey!
+    const onArgv = await home.run(['connect', 'experts', '--name', 'argv', '--api-key', key])
+    expect(onArgv.code).toBe(0)
+    expect(onArgv.stderr).toContain('--api-key-stdin')
+    const clash = await home.run(
+      ['connect', 'experts', '--name', 'x', '--api-key-stdin', '--listen'],
+      `${key}\n`,
+    )
+    expect(clash.code).toBe(2)
+    expect(clash.stderr).toContain('drop --listen')
+  })
+
+  it('exits 4 for a key the platform refuses, and stores nothing', async () => {
+    const result = await home.run(['connect', 'experts', '--name', 'bad', '--api-key-stdin'], 'not-the-key\n')
+    expect(result.code).toBe(4)
+    expect(result.stderr).toContain('refused the API key')
+    const list = await home.run(['connections', '--json'])
+    expect(list.stdout).not.toContain('experts/bad')
+  })
+})

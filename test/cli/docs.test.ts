@@ -53,12 +53,16 @@ describe.concurrent('the platform guides run as written', { timeout: 90_000 }, (
         vars: {
           EXPERTS_CLIENT_ID: emulator.info.clientId,
           EXPERTS_CLIENT_SECRET: emulator.info.clientSecret,
+          EXPERTS_API_KEY: emulator.info.apiKey!,
         },
         rewrites: {},
         appsAddExtra: endpoints(emulator),
       }
       const results = await runDoc('docs/platforms/bookingexperts.md', ctx)
-      expect(results.map((r) => r.stdout).join('')).toMatch(/subscriptionId/)
+      const stdout = results.map((r) => r.stdout).join('')
+      expect(stdout).toMatch(/subscriptionId/)
+      // The API-key section's request answered with the key's administrations.
+      expect(stdout).toContain('Camping De Emulator')
     }))
 
   it('docs/platforms/bookingtime.md', async () =>

@@ -1,8 +1,11 @@
 // Booking Experts through the library: the redirect with state, the subscription kept as
 // metadata, JSON:API headers, the `expires` refresh answer, and refresh-and-retry on a 401.
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { ConnectionInfo } from '../../src/index.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor, type Fixture, setup } from '../support/keeper.js'
 
@@ -265,5 +268,97 @@ describe('Booking Experts API refusals', () => {
       .json<{ data: unknown[] }>('/v3/administrations')
     expect(Array.isArray(answer.data)).toBe(true)
     expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+  })
+})
+
+describe('Booking Experts API keys', () => {
+  async function withApp(options: Parameters<typeof setup>[1] = {}) {
+    fixture = await setup('bookingexperts', options)
+    await fixture.keeper.apps.add(
+      'acme-be',
+      appFor(fixture.emulator, 'bookingexperts', { redirectUri: REDIRECT }),
+    )
+  }
+
+  it('connects with an API key and calls the API with it, limited to its organization, never refreshing it', async () => {
+    await withApp({ emulator: { organizationIds: ['2'] } })
+    const key = fixture.emulator.info.apiKey!
+    const result = await fixture.keeper.connect('acme-be', { name: 'key', apiKey: key })
+    expect(result.kind).toBe('connected')
+    const connected = (result as { connection: ConnectionInfo }).connection
+    expect(connected).toMatchObject({
+      id: 'acme-be/key',
+      state: 'active',
+      metadata: { grant: 'api_key' },
+      accessTokenExpiresAt: null,
+      refreshDueAt: null,
+      hasRefreshToken: false,
+    })
+    const conn = fixture.keeper.connection('acme-be/key')
+    const own = await conn.json<{ data: Array<{ id: string }> }>('/v3/administrations')
+    expect(own.data.map((administration) => administration.id)).toEqual(['1001', '1002'])
+    expect((await conn.fetch('/v3/administrations/2001')).status).toBe(404)
+    // A key is not scoped: the reservations an OAuth token needs reservations_read for are there.
+    expect((await conn.fetch('/v3/administrations/1001/reservations')).status).toBe(200)
+
+    // What the token API hands out: the key itself, and the header it goes in.
+    expect(await conn.token()).toEqual({
+      accessToken: key,
+      tokenType: 'api_key',
+      expiresAt: null,
+      kind: 'api_key',
+      header: { name: 'x-api-key', value: key },
+    })
+
+    // Never refreshed: not by hand, not by the background refresher, not a year later.
+    expect((await conn.refresh()).state).toBe('active')
+    fixture.advance(365 * 24 * 3600)
+    const refresher = fixture.keeper.startRefresher({ idleMs: 20 })
+    await refresher.runOnce()
+    await refresher.stop()
+    expect(refresher.stats.claimed).toBe(0)
+    expect((await conn.json<{ data: unknown[] }>('/v3/administrations')).data).toHaveLength(2)
+    expect((await conn.info()).state).toBe('active')
+    expect(fixture.emulator.stats().tokenRequests.total).toBe(0)
+  })
+
+  it('keeps the API key sealed at rest', async () => {
+    await withApp()
+    const key = fixture.emulator.info.apiKey!
+    await fixture.keeper.connect('acme-be', { name: 'key', apiKey: key })
+    await fixture.keeper.close()
+    const raw = readdirSync(fixture.dir)
+      .filter((file) => file.startsWith('innkeeper.db'))
+      .map((file) => readFileSync(join(fixture.dir, file)).toString('latin1'))
+      .join('')
+    expect(raw).toContain('acme-be/key')
+    expect(raw.includes(key)).toBe(false)
+  })
+
+  it('refuses a wrong API key before storing anything, without repeating it', async () => {
+    await withApp()
+    const wrong = 'wrong-key-7d865e959b2466918c9863afca942d0f'
+    const error = await fixture.keeper
+      .connect('acme-be', { name: 'key', apiKey: wrong })
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'invalid_token' })
+    expect(String((error as Error).message)).not.toContain(wrong)
+    expect(await fixture.keeper.connections()).toEqual([])
+  })
+
+  it('disconnecting an API-key connection forgets the key without calling the OAuth revocation', async () => {
+    await withApp()
+    await fixture.keeper.connect('acme-be', { name: 'key', apiKey: fixture.emulator.info.apiKey! })
+    expect(await fixture.keeper.disconnect('acme-be/key')).toEqual({ revoked: false })
+    expect(fixture.emulator.stats().tokenRequests.total).toBe(0)
+    expect(await fixture.keeper.connections()).toEqual([])
+  })
+
+  it('refuses an API key for a platform whose definition declares none', async () => {
+    fixture = await setup('bookingsync')
+    await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
+    await expect(fixture.keeper.connect('acme-bs', { apiKey: 'some-key' })).rejects.toMatchObject({
+      code: 'invalid_config',
+    })
   })
 })

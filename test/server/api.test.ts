@@ -89,6 +89,39 @@ describe('the token route', () => {
     expect(f.emulator.stats().tokenRequests.total).toBe(before)
   })
 
+  it('says what a BookingSync token is: an access token for the Authorization header', async () => {
+    f = await startServer('bookingsync')
+    await connectBookingSync(f)
+    const token = await json(await f.api('/api/connections/acme-bs/main/token', { method: 'POST' }))
+    expect(token.kind).toBe('access_token')
+    expect(token.header).toEqual({ name: 'authorization', value: `Bearer ${token.accessToken}` })
+  })
+
+  it('hands out a Booking Experts API key as what it is, and proxies with it in X-API-KEY', async () => {
+    f = await startServer('bookingexperts')
+    await f.keeper.apps.add(
+      'acme-be',
+      appFor(f.emulator, 'bookingexperts', { redirectUri: `${f.baseUrl}/callback/acme-be` }),
+    )
+    const key = f.emulator.info.apiKey!
+    await f.keeper.connect('acme-be', { name: 'key', apiKey: key })
+    const answer = await f.api('/api/connections/acme-be/key/token', { method: 'POST' })
+    expect(answer.status).toBe(200)
+    expect(await json(answer)).toEqual({
+      accessToken: key,
+      tokenType: 'api_key',
+      expiresAt: null,
+      kind: 'api_key',
+      header: { name: 'x-api-key', value: key },
+    })
+    const proxied = await f.api('/proxy/acme-be/key/v3/administrations')
+    expect(proxied.status).toBe(200)
+    expect((await json(proxied)).data).toHaveLength(2)
+    const listed = await json(await f.api('/api/connections/acme-be/key'))
+    expect(JSON.stringify(listed)).not.toContain(key)
+    expect(f.emulator.stats().tokenRequests.total).toBe(0)
+  })
+
   it('refreshes exactly once after the 2-hour token expired', async () => {
     f = await startServer('bookingsync')
     await connectBookingSync(f)

@@ -976,6 +976,42 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         expect(loaded?.tokens?.refreshToken).toBe(secrets.refreshToken)
         expect(loaded?.previousRefreshToken).toBe(secrets.previousRefreshToken)
       })
+
+      it('keeps an API key sealed like a token, and never hands it to the refresher', async (context) => {
+        const apiKey = 'API-KEY-0cc175b9c0f1b6a831c399e2'
+        await store.putApp(sampleApp({ name: 'key-app' }))
+        await store.saveConnection(
+          sampleConnection({
+            app: 'key-app',
+            name: 'key',
+            tokens: { accessToken: apiKey, tokenType: 'api_key', obtainedAt: T0 },
+            scopes: [],
+            metadata: { grant: 'api_key' },
+            refreshDueAt: undefined,
+          }),
+        )
+        const loaded = await store.getConnection('key-app/key')
+        expect(loaded?.tokens).toEqual({ accessToken: apiKey, tokenType: 'api_key', obtainedAt: T0 })
+        expect(loaded?.refreshDueAt).toBeUndefined()
+        const claimed = await store.claimDueConnections(
+          T0 + 10 * 365 * 24 * 60 * MINUTE,
+          10,
+          'worker-a',
+          60_000,
+        )
+        expect(claimed.map((c) => c.connection.id)).not.toContain('key-app/key')
+        if (!opened.rawBytes) {
+          context.skip()
+          return
+        }
+        const raw = await opened.rawBytes()
+        const text = typeof raw === 'string' ? raw : raw.toString('latin1')
+        expect(text).toContain('key-app')
+        expect(text.includes(apiKey), 'API key found in plaintext at rest').toBe(false)
+        expect(text.includes(Buffer.from(apiKey).toString('base64')), 'API key found in base64 at rest').toBe(
+          false,
+        )
+      })
     })
   })
 }

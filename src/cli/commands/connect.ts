@@ -11,7 +11,7 @@ import { startCallbackServer } from '../callback-server.js'
 import { addConnectOptionFlags, readConnectOptions } from '../connect-options.js'
 import { withKeeper } from '../keeper.js'
 import { formatTime, out, printJson, say, warn } from '../output.js'
-import { readLine } from '../prompt.js'
+import { readLine, readSecret } from '../prompt.js'
 import { splitScopes } from './apps.js'
 
 interface ConnectFlags {
@@ -22,6 +22,38 @@ interface ConnectFlags {
   redirectUri?: string
   json?: boolean
   clientCredentials?: boolean
+  apiKey?: string
+  apiKeyStdin?: boolean
+}
+
+/** The API key from stdin (recommended) or, with a warning, from the command line; never echoed. */
+async function apiKeyFrom(flags: ConnectFlags): Promise<string | undefined> {
+  if (flags.apiKey !== undefined && flags.apiKeyStdin) {
+    throw new ConfigError('invalid_config', 'Give the API key once: --api-key-stdin or --api-key, not both.')
+  }
+  const clashing = (
+    [
+      ['--code', flags.code !== undefined],
+      ['--listen', flags.listen !== undefined],
+      ['--redirect-uri', flags.redirectUri !== undefined],
+      ['--scope', flags.scope !== undefined],
+      ['--client-credentials', flags.clientCredentials === true],
+    ] as const
+  ).filter(([, given]) => given)
+  if ((flags.apiKey !== undefined || flags.apiKeyStdin) && clashing.length > 0) {
+    throw new ConfigError(
+      'invalid_config',
+      `An API key connects without an authorization: drop ${clashing.map(([flag]) => flag).join(', ')}.`,
+    )
+  }
+  if (flags.apiKey !== undefined) {
+    warn(
+      'an API key given with --api-key lands in your shell history and the process list; prefer --api-key-stdin.',
+    )
+    return flags.apiKey
+  }
+  if (flags.apiKeyStdin) return readSecret('API key: ')
+  return undefined
 }
 
 type BaseOptions = { name?: string; scopes?: string[] } & Record<string, unknown>
@@ -31,9 +63,14 @@ export function reportConnection(info: ConnectionInfo, json = false): void {
     printJson(info)
     return
   }
-  out(`Connected ${info.id} (${getProvider(info.provider).displayName}).`)
-  out(`  scopes: ${info.scopes.join(' ') || '-'}`)
-  out(`  access token valid until: ${formatTime(info.accessTokenExpiresAt)}`)
+  const provider = getProvider(info.provider)
+  out(`Connected ${info.id} (${provider.displayName}).`)
+  if (info.metadata.grant === 'api_key') {
+    out(`  API key: sent in ${provider.apiKey?.header ?? 'its header'}; never expires, never refreshed`)
+  } else {
+    out(`  scopes: ${info.scopes.join(' ') || '-'}`)
+    out(`  access token valid until: ${formatTime(info.accessTokenExpiresAt)}`)
+  }
   for (const [key, value] of Object.entries(info.metadata)) {
     if (key === 'grant') continue
     out(`  ${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}`)
@@ -156,6 +193,11 @@ export function registerConnect(program: Command): void {
     .option('--redirect-uri <uri>', 'use this redirect URI instead of the app’s')
     .option('--json', 'print the connection as JSON when done')
     .option(
+      '--api-key-stdin',
+      'connect with an API key read from standard input, where the platform offers keys',
+    )
+    .option('--api-key <key>', 'connect with this API key (lands in shell history: prefer --api-key-stdin)')
+    .option(
       '--client-credentials',
       'connect with the app’s own credentials, no person involved, where the platform offers it (BookingSync: a public-scope token)',
     )
@@ -169,10 +211,17 @@ Examples:
   innkeeper connect experts --listen 8910        # receives the redirect on http://127.0.0.1:8910/callback
   innkeeper connect bt --organization 42         # bookingtime: client credentials for an organization
   innkeeper connect bf --channel my-channel      # BookyFlow: with a channel announce
-  innkeeper connect smily --name bulk --client-credentials   # BookingSync: public data of every account`,
+  innkeeper connect smily --name bulk --client-credentials   # BookingSync: public data of every account
+  printf '%s\n' "$KEY" | innkeeper connect experts --name key --api-key-stdin   # Booking Experts: an API key`,
     )
     .action(async (app: string, flags: ConnectFlags, cmd: Command) => {
       const info = await withKeeper(cmd, async (keeper) => {
+        const apiKey = await apiKeyFrom(flags)
+        if (apiKey !== undefined) {
+          const result = await keeper.connect(app, { name: flags.name, apiKey })
+          if (result.kind !== 'connected') throw new InnkeeperError('invalid_state', 'Expected a connection.')
+          return result.connection
+        }
         if (flags.code !== undefined) return keeper.completePendingAuthorization(app, flags.code)
         const appInfo = await keeper.apps.get(app)
         const provider = getProvider(appInfo.provider)

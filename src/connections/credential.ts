@@ -1,0 +1,42 @@
+// How a connection's credential goes on a request: an OAuth access token as
+// `Authorization: Bearer …`, or a static API key in the header its provider declares
+// (`apiKey.header` / `apiKey.format`, e.g. Booking Experts' `X-API-KEY`). API-key connections
+// are told apart by the token type kept in their sealed token set, never by the provider.
+import { InnkeeperError } from '../errors.js'
+import type { TokenSet } from '../oauth/token-set.js'
+import type { ProviderDefinition } from '../providers/schema.js'
+
+/** The `tokenType` of an API key's token set (it has no expiry and no refresh token). */
+export const API_KEY_TOKEN_TYPE = 'api_key'
+
+export type CredentialKind = 'access_token' | 'api_key'
+
+export function isApiKeyConnection(record: { tokens: TokenSet | null | undefined }): boolean {
+  return record.tokens?.tokenType === API_KEY_TOKEN_TYPE
+}
+
+export interface CredentialHeader {
+  name: string
+  value: string
+}
+
+/** The header that carries `token` for a connection of this kind on this provider. */
+export function credentialHeader(
+  provider: ProviderDefinition,
+  tokens: Pick<TokenSet, 'tokenType'>,
+  token: string,
+): CredentialHeader {
+  if (tokens.tokenType !== API_KEY_TOKEN_TYPE) {
+    return { name: 'authorization', value: `${tokens.tokenType || 'Bearer'} ${token}` }
+  }
+  if (!provider.apiKey) {
+    throw new InnkeeperError(
+      'invalid_config',
+      `The ${provider.displayName} provider definition no longer declares an API key header (apiKey). Add it back in a provider definition file, or connect with an authorization.`,
+    )
+  }
+  return {
+    name: provider.apiKey.header.toLowerCase(),
+    value: provider.apiKey.format.split('{key}').join(token),
+  }
+}
