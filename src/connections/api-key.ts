@@ -66,7 +66,7 @@ export async function connectWithApiKey(
     )
   }
   const key = typeof options.apiKey === 'string' ? options.apiKey.trim() : ''
-  if (!key || /[\s\u0000-\u001f\u007f]/.test(key)) {
+  if (!/^[!-~]+$/.test(key)) {
     throw new ConfigError('invalid_config', 'The API key is empty or contains spaces or control characters.')
   }
   const name = checkName(options.name ?? 'main')
