@@ -47,6 +47,8 @@ export function apiKeyTarget(
       throw apiKeyRefused(app, id, 401)
     },
     now: ctx.now,
+    timeoutMs: ctx.limits.timeoutMs,
+    maxResponseBytes: ctx.limits.maxResponseBytes,
     maxRetryAfterMs: ctx.retry.maxRetryAfterMs,
     sleep: (ms: number) => ctx.sleep(ms),
   }

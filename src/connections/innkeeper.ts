@@ -338,7 +338,8 @@ export class Innkeeper {
       toConnectionInfo({ ...record, state: 'revoked' }, app.provider.name, this.ctx.now()),
       { revoked },
     )
-    const revocationEndpoint = Boolean(app.endpoints.revokeUrl)
+    // An API key is revoked on the platform only: no endpoint here can do it.
+    const revocationEndpoint = Boolean(app.endpoints.revokeUrl) && !isApiKeyConnection(record)
     return revocationError
       ? { revoked, revocationEndpoint, revocationError }
       : { revoked, revocationEndpoint }

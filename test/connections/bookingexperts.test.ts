@@ -349,7 +349,10 @@ describe('Booking Experts API keys', () => {
   it('disconnecting an API-key connection forgets the key without calling the OAuth revocation', async () => {
     await withApp()
     await fixture.keeper.connect('acme-be', { name: 'key', apiKey: fixture.emulator.info.apiKey! })
-    expect(await fixture.keeper.disconnect('acme-be/key')).toEqual({ revoked: false })
+    expect(await fixture.keeper.disconnect('acme-be/key')).toEqual({
+      revoked: false,
+      revocationEndpoint: false,
+    })
     expect(fixture.emulator.stats().tokenRequests.total).toBe(0)
     expect(await fixture.keeper.connections()).toEqual([])
   })

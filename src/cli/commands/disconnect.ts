@@ -36,6 +36,8 @@ Example:
           `revoking the grant failed (${result.revocationError}); it may still be valid: remove the app's access in ${provider.displayName}'s settings.`,
         )
         out(removed)
+      } else if (result.info.metadata.grant === 'api_key') {
+        out(`${removed} The API key itself is still valid: revoke it in ${provider.displayName} if needed.`)
       } else if (result.revocationEndpoint) {
         out(
           `${removed} ${provider.displayName} was not asked to revoke anything: the connection held no token.`,
