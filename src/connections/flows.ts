@@ -98,8 +98,18 @@ function requireConnectOptions(app: ResolvedApp, options: Record<string, string>
   }
 }
 
+/** RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`; any such scope may be asked for. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
 export function chooseScopes(app: ResolvedApp, requested?: string[]): string[] {
   const scopes = [...new Set(requested ?? app.record.scopes ?? app.provider.scopes.default)]
+  const malformed = scopes.find((scope) => !SCOPE_TOKEN.test(scope))
+  if (malformed !== undefined) {
+    throw new ConfigError(
+      'invalid_scope',
+      `${JSON.stringify(malformed)} is not a valid scope: a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3). Separate several scopes with spaces.`,
+    )
+  }
   const unknown = unknownScopes(app.provider, scopes)
   if (unknown.length > 0 && app.provider.scopes.unknown === 'refuse') {
     throw new ConfigError(

@@ -15,6 +15,7 @@ import { parseScope, registerTokenEndpoint } from './token-endpoint.js'
 import { JwtSigner } from './tokens.js'
 import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
+/** The seed's "common scopes"; API plugins add their own (the `extraScopes` switch). */
 export const BOOKYFLOW_SCOPES = ['read', 'write', 'delete'] as const
 const BASE = '/bookyflow/api'
 const CHANNEL_HEADER = 'x-bookyflow-channel-name'
@@ -92,7 +93,8 @@ export async function startBookyFlowEmulator(options: EmulatorOptions = {}): Pro
         const scope = parseScope(params.scope)
         if (scope.length === 0)
           throw new OAuthError('invalid_scope', 'The scope parameter is required (space-separated).')
-        const unknown = scope.filter((s) => !(BOOKYFLOW_SCOPES as readonly string[]).includes(s))
+        const known = [...BOOKYFLOW_SCOPES, ...core.config.extraScopes]
+        const unknown = scope.filter((s) => !known.includes(s))
         if (unknown.length > 0) throw new OAuthError('invalid_scope', `Unknown scope: ${unknown.join(' ')}.`)
         const family = core.authority.startFamily({
           clientId: client.id,

@@ -48,6 +48,11 @@ export const emulatorConfigSchema = z.object({
   /** Redirect URIs registered for the default client on top of oob and loopback. */
   extraRedirectUris: z.array(z.string().min(1)),
   /**
+   * Scopes the platform knows on top of its documented ones (BookyFlow: the scopes its API
+   * plugins define in their `scopes.json`). Any other scope is refused with `invalid_scope`.
+   */
+  extraScopes: z.array(z.string().min(1)),
+  /**
    * BookyFlow: an announced channel belongs to the access token that announced it, not to the
    * client; a request naming a channel under a token that has not announced it is refused (403).
    */
@@ -80,6 +85,7 @@ export const BASE_CONFIG: EmulatorConfig = {
   expiresInAnswer: null,
   autoApprove: false,
   extraRedirectUris: [],
+  extraScopes: [],
   channelsPerToken: false,
   announcePath: '/cmf/announce',
 }

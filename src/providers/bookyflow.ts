@@ -21,7 +21,14 @@ export const bookyflow = defineProvider({
   connect: 'client_credentials',
   grants: ['client_credentials'],
   clientAuthentication: 'client_secret_post',
-  scopes: { default: ['read'], known: ['read', 'write', 'delete'], requiredForClientCredentials: true },
+  // "Scopes are defined in each API plugin's scopes.json file": the three below are only the
+  // common ones, so any other well-formed scope is passed on and BookyFlow decides.
+  scopes: {
+    default: ['read'],
+    known: ['read', 'write', 'delete'],
+    unknown: 'allow',
+    requiredForClientCredentials: true,
+  },
   refresh: { rotates: false, renewWith: 'client_credentials' },
   api: {
     headers: { accept: 'application/json', 'X-BOOKYFLOW-channel-name': '{metadata.channel}' },

@@ -1,6 +1,7 @@
 // BookyFlow through the library: a self-hosted base URL, client credentials with required
 // scopes, the channel announce and its header, `@variable` placeholders, and no refresh token.
 import { afterEach, describe, expect, it } from 'vitest'
+import { decodeJwtPayload } from '../../src/emulators/index.js'
 import { appFor, type Fixture, setup } from '../support/keeper.js'
 
 let fixture: Fixture
@@ -61,6 +62,35 @@ describe('BookyFlow through the library', () => {
     fixture.advance(3600)
     expect(await conn.accessToken()).not.toBe(first)
     expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(2)
+  })
+
+  it('asks for a scope an API plugin defines in its scopes.json, beyond read/write/delete', async () => {
+    fixture = await setup('bookyflow', { emulator: { config: { extraScopes: ['channels_write'] } } })
+    await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))
+    const result = await fixture.keeper.connect('acme-bf', { scopes: ['read', 'channels_write'] })
+    expect(result.kind === 'connected' && result.connection.scopes).toEqual(['read', 'channels_write'])
+    const claims = decodeJwtPayload(await fixture.keeper.connection('acme-bf').accessToken())
+    expect(claims.scope).toBe('read channels_write')
+  })
+
+  it('leaves an unknown scope to BookyFlow, and reports its refusal', async () => {
+    fixture = await setup('bookyflow')
+    await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))
+    await expect(fixture.keeper.connect('acme-bf', { scopes: ['read', 'everything'] })).rejects.toMatchObject(
+      {
+        code: 'invalid_scope',
+      },
+    )
+    expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(1)
+  })
+
+  it('refuses a malformed scope before sending anything', async () => {
+    fixture = await setup('bookyflow')
+    await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))
+    await expect(fixture.keeper.connect('acme-bf', { scopes: ['read "write"'] })).rejects.toThrow(
+      /is not a valid scope/,
+    )
+    expect(fixture.emulator.stats().tokenRequests.client_credentials ?? 0).toBe(0)
   })
 
   it('names the missing scope when BookyFlow answers 403 insufficient scope', async () => {

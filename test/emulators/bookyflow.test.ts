@@ -50,6 +50,22 @@ describe('BookyFlow emulator', () => {
     expect([answer.status, answer.body.error]).toEqual([400, 'invalid_scope'])
   })
 
+  it('grants the scopes its API plugins define (extraScopes) and refuses unknown ones with invalid_scope', async () => {
+    const ask = (scope: string) =>
+      postForm(emulator.info.tokenUrl, {
+        grant_type: 'client_credentials',
+        client_id: emulator.info.clientId,
+        client_secret: emulator.info.clientSecret,
+        scope,
+      })
+    expect((await ask('read channels_write')).body.error).toBe('invalid_scope')
+    emulator.configure({ extraScopes: ['channels_write'] })
+    const granted = await ask('read channels_write')
+    expect(granted.status).toBe(200)
+    const refused = await ask('read everything')
+    expect([refused.status, refused.body.error]).toEqual([400, 'invalid_scope'])
+  })
+
   it('supports only client credentials', async () => {
     const answer = await postForm(emulator.info.tokenUrl, {
       grant_type: 'refresh_token',
