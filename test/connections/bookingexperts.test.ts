@@ -357,6 +357,20 @@ describe('Booking Experts API keys', () => {
     expect(await fixture.keeper.connections()).toEqual([])
   })
 
+  it('sends the key in whatever header the provider definition names (a correction is data)', async () => {
+    await withApp({
+      keeper: {
+        providers: [{ name: 'bookingexperts', apiKey: { header: 'Authorization', format: 'Token {key}' } }],
+      },
+    })
+    // The emulator knows only X-API-KEY, as the platform's public docs show: a key sent as
+    // `Authorization: Token …` is refused, so the corrected header really went out.
+    await expect(
+      fixture.keeper.connect('acme-be', { name: 'key', apiKey: fixture.emulator.info.apiKey! }),
+    ).rejects.toMatchObject({ code: 'invalid_token' })
+    expect(await fixture.keeper.connections()).toEqual([])
+  })
+
   it('refuses an API key for a platform whose definition declares none', async () => {
     fixture = await setup('bookingsync')
     await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))
