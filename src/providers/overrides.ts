@@ -35,7 +35,8 @@ function merge(base: unknown, patch: unknown): unknown {
     }
     return out
   }
-  if (isNamedList(base) && base.length > 0 && isNamedList(patch)) {
+  // An empty list empties it (`"postConnect": []` drops every step).
+  if (isNamedList(base) && base.length > 0 && isNamedList(patch) && patch.length > 0) {
     const out = base.map((item) => {
       const change = patch.find((candidate) => candidate.name === item.name)
       return change ? merge(item, change) : item

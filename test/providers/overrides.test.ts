@@ -75,6 +75,35 @@ describe('provider definitions corrected with data', () => {
     expect((await fixture.keeper.connect('eu')).kind).toBe('connected')
   })
 
+  it('merges lists of named steps by name, and an empty list or null removes', async () => {
+    const keeper = await Innkeeper.open({
+      store: 'memory:',
+      keys: TEST_KEYS,
+      home: '/nonexistent',
+      providers: [
+        { name: 'bookyflow', postConnect: [] },
+        {
+          name: 'bookingsync',
+          scopes: { forClientCredentials: null },
+          urls: { api: 'https://api.example/v3' },
+        },
+        ANNOUNCE_ELSEWHERE,
+      ],
+    })
+    try {
+      const bookingsync = keeper.providers.get('smily')
+      expect(bookingsync.scopes.forClientCredentials).toBeUndefined()
+      expect(bookingsync.scopes.implicit).toEqual(['public'])
+      expect([bookingsync.urls.api, bookingsync.aliases]).toEqual(['https://api.example/v3', ['smily']])
+      // The empty list dropped the step; the next correction adds it back with its own fields only.
+      expect(keeper.providers.get('bookyflow').postConnect).toEqual([
+        expect.objectContaining({ name: 'channel announce', path: '/channels/announce', method: 'GET' }),
+      ])
+    } finally {
+      await keeper.close()
+    }
+  })
+
   it('refuses a broken definition, naming where it came from and the field', async () => {
     const open = (providers: unknown[]) =>
       Innkeeper.open({
