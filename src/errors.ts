@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'lock_timeout'
   | 'revoked'
   | 'provider_timeout'
+  | 'store_not_found'
   | 'response_too_large'
 
 export interface InnkeeperErrorOptions {

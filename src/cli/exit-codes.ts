@@ -19,6 +19,8 @@ const BY_CODE: Record<string, number> = {
   unknown_webhook: EXIT.usage,
   invalid_state: EXIT.usage,
   forbidden_host: EXIT.usage,
+  // A read-only command named a store that does not exist: the path or --store is wrong.
+  store_not_found: EXIT.usage,
   forbidden_path: EXIT.usage,
   // A missing or wrong encryption key is configuration the user fixes.
   key_unavailable: EXIT.usage,

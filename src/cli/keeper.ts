@@ -8,11 +8,28 @@ export function storeOption(command: Command): string | undefined {
   return (command.optsWithGlobals() as { store?: string }).store
 }
 
-export async function withKeeper<T>(command: Command, run: (keeper: Innkeeper) => Promise<T>): Promise<T> {
-  const keeper = await Innkeeper.open({ store: storeOption(command), actor: cliActor() })
+/**
+ * Opens the store for one command. Only commands that write pass `{ create: true }`; the others
+ * refuse a store that does not exist (`store_not_found`) instead of creating an empty one.
+ */
+export async function withKeeper<T>(
+  command: Command,
+  run: (keeper: Innkeeper) => Promise<T>,
+  options: { create?: boolean } = {},
+): Promise<T> {
+  const keeper = await Innkeeper.open({
+    store: storeOption(command),
+    actor: cliActor(),
+    create: options.create ?? false,
+  })
   try {
     return await run(keeper)
   } finally {
     await keeper.close()
   }
+}
+
+/** `withKeeper` for commands that write: creates the store (and key file) when it does not exist. */
+export function withKeeperCreating<T>(command: Command, run: (keeper: Innkeeper) => Promise<T>): Promise<T> {
+  return withKeeper(command, run, { create: true })
 }

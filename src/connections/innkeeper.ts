@@ -2,19 +2,20 @@
 // a SQLite file and a key file under INNKEEPER_HOME), and gives apps, connect flows,
 // connection handles and events.
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { runAsActor, scopedActor, workerActor } from '../audit/actor.js'
 import { auditRetentionDays } from '../audit/retention.js'
 import { AuditTrail } from '../audit/trail.js'
 import { createKeyring } from '../crypto/keyring.js'
 import { loadKeyring } from '../crypto/load.js'
-import { InnkeeperError } from '../errors.js'
+import { InnkeeperError, StoreError } from '../errors.js'
 import { httpLimitsFrom } from '../http/limits.js'
 import { revokeToken } from '../oauth/revoke.js'
 import { loadProviderFiles, providersDirectory } from '../providers/files.js'
 import type { ProviderOverride } from '../providers/overrides.js'
 import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
 import type { ProviderDefinitionInput } from '../providers/schema.js'
-import { openStore } from '../stores/open.js'
+import { openStore, parseStoreUrl } from '../stores/open.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from '../stores/store.js'
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../webhooks/dispatcher.js'
 import { OutboxWriter } from '../webhooks/outbox-writer.js'
@@ -79,6 +80,12 @@ export interface InnkeeperOptions {
    * INNKEEPER_REQUEST_TIMEOUT or 30 s (the token endpoint: 15 s).
    */
   requestTimeoutMs?: number | string
+  /**
+   * Create the store (an SQLite file and its directory) and the key file when they do not exist
+   * (default true). With false, a missing SQLite store is `store_not_found` and nothing is
+   * written: for commands that only read.
+   */
+  create?: boolean
   /** Largest API answer read or streamed, bytes. Default INNKEEPER_MAX_RESPONSE_BYTES or 16 MiB. */
   maxResponseBytes?: number | string
   /**
@@ -168,6 +175,15 @@ export class Innkeeper {
       return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs, options, providers)
     }
     const inMemory = where.storeUrl.startsWith('memory:') && !where.keys
+    if (options.create === false && missingSqliteStore(where.storeUrl)) {
+      // A store named explicitly must exist; the default one before its first use reads as empty.
+      if (options.store !== undefined || process.env.INNKEEPER_STORE !== undefined)
+        throw storeNotFound(where.storeUrl)
+      const empty = await openStore('memory:', {
+        keyring: createKeyring([{ id: 'memory', key: randomBytes(32) }]),
+      })
+      return new Innkeeper(empty, now, retry, leaseMs, true, failureWindowMs, options, providers)
+    }
     if (!inMemory && (!where.keys || where.storeUrl.startsWith(`sqlite:${where.home}`)))
       ensureHome(where.home)
     // Nothing is at rest in memory: an ephemeral key is enough there.
@@ -427,4 +443,19 @@ export function normaliseConnectionId(id: string): string {
     )
   }
   return connectionId(app, name ?? 'main')
+}
+
+/** The path of an SQLite store that does not exist yet; undefined for any other store. */
+function missingSqliteStore(storeUrl: string): string | undefined {
+  const location = parseStoreUrl(storeUrl)
+  return location.kind === 'sqlite' && !existsSync(location.path) ? location.path : undefined
+}
+
+function storeNotFound(storeUrl: string): StoreError {
+  const path = missingSqliteStore(storeUrl)
+  return new StoreError(
+    'store_not_found',
+    `There is no store at ${path}. Check --store (or INNKEEPER_STORE); a command that writes, such as \`innkeeper apps add\`, creates it.`,
+    { details: { path } },
+  )
 }

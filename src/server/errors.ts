@@ -35,6 +35,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   provider_unavailable: 503,
   provider_timeout: 504,
   store_unavailable: 503,
+  store_not_found: 503,
   lock_timeout: 503,
   key_unavailable: 500,
   decryption_failed: 500,

@@ -1,6 +1,8 @@
 // The CLI under an unlucky operator: a reader that closes the pipe early, a store path that does
 // not exist for a command that only reads, and URLs that carry credentials.
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, type Home, makeHome, type Result } from './cli.js'
 
@@ -89,3 +91,84 @@ describe('credentials in URLs', () => {
     expect((await home.run(['webhooks', 'list', '--json'])).stdout).not.toContain(SECRET)
   })
 })
+
+describe('a store that does not exist', () => {
+  const readOnly = [
+    ['connections'],
+    ['connections', '--json'],
+    ['show', 'app/main'],
+    ['token', 'app/main'],
+    ['refresh', 'app/main'],
+    ['apps', 'list'],
+    ['webhooks', 'list'],
+    ['audit'],
+    ['keys', 'list'],
+    ['doctor'],
+  ]
+
+  it.each(readOnly)('innkeeper %s says so and creates nothing', async (...args: string[]) => {
+    const missing = join(home.dir, 'nonexistent', 'dir')
+    const env = { ...home.env, INNKEEPER_HOME: join(home.dir, 'nonexistent-home') }
+    const result = await runIn(env, ['--store', `sqlite:${join(missing, 'x.db')}`, ...args])
+    expect(result.code, result.stderr).toBe(args[0] === 'doctor' ? 1 : 2)
+    expect(`${result.stdout}${result.stderr}`).toContain(`There is no store at ${join(missing, 'x.db')}`)
+    expect(existsSync(join(home.dir, 'nonexistent'))).toBe(false)
+    expect(existsSync(join(home.dir, 'nonexistent-home'))).toBe(false)
+  })
+
+  it('the default store before its first use reads as empty and is not created', async () => {
+    const fresh = join(home.dir, 'fresh-home')
+    const env: NodeJS.ProcessEnv = { ...home.env, INNKEEPER_HOME: fresh }
+    delete env.INNKEEPER_STORE
+    const result = await runIn(env, ['connections'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toContain('No connections yet')
+    expect(existsSync(fresh)).toBe(false)
+  })
+
+  it('a command that writes (apps add) creates it', async () => {
+    const path = join(home.dir, 'created', 'x.db')
+    const result = await runIn(
+      home.env,
+      [
+        '--store',
+        `sqlite:${path}`,
+        'apps',
+        'add',
+        'one',
+        '--provider',
+        'oauth2',
+        '--client-id',
+        'id',
+        '--client-secret-stdin',
+        '--token-url',
+        'https://api.example.com/oauth/token',
+        '--api-url',
+        'https://api.example.com/api',
+      ],
+      'secret\n',
+    )
+    expect(result.code, result.stderr).toBe(0)
+    expect(existsSync(path)).toBe(true)
+    expect((await runIn(home.env, ['--store', `sqlite:${path}`, 'apps', 'list'])).stdout).toContain('one')
+  })
+})
+
+function runIn(env: NodeJS.ProcessEnv, args: string[], input = ''): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, cwd: home.dir })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8')
+    child.stderr.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(input)
+  })
+}

@@ -11,6 +11,8 @@ let emulator: EmulatorHandle
 beforeAll(async () => {
   home = makeHome()
   emulator = await startEmulator('bookyflow')
+  // The named store must exist for commands that only read (`store_not_found` otherwise).
+  await addApp(home, 'seed', 'bookyflow', emulator)
 })
 afterAll(async () => {
   await emulator.close()

@@ -5,7 +5,7 @@ import type { AppInfo } from '../../connections/apps.js'
 import { scopeWarnings } from '../../connections/flows.js'
 import { ConfigError } from '../../errors.js'
 import { getProvider, listProviders } from '../../providers/registry.js'
-import { withKeeper } from '../keeper.js'
+import { withKeeper, withKeeperCreating } from '../keeper.js'
 import { out, printJson, printTable, say, warn } from '../output.js'
 import { readSecret } from '../prompt.js'
 
@@ -100,7 +100,7 @@ Example:
       if (keepAliveSeconds !== undefined && !(Number.isInteger(keepAliveSeconds) && keepAliveSeconds > 0)) {
         throw new ConfigError('invalid_config', '--keep-alive takes a whole number of seconds, e.g. 86400.')
       }
-      const app = await withKeeper(command, (keeper) =>
+      const app = await withKeeperCreating(command, (keeper) =>
         keeper.apps.add(name, {
           provider: options.provider,
           clientId: options.clientId,

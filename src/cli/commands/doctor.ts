@@ -134,7 +134,7 @@ function connectionChecks(connections: ConnectionInfo[], now: number): Check[] {
 async function storeChecks(store: string | undefined, now: number): Promise<Check[]> {
   let keeper: Innkeeper
   try {
-    keeper = await Innkeeper.open({ store })
+    keeper = await Innkeeper.open({ store, create: false })
   } catch (error) {
     return [
       {

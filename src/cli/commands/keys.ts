@@ -2,7 +2,7 @@
 // (stdout, so it can be piped into a secret manager); the store keeps only its SHA-256 hash.
 import type { Command } from 'commander'
 import { createApiKey, listApiKeys, revokeApiKey } from '../../server/api-keys.js'
-import { withKeeper } from '../keeper.js'
+import { withKeeper, withKeeperCreating } from '../keeper.js'
 import { formatTime, out, printJson, printTable, say } from '../output.js'
 import { registerEncryptionKeyCommands } from './keys-encryption.js'
 
@@ -21,7 +21,7 @@ export function registerKeys(program: Command): void {
     .option('--json', 'print { id, name, key } as JSON')
     .addHelpText('after', '\nExample:\n  $ innkeeper keys create --name billing-worker > billing.key')
     .action(async (options: { name: string; json?: boolean }, command: Command) => {
-      await withKeeper(command, async (keeper) => {
+      await withKeeperCreating(command, async (keeper) => {
         const { key, record } = await createApiKey(keeper.store, options.name)
         if (options.json) printJson({ id: record.id, name: record.name, key })
         else out(key)

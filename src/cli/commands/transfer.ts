@@ -4,7 +4,7 @@
 import type { Command } from 'commander'
 import { InnkeeperError } from '../../errors.js'
 import { exportStore, importStore } from '../../transfer/index.js'
-import { withKeeper } from '../keeper.js'
+import { withKeeper, withKeeperCreating } from '../keeper.js'
 import { out, printJson, say } from '../output.js'
 import { readSecret } from '../prompt.js'
 
@@ -59,7 +59,7 @@ Example:
     )
     .action(async (options: { from: string; force?: boolean; json?: boolean }, command: Command) => {
       const secret = await passphrase(false)
-      const summary = await withKeeper(command, (keeper) =>
+      const summary = await withKeeperCreating(command, (keeper) =>
         importStore(keeper.store, { path: options.from, passphrase: secret, force: options.force }),
       )
       if (options.json) {

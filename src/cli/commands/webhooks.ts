@@ -2,7 +2,7 @@
 // hear about connection events. The signing secret is printed once, by `add`.
 import type { Command } from 'commander'
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/events.js'
-import { withKeeper } from '../keeper.js'
+import { withKeeper, withKeeperCreating } from '../keeper.js'
 import { formatTime, out, printJson, printTable, say } from '../output.js'
 
 export function registerWebhooks(program: Command): void {
@@ -22,7 +22,7 @@ export function registerWebhooks(program: Command): void {
       '\nExamples:\n  innkeeper webhooks add https://app.example.com/innkeeper-hooks\n  innkeeper webhooks add https://app.example.com/hooks --events connection.error,connection.needs_reauth',
     )
     .action(async (url: string, options: { events?: string; json?: boolean }, command: Command) => {
-      const added = await withKeeper(command, (keeper) =>
+      const added = await withKeeperCreating(command, (keeper) =>
         keeper.webhooks.add(url, { events: options.events?.split(',') }),
       )
       if (options.json) return printJson(added)
