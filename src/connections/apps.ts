@@ -3,6 +3,7 @@
 import { ConfigError, InnkeeperError } from '../errors.js'
 import { type AppSettings, refuseUrlCredentials } from '../providers/endpoints.js'
 import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
+import { type ConnectGrant, connectGrantsOf } from '../providers/schema.js'
 import type { AppRecord } from '../stores/store.js'
 import { type KeeperContext, resolveApp } from './context.js'
 import { chooseScopes } from './flows.js'
@@ -34,7 +35,10 @@ export interface AppInfo {
   redirectUri: string | null
   scopes: string[]
   settings: AppSettings
-  connectMode: 'authorization_code' | 'client_credentials'
+  /** The default way to connect. */
+  connectMode: ConnectGrant
+  /** Every way this app may connect (`connect --grant`), the default first. */
+  connectGrants: ConnectGrant[]
   createdAt: number
   updatedAt: number
 }
@@ -62,6 +66,7 @@ export function toAppInfo(record: AppRecord, providers: ProviderCatalogue = defa
     scopes: record.scopes ?? provider.scopes.default,
     settings: { ...record.settings },
     connectMode: provider.connect,
+    connectGrants: connectGrantsOf(provider),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   }

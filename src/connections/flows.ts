@@ -8,7 +8,7 @@ import { buildAuthorizationUrl } from '../oauth/authorize.js'
 import { excerpt } from '../oauth/errors.js'
 import { createPkcePair, createState } from '../oauth/pkce.js'
 import type { TokenSet } from '../oauth/token-set.js'
-import type { ProviderDefinition } from '../providers/schema.js'
+import { type ConnectGrant, connectGrantsOf, type ProviderDefinition } from '../providers/schema.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import {
@@ -40,8 +40,11 @@ export interface ConnectOptions {
    * Booking Experts): stored sealed, never refreshed.
    */
   apiKey?: string
-  /** Force a grant on providers that offer both (generic `oauth2`). */
-  grant?: 'authorization_code' | 'client_credentials'
+  /**
+   * The grant that makes the connection, where the provider offers several (bookingtime: user
+   * authentication with `authorization_code`; generic `oauth2`). Default: the provider's.
+   */
+  grant?: ConnectGrant
   /** Provider connect options: bookingtime's `organizationId`, BookyFlow's `channel`. */
   [option: string]: unknown
 }
@@ -101,6 +104,28 @@ function requireConnectOptions(app: ResolvedApp, options: Record<string, string>
 /** RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`; any such scope may be asked for. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
+const GRANT_WORDS: Record<ConnectGrant, string> = {
+  authorization_code: 'an authorization in the browser (authorization_code)',
+  client_credentials: 'the app’s own credentials (client_credentials)',
+}
+
+/** What the provider definition says to anyone connecting with this grant (at most one sentence). */
+export function connectNotices(provider: ProviderDefinition, grant: ConnectGrant): string[] {
+  const notice = provider.connectNotices[grant]
+  return notice ? [notice] : []
+}
+
+/** Refuses a grant the provider definition does not offer for connecting, naming those it does. */
+export function requireConnectGrant(app: ResolvedApp, grant: ConnectGrant): void {
+  const offered = connectGrantsOf(app.provider)
+  if (offered.includes(grant)) return
+  throw new ConfigError(
+    'invalid_config',
+    `${app.provider.displayName} apps do not connect with ${grant}; they connect with ${offered.map((g) => GRANT_WORDS[g]).join(' or ')}.`,
+    { details: { grant, offered } },
+  )
+}
+
 export function chooseScopes(app: ResolvedApp, requested?: string[]): string[] {
   const scopes = [...new Set(requested ?? app.record.scopes ?? app.provider.scopes.default)]
   const malformed = scopes.find((scope) => !SCOPE_TOKEN.test(scope))
@@ -155,12 +180,16 @@ export async function startAuthorization(
   options: ConnectOptions = {},
 ): Promise<AuthorizationStart> {
   const app = await ctx.resolveApp(appName)
-  if (!app.endpoints.authorizeUrl || !app.provider.grants.includes('authorization_code')) {
+  requireConnectGrant(app, 'authorization_code')
+  if (!app.endpoints.authorizeUrl) {
     throw new ConfigError(
       'invalid_config',
-      `${app.provider.displayName} apps connect without a browser; call connect() without an authorization step.`,
+      `The app ${appName} has no authorization URL. Add it with --authorize-url (the address of ${app.provider.displayName}'s authorization page).`,
     )
   }
+  // Everything the code exchange needs is asked for now, before a person approves and the
+  // single-use code is spent (bookingtime's organization).
+  requireConnectOptions(app, providerOptions(app, options))
   const redirectUri =
     options.redirectUri ?? app.record.redirectUri ?? app.provider.authorization.defaultRedirectUri
   if (!redirectUri) {
@@ -195,7 +224,13 @@ export async function startAuthorization(
     codeChallenge: pkce?.codeChallenge,
     extraParams: { ...authorizeParamsFromOptions(app, options), ...options.authorizeParams },
   })
-  return { url, state, redirectUri, expiresAt, warnings: scopeWarnings(app.provider, scopes) }
+  return {
+    url,
+    state,
+    redirectUri,
+    expiresAt,
+    warnings: [...connectNotices(app.provider, 'authorization_code'), ...scopeWarnings(app.provider, scopes)],
+  }
 }
 
 function readResponse(input: AuthorizationResponse): {
@@ -396,12 +431,7 @@ export async function connectWithClientCredentials(
   options: ConnectOptions = {},
 ): Promise<ConnectionRecord> {
   const app = await ctx.resolveApp(appName)
-  if (!app.provider.grants.includes('client_credentials')) {
-    throw new ConfigError(
-      'invalid_config',
-      `${app.provider.displayName} apps connect through an authorization in the browser, not client credentials.`,
-    )
-  }
+  requireConnectGrant(app, 'client_credentials')
   const extra = providerOptions(app, options)
   requireConnectOptions(app, extra)
   const scopes = chooseScopes(app, options.scopes ?? app.provider.scopes.forClientCredentials)

@@ -36,6 +36,7 @@ import {
   completeAuthorization,
   completeInstallCallback,
   connectionId,
+  connectNotices,
   connectWithClientCredentials,
   scopeWarnings,
   startAuthorization,
@@ -217,7 +218,8 @@ export class Innkeeper {
       return {
         kind: 'connected',
         connection: toConnectionInfo(record, resolved.provider.name, this.ctx.now()),
-        warnings: scopeWarnings(resolved.provider, asked),
+        // Said once here, on connecting, never on a refresh (bookingtime's prototype warning).
+        warnings: [...connectNotices(resolved.provider, grant), ...scopeWarnings(resolved.provider, asked)],
       }
     }
     return this.authorize(app, options)

@@ -9,6 +9,7 @@ import type { Grant } from '../providers/schema.js'
 import { fillTemplates } from '../providers/template.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { ResolvedApp } from './context.js'
+import { reconnectCommand } from './reconnect.js'
 import { refreshTokenRenewalDueAt } from './timing.js'
 
 export interface RenewResult {
@@ -126,12 +127,12 @@ export async function renewTokens(
   }
   if (!tokens?.refreshToken) {
     throw new NeedsReauthError(
-      `Connection ${record.id} has no refresh token, so it cannot be renewed. Connect it again: innkeeper connect ${record.app} --name ${record.name}.`,
+      `Connection ${record.id} has no refresh token, so it cannot be renewed. Connect it again: ${reconnectCommand(record, app.provider)}.`,
     )
   }
   if (tokens.refreshTokenExpiresAt !== undefined && now() >= tokens.refreshTokenExpiresAt) {
     throw new NeedsReauthError(
-      `The refresh token of ${record.id} expired. Connect it again: innkeeper connect ${record.app} --name ${record.name}.`,
+      `The refresh token of ${record.id} expired. Connect it again: ${reconnectCommand(record, app.provider)}.`,
     )
   }
   try {

@@ -9,12 +9,14 @@
 // so no process keeps handing out a token another one has disconnected.
 import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
 import type { TokenSet } from '../oauth/token-set.js'
+import type { ProviderDefinition } from '../providers/schema.js'
 import { scrubTokenLike } from '../redact.js'
 import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { isApiKeyConnection } from './credential.js'
 import { rerunStepsForNewToken } from './post-connect.js'
+import { reconnectCommand } from './reconnect.js'
 import { renewTokens } from './renew.js'
 import { accessTokenDueAt, isAccessTokenFresh, isAccessTokenUsable, nextRefreshDue } from './timing.js'
 import { toConnectionInfo } from './view.js'
@@ -186,6 +188,7 @@ export class TokenKeeper {
       known = undefined
       if (!record) throw unknownConnection(id)
       this.remember(record, stamp)
+      if (isGrantLost(record)) throw await this.grantLost(record)
       const done = this.alreadyRenewed(record, options, seenVersion)
       if (done) return done
       seenVersion ??= record.version
@@ -212,13 +215,18 @@ export class TokenKeeper {
     }
   }
 
+  /** The error for a connection whose grant is gone, naming the command that connects it again. */
+  private async grantLost(record: ConnectionRecord): Promise<NeedsReauthError> {
+    const app = await this.ctx.resolveApp(record.app).catch(() => undefined)
+    return needsReauth(record, undefined, app?.provider)
+  }
+
   /** A record that already satisfies the request (fresh, or replaced since we last looked), or undefined. */
   private alreadyRenewed(
     record: ConnectionRecord,
     options: RefreshOptions,
     seenVersion?: number,
   ): ConnectionRecord | undefined {
-    if (record.state === 'needs_reauth' || record.state === 'revoked') throw needsReauth(record)
     // An API key never expires and has nothing to renew it with: it is always what it is.
     if (isApiKeyConnection(record)) return record
     const now = this.ctx.now()
@@ -246,6 +254,7 @@ export class TokenKeeper {
     // Read again under the lease: the previous holder may have committed just before releasing.
     let record = await this.ctx.store.getConnection(id)
     if (!record) throw unknownConnection(id)
+    if (isGrantLost(record)) throw await this.grantLost(record)
     const done = this.alreadyRenewed(record, options, seenVersion)
     if (done) return done
     const app = await this.ctx.resolveApp(record.app)
@@ -266,7 +275,7 @@ export class TokenKeeper {
       } catch (error) {
         if (isGrantGone(error)) {
           record = await this.markNeedsReauth(record, app, error)
-          throw needsReauth(record, error)
+          throw needsReauth(record, error, app.provider)
         }
         const delay = isTransient(error) ? this.retryDelay(error, attempt) : undefined
         if (delay === undefined || attempt >= this.ctx.retry.attempts) {
@@ -460,10 +469,18 @@ export function unknownConnection(id: string): InnkeeperError {
   )
 }
 
-function needsReauth(record: ConnectionRecord, cause?: unknown): NeedsReauthError {
+function isGrantLost(record: ConnectionRecord): boolean {
+  return record.state === 'needs_reauth' || record.state === 'revoked'
+}
+
+function needsReauth(
+  record: ConnectionRecord,
+  cause?: unknown,
+  provider?: ProviderDefinition,
+): NeedsReauthError {
   const what = record.state === 'revoked' ? 'was revoked' : 'needs a new authorization'
   return new NeedsReauthError(
-    `Connection ${record.id} ${what}: the platform no longer accepts its grant. Connect again with \`innkeeper connect ${record.app} --name ${record.name}\`.`,
+    `Connection ${record.id} ${what}: the platform no longer accepts its grant. Connect again with \`${reconnectCommand(record, provider)}\`.`,
     { cause: cause instanceof InnkeeperError ? cause : undefined },
   )
 }

@@ -8,6 +8,8 @@ export const bookingtime = defineProvider({
   displayName: 'bookingtime',
   docsUrl: 'https://developer.bookingtime.com/',
   urls: {
+    // Not in the seed: our assumption, beside the seed's token endpoint. The app setting
+    // `authorizeUrl` (`apps add --authorize-url`) overrides it.
     authorize: 'https://auth.bookingtime.com/oauth/authorize',
     token: 'https://auth.bookingtime.com/oauth/token',
     api: 'https://api.bookingtime.com/app/v3',
@@ -16,7 +18,14 @@ export const bookingtime = defineProvider({
     moduleApi: 'https://api.bookingtime.com/module/v3',
     extraHosts: ['https://api.bookingtime.com'],
   },
+  // App Authentication (client credentials) by default, User Authentication (authorization
+  // code) with `connect --grant authorization_code`: the seed offers both.
   connect: 'client_credentials',
+  connectGrants: ['client_credentials', 'authorization_code'],
+  connectNotices: {
+    client_credentials:
+      'bookingtime recommends client credentials only for prototypes: "The use of the Client Credential Flow may not be allowed for your use case." For a customer\'s organization, connect with --grant authorization_code (a person approves).',
+  },
   grants: ['client_credentials', 'authorization_code', 'refresh_token'],
   clientAuthentication: 'client_secret_post',
   // The seed's exchange sends client_id, refresh_token and organization_id, and nothing else.

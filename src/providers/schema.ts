@@ -8,6 +8,9 @@ import { z } from 'zod'
 
 export const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const
 export type Grant = (typeof GRANTS)[number]
+/** The grants that make a connection (a refresh token only keeps one alive). */
+export const CONNECT_GRANTS = ['authorization_code', 'client_credentials'] as const
+export type ConnectGrant = (typeof CONNECT_GRANTS)[number]
 
 const template = z.string().min(1)
 
@@ -84,8 +87,18 @@ export const providerDefinitionSchema = z.strictObject({
    */
   ownerRevocation: z.string().optional(),
 
-  /** How an account is connected: a person authorizes, or the client's own credentials suffice. */
-  connect: z.enum(['authorization_code', 'client_credentials']),
+  /** How an account is connected by default: a person authorizes, or the client's own credentials suffice. */
+  connect: z.enum(CONNECT_GRANTS),
+  /**
+   * Every way an account may be connected (`connect --grant`, `connect(app, { grant })`), the
+   * default `connect` among them. Absent: the connect grants listed in `grants`.
+   */
+  connectGrants: z.array(z.enum(CONNECT_GRANTS)).min(1).optional(),
+  /**
+   * A sentence said once when a connection is made with this grant (CLI: stderr; library: the
+   * connect result's `warnings`), e.g. bookingtime's word that client credentials are for prototypes.
+   */
+  connectNotices: z.partialRecord(z.enum(CONNECT_GRANTS), z.string().min(1)).default({}),
   grants: z.array(z.enum(GRANTS)).min(1),
 
   /** Where the client id/secret go on the token endpoint. */
@@ -217,4 +230,12 @@ export type ProviderDefinition = z.output<typeof providerDefinitionSchema>
 
 export function defineProvider(input: ProviderDefinitionInput): ProviderDefinition {
   return providerDefinitionSchema.parse(input)
+}
+
+/** The grants a provider connects with, its default first. */
+export function connectGrantsOf(provider: ProviderDefinition): ConnectGrant[] {
+  const offered =
+    provider.connectGrants ??
+    provider.grants.filter((grant): grant is ConnectGrant => grant !== 'refresh_token')
+  return [...new Set([provider.connect, ...offered])]
 }

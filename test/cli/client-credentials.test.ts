@@ -1,7 +1,9 @@
 // bookingtime and BookyFlow from a terminal: client credentials connect at once, with the
-// provider's connect options as flags (`--organization`, `--channel`), and `token` after expiry.
+// provider's connect options as flags (`--organization`, `--channel`), and `token` after expiry;
+// bookingtime's user authentication with `--grant authorization_code`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
+import { answerConsent } from '../support/consent.js'
 import { addApp, type Home, makeHome } from './cli.js'
 
 let bookingtime: EmulatorHandle
@@ -31,7 +33,9 @@ describe('client-credentials platforms from the CLI', () => {
   it('connects bookingtime in two steps with --organization', async () => {
     const organization = bookingtime.info.organizationId!
     const result = await home.run(['connect', 'bt', '--organization', organization])
-    expect(result.stderr).toBe('')
+    // The seed's warning, said once on connecting (not on later refreshes), on stderr.
+    expect(result.stderr.match(/may not be allowed for your use case/g)).toHaveLength(1)
+    expect(result.stderr).toContain('--grant authorization_code')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('Connected bt/main')
     expect(result.stdout).toContain(`organizationId: ${organization}`)
@@ -55,7 +59,53 @@ describe('client-credentials platforms from the CLI', () => {
     expect(second.code).toBe(0)
     expect(second.stdout).toMatch(/^\S+\n$/)
     expect(second.stdout).not.toBe(first)
+    expect(second.stderr).toBe('')
     expect(bookingtime.stats().tokenRequests.refresh_token).toBeGreaterThan(before)
+  })
+
+  it('connects bookingtime with --grant authorization_code: a person approves, the code answers a refresh token, exchanged with the organization', async () => {
+    const organization = bookingtime.info.organizationId!
+    const before = bookingtime.stats().tokenRequests
+    const connect = home.start([
+      'connect',
+      'bt',
+      '--name',
+      'user',
+      '--grant',
+      'authorization_code',
+      '--organization',
+      organization,
+      '--listen',
+    ])
+    const url = await connect.firstLine
+    expect(url.startsWith(bookingtime.info.authorizeUrl!)).toBe(true)
+    const consent = await answerConsent(url)
+    expect((await fetch(consent.location!)).status).toBe(200)
+    const result = await connect.done
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('Connected bt/user')
+    expect(result.stdout).toContain(`organizationId: ${organization}`)
+    expect(result.stderr).not.toContain('may not be allowed')
+    const after = bookingtime.stats().tokenRequests
+    expect(after.authorization_code).toBe(1)
+    expect(after.client_credentials).toBe(before.client_credentials)
+    const shown = await home.run(['show', 'bt/user', '--json'])
+    expect(JSON.parse(shown.stdout).metadata).toMatchObject({ grant: 'authorization_code' })
+  })
+
+  it('asks for --organization before printing an authorization URL', async () => {
+    const result = await home.run(['connect', 'bt', '--grant', 'authorization_code', '--listen'])
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toContain('--organization')
+  })
+
+  it('refuses a grant the platform does not offer, naming those it does', async () => {
+    const result = await home.run(['connect', 'bf', '--grant', 'authorization_code'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('BookyFlow apps do not connect with authorization_code')
+    const unknown = await home.run(['connect', 'bt', '--grant', 'password'])
+    expect(unknown.code).toBe(2)
   })
 
   it('refuses a connect option the provider does not take', async () => {

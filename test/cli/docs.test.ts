@@ -76,7 +76,14 @@ describe.concurrent('the platform guides run as written', { timeout: 90_000 }, (
           ORGANIZATION_ID: emulator.info.organizationId!,
         },
         rewrites: { 'https://api.bookingtime.com/module/v3': emulator.info.moduleApiUrl! },
-        appsAddExtra: ['--token-url', emulator.info.tokenUrl, '--api-url', emulator.info.apiUrl],
+        appsAddExtra: [
+          '--authorize-url',
+          emulator.info.authorizeUrl!,
+          '--token-url',
+          emulator.info.tokenUrl,
+          '--api-url',
+          emulator.info.apiUrl,
+        ],
       }
       const results = await runDoc('docs/platforms/bookingtime.md', ctx)
       expect(results.map((r) => r.stdout).join('')).toContain('ORGANIZATION')

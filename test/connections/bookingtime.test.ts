@@ -1,8 +1,11 @@
 // bookingtime through the library: client credentials → refresh token → organization access
 // token, renewal of 5-minute tokens with organization_id, the 30-day refresh token renewed from
-// client credentials, and the Module API's empty secret.
+// client credentials, the Module API's empty secret, and User Authentication (authorization code).
 import { afterEach, describe, expect, it } from 'vitest'
+import { answerConsent } from '../support/consent.js'
 import { appFor, type Fixture, setup } from '../support/keeper.js'
+
+const REDIRECT = 'http://127.0.0.1:8912/callback'
 
 let fixture: Fixture
 afterEach(async () => fixture?.close())
@@ -107,5 +110,78 @@ describe('bookingtime through the library', () => {
       expect(organization.id).toBe(organizationId)
     }
     expect(fixture.emulator.stats().apiRequests.forbidden).toBe(0)
+  })
+
+  it('connects with User Authentication: the code answers a refresh token, exchanged with organization_id for an access token', async () => {
+    fixture = await setup('bookingtime')
+    const { organizationId } = fixture.emulator.info
+    await fixture.keeper.apps.add(
+      'acme-bt',
+      appFor(fixture.emulator, 'bookingtime', { redirectUri: REDIRECT }),
+    )
+    const start = await fixture.keeper.connect('acme-bt', { grant: 'authorization_code', organizationId })
+    if (start.kind !== 'authorize') throw new Error('expected an authorization step')
+    expect(start.warnings.join(' ')).not.toContain('may not be allowed')
+    const consent = await answerConsent(start.url)
+    const connection = await start.complete(consent.location!)
+    expect(connection.metadata).toMatchObject({ grant: 'authorization_code', organizationId })
+    expect(fixture.emulator.stats().tokenRequests).toMatchObject({ authorization_code: 1, refresh_token: 1 })
+    expect(fixture.emulator.stats().tokenRequests.client_credentials).toBeUndefined()
+    expect(fixture.emulator.stats().lastTokenRequestFields.refresh_token).toEqual([
+      'client_id',
+      'grant_type',
+      'organization_id',
+      'refresh_token',
+    ])
+    const organization = await fixture.keeper
+      .connection('acme-bt/main')
+      .json<{ id: string }>('/de/organization/{organizationId}/show', {
+        params: { organizationId: organizationId! },
+      })
+    expect(organization.id).toBe(organizationId)
+  })
+
+  it('asks for the organization before the browser step of User Authentication, not after the code is spent', async () => {
+    fixture = await setup('bookingtime')
+    await fixture.keeper.apps.add(
+      'acme-bt',
+      appFor(fixture.emulator, 'bookingtime', { redirectUri: REDIRECT }),
+    )
+    await expect(fixture.keeper.connect('acme-bt', { grant: 'authorization_code' })).rejects.toThrow(
+      /needs organizationId .*--organization/,
+    )
+    expect(await fixture.keeper.store.latestPendingAuthorization('acme-bt', fixture.now())).toBeNull()
+  })
+
+  it('renews a user-authorized connection every 5 minutes, and after the 30-day refresh token asks a person again', async () => {
+    fixture = await setup('bookingtime')
+    const { organizationId } = fixture.emulator.info
+    await fixture.keeper.apps.add(
+      'acme-bt',
+      appFor(fixture.emulator, 'bookingtime', { redirectUri: REDIRECT }),
+    )
+    const start = await fixture.keeper.connect('acme-bt', { grant: 'authorization_code', organizationId })
+    if (start.kind !== 'authorize') throw new Error('expected an authorization step')
+    await start.complete((await answerConsent(start.url)).location!)
+    const conn = fixture.keeper.connection('acme-bt/main')
+    const first = await conn.accessToken()
+    fixture.advance(300)
+    expect(await conn.accessToken()).not.toBe(first)
+    fixture.advance(30 * 86_400)
+    // A person's grant is not silently swapped for the app's own credentials.
+    await expect(conn.accessToken()).rejects.toMatchObject({ code: 'needs_reauth' })
+    await expect(conn.accessToken()).rejects.toThrow(/--grant authorization_code --organization/)
+    expect(fixture.emulator.stats().tokenRequests.client_credentials).toBeUndefined()
+  })
+
+  it("says once, on connecting with client credentials, the seed's warning that they may not be allowed", async () => {
+    fixture = await setup('bookingtime')
+    const { organizationId } = fixture.emulator.info
+    await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
+    const result = await fixture.keeper.connect('acme-bt', { organizationId })
+    if (result.kind !== 'connected') throw new Error('expected a connection')
+    const said = result.warnings.filter((warning) => warning.includes('may not be allowed for your use case'))
+    expect(said).toHaveLength(1)
+    expect(said[0]).toContain('--grant authorization_code')
   })
 })

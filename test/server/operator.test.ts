@@ -3,6 +3,7 @@
 // the provider's connect options (bookingtime's organization), and pages for errors.
 import { afterEach, describe, expect, it } from 'vitest'
 import { revokeApiKey } from '../../src/server/api-keys.js'
+import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
 import { connectBookingSync, type ServerFixture, startServer, Visitor } from './support.js'
 
@@ -107,6 +108,38 @@ describe('pages', () => {
     expect(answer.headers.get('location')).toBe('/?notice=connected&id=bt%2Fmain')
     const info = await f.keeper.connection('bt/main').info()
     expect(info).toMatchObject({ state: 'active', metadata: { organizationId } })
+  })
+
+  it('offers bookingtime’s User Authentication beside client credentials: a grant selector, the organization asked first, then the consent page and the callback', async () => {
+    f = await startServer('bookingtime', { dashboardAuth: 'none' })
+    await f.keeper.apps.add('bt', appFor(f.emulator, 'bookingtime'))
+    const visitor = new Visitor(f.baseUrl)
+    const dashboard = await visitor.request('/')
+    expect(dashboard.text).toMatch(/<select name="grant">/)
+    expect(dashboard.text).toMatch(/<option value="client_credentials" selected>/)
+    expect(dashboard.text).toMatch(/<option value="authorization_code" *>/)
+
+    const missing = await visitor.post('/apps/bt/connect', { name: 'user', grant: 'authorization_code' })
+    expect(missing.status).toBe(400)
+    expect(missing.text).toContain('organizationId')
+    expect(await f.keeper.store.latestPendingAuthorization('bt', Date.now())).toBeNull()
+
+    await visitor.request('/')
+    const organizationId = f.emulator.info.organizationId!
+    const page = await visitor.post('/apps/bt/connect', {
+      name: 'user',
+      grant: 'authorization_code',
+      'option.organizationId': organizationId,
+    })
+    expect(page.status).toBe(200)
+    const url = /id="consent-link" href="([^"]+)"/.exec(page.text)![1]!.replaceAll('&amp;', '&')
+    expect(url.startsWith(f.emulator.info.authorizeUrl!)).toBe(true)
+    const consent = await answerConsent(url)
+    expect(consent.location?.startsWith(`${f.baseUrl}/callback?`)).toBe(true)
+    expect((await fetch(consent.location!)).status).toBe(200)
+    const info = await f.keeper.connection('bt/user').info()
+    expect(info).toMatchObject({ state: 'active', metadata: { organizationId, grant: 'authorization_code' } })
+    expect(f.emulator.stats().tokenRequests.client_credentials).toBeUndefined()
   })
 
   it('records what an operator did under their session in the audit trail', async () => {

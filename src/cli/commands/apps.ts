@@ -58,6 +58,9 @@ function describeApp(app: AppInfo): void {
     const flags = provider.connectOptions.map((option) => ` [--${option.flag} …]`).join('')
     say(`Next: innkeeper connect ${app.name}${flags}`)
   }
+  for (const grant of app.connectGrants.filter((g) => g !== app.connectMode)) {
+    say(`Or: innkeeper connect ${app.name} --grant ${grant}`)
+  }
 }
 
 function registerAdd(apps: Command): void {

@@ -1,11 +1,17 @@
 // `innkeeper connect <app>`: makes a connection. Authorization code: prints the URL (the first
 // line of stdout) and reads the code from stdin, or completes a pending one with `--code`, or
 // receives the redirect itself with `--listen`. Client credentials: connects at once.
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import type { Innkeeper } from '../../connections/innkeeper.js'
 import type { ConnectionInfo } from '../../connections/view.js'
 import { ConfigError, InnkeeperError } from '../../errors.js'
 import { getProvider } from '../../providers/registry.js'
+import {
+  CONNECT_GRANTS,
+  type ConnectGrant,
+  connectGrantsOf,
+  type ProviderDefinition,
+} from '../../providers/schema.js'
 import { openBrowser } from '../browser.js'
 import { startCallbackServer } from '../callback-server.js'
 import { addConnectOptionFlags, readConnectOptions } from '../connect-options.js'
@@ -24,6 +30,7 @@ interface ConnectFlags {
   clientCredentials?: boolean
   apiKey?: string
   apiKeyStdin?: boolean
+  grant?: ConnectGrant
 }
 
 /** The API key from stdin (recommended) or, with a warning, from the command line; never echoed. */
@@ -38,6 +45,7 @@ async function apiKeyFrom(flags: ConnectFlags): Promise<string | undefined> {
       ['--redirect-uri', flags.redirectUri !== undefined],
       ['--scope', flags.scope !== undefined],
       ['--client-credentials', flags.clientCredentials === true],
+      ['--grant', flags.grant !== undefined],
     ] as const
   ).filter(([, given]) => given)
   if ((flags.apiKey !== undefined || flags.apiKeyStdin) && clashing.length > 0) {
@@ -54,6 +62,25 @@ async function apiKeyFrom(flags: ConnectFlags): Promise<string | undefined> {
   }
   if (flags.apiKeyStdin) return readSecret('API key: ')
   return undefined
+}
+
+/** `--grant`, or `--client-credentials`, or the provider's default; a grant it does not offer is refused. */
+function chooseGrant(flags: ConnectFlags, provider: ProviderDefinition): ConnectGrant {
+  if (flags.clientCredentials && flags.grant && flags.grant !== 'client_credentials') {
+    throw new ConfigError(
+      'invalid_config',
+      `--client-credentials and --grant ${flags.grant} contradict each other: give one.`,
+    )
+  }
+  const grant = flags.grant ?? (flags.clientCredentials ? 'client_credentials' : provider.connect)
+  const offered = connectGrantsOf(provider)
+  if (!offered.includes(grant)) {
+    throw new ConfigError(
+      'invalid_config',
+      `${provider.displayName} apps do not connect with ${grant}: use --grant ${offered.join(' or --grant ')}.`,
+    )
+  }
+  return grant
 }
 
 type BaseOptions = { name?: string; scopes?: string[] } & Record<string, unknown>
@@ -192,6 +219,12 @@ export function registerConnect(program: Command): void {
     .option('--listen [port]', 'receive the redirect on 127.0.0.1 (any free port unless given)')
     .option('--redirect-uri <uri>', 'use this redirect URI instead of the app’s')
     .option('--json', 'print the connection as JSON when done')
+    .addOption(
+      new Option(
+        '--grant <grant>',
+        'how to connect, where the platform offers several (default: the platform’s; bookingtime: client_credentials)',
+      ).choices(CONNECT_GRANTS),
+    )
     .option(
       '--api-key-stdin',
       'connect with an API key read from standard input, where the platform offers keys',
@@ -199,7 +232,7 @@ export function registerConnect(program: Command): void {
     .option('--api-key <key>', 'connect with this API key (lands in shell history: prefer --api-key-stdin)')
     .option(
       '--client-credentials',
-      'connect with the app’s own credentials, no person involved, where the platform offers it (BookingSync: a public-scope token)',
+      'the same as --grant client_credentials (BookingSync: a public-scope token)',
     )
   addConnectOptionFlags(command)
     .addHelpText(
@@ -210,6 +243,7 @@ Examples:
   innkeeper connect smily --code 4f1e…           # completes the pending authorization
   innkeeper connect experts --listen 8910        # receives the redirect on http://127.0.0.1:8910/callback
   innkeeper connect bt --organization 42         # bookingtime: client credentials for an organization
+  innkeeper connect bt --grant authorization_code --organization 42 --listen   # bookingtime: a person approves
   innkeeper connect bf --channel my-channel      # BookyFlow: with a channel announce
   innkeeper connect smily --name bulk --client-credentials   # BookingSync: public data of every account
   printf '%s\n' "$KEY" | innkeeper connect experts --name key --api-key-stdin   # Booking Experts: an API key`,
@@ -230,11 +264,12 @@ Examples:
           scopes: splitScopes(flags.scope),
           ...readConnectOptions(cmd, provider),
         }
-        if (appInfo.connectMode === 'client_credentials' || flags.clientCredentials) {
+        const grant = chooseGrant(flags, provider)
+        if (grant === 'client_credentials') {
           if (flags.listen !== undefined) {
             throw new ConfigError(
               'invalid_config',
-              `${provider.displayName} apps connect with client credentials, without a browser: drop --listen.`,
+              `Client credentials connect without a browser: drop --listen${connectGrantsOf(provider).includes('authorization_code') ? ', or add --grant authorization_code' : ''}.`,
             )
           }
           if (process.stderr.isTTY) say(`Connecting ${app} with its client credentials…`)

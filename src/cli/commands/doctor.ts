@@ -6,8 +6,9 @@ import type { Command } from 'commander'
 import { resolveApp } from '../../connections/context.js'
 import { resolveHome } from '../../connections/home.js'
 import { Innkeeper } from '../../connections/innkeeper.js'
+import { reconnectCommand } from '../../connections/reconnect.js'
 import type { ConnectionInfo } from '../../connections/view.js'
-import { getProvider } from '../../providers/registry.js'
+import { findProvider, getProvider } from '../../providers/registry.js'
 import { EXIT } from '../exit-codes.js'
 import { storeOption } from '../keeper.js'
 import { out, paint, printJson } from '../output.js'
@@ -88,7 +89,7 @@ function keyChecks(env = process.env): Check[] {
 function connectionChecks(connections: ConnectionInfo[], now: number): Check[] {
   const checks: Check[] = []
   for (const connection of connections) {
-    const reconnect = `innkeeper connect ${connection.app}${connection.name === 'main' ? '' : ` --name ${connection.name}`}`
+    const reconnect = reconnectCommand(connection, findProvider(connection.provider))
     const clientCredentials = (() => {
       try {
         return getProvider(connection.provider).connect === 'client_credentials'

@@ -3,6 +3,7 @@
 // connection with its state, expiry, last error, Reconnect and Disconnect.
 import type { AppInfo, ConnectionInfo } from '../../index.js'
 import type { ProviderDefinition } from '../../providers/index.js'
+import type { ConnectGrant } from '../../providers/schema.js'
 import { html, type SafeHtml } from '../html.js'
 import { layout } from './layout.js'
 import { relativeTime } from './time.js'
@@ -51,10 +52,35 @@ function hiddenOptionFields(provider: ProviderDefinition, metadata: Record<strin
   })}`
 }
 
+const GRANT_LABELS: Record<ConnectGrant, string> = {
+  client_credentials: 'client credentials',
+  authorization_code: 'authorization code',
+}
+
+/** A choice of grant, where the provider offers several (bookingtime: App or User Authentication). */
+function grantSelector(info: AppInfo): SafeHtml {
+  if (info.connectGrants.length < 2) return html``
+  return html`<label>Grant <select name="grant">${info.connectGrants.map(
+    (grant) =>
+      html`<option value="${grant}" ${grant === info.connectMode ? html`selected` : ''}>${GRANT_LABELS[grant]}${grant === info.connectMode ? ' (default)' : ''}</option>`,
+  )}</select></label>`
+}
+
+function hiddenGrantField(app: DashboardApp, metadata: Record<string, unknown>): SafeHtml {
+  const grant = metadata.grant
+  return typeof grant === 'string' && (app.info.connectGrants as string[]).includes(grant)
+    ? html`<input type="hidden" name="grant" value="${grant}">`
+    : html``
+}
+
 function connectHelp(app: DashboardApp, callbackUrl: string): SafeHtml {
   const { info, provider } = app
+  const notice = provider.connectNotices.client_credentials
   if (info.connectMode === 'client_credentials') {
-    return html`<p class="muted">${provider.displayName} connects with the app's own credentials: no browser step.</p>`
+    const other = info.connectGrants.includes('authorization_code')
+      ? html` Choose <em>authorization code</em> to have a person approve instead: ${provider.displayName} redirects back to <code class="callback-url">${callbackUrl}</code>, register it on the platform.`
+      : ''
+    return html`<p class="muted">${provider.displayName} connects with the app's own credentials: no browser step.${other}</p>${notice ? html`<p class="muted notice-grant">${notice}</p>` : ''}`
   }
   if (info.redirectUri === OOB_REDIRECT_URI) {
     return html`<p class="muted">${provider.displayName} shows the authorization code on its own page: Connect opens its consent page in a new tab, then paste the code here.</p>`
@@ -72,10 +98,15 @@ function connectHelp(app: DashboardApp, callbackUrl: string): SafeHtml {
 
 function connectForm(app: DashboardApp, csrf: string, defaults: Record<string, string> = {}): SafeHtml {
   const { info, provider } = app
-  const fields = info.connectMode === 'client_credentials' ? connectOptionFields(provider, defaults) : ''
+  // Connect options are asked for before any browser step (bookingtime's organization).
+  const fields =
+    info.connectGrants.includes('client_credentials') || provider.connectOptions.some((o) => o.required)
+      ? connectOptionFields(provider, defaults)
+      : ''
   return html`<form method="post" action="/apps/${encodeURIComponent(info.name)}/connect" class="connect" data-app="${info.name}">
     ${csrfField(csrf)}
     <label>Connection name <input type="text" name="name" value="main" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}" required></label>
+    ${grantSelector(info)}
     ${fields}
     <button type="submit" name="action" value="connect">Connect</button>
   </form>`
@@ -93,6 +124,7 @@ function connectionRow(
           ${csrfField(model.csrf)}
           <input type="hidden" name="name" value="${connection.name}">
           ${hiddenOptionFields(app.provider, connection.metadata)}
+          ${hiddenGrantField(app, connection.metadata)}
           <button type="submit" class="secondary">Reconnect</button>
         </form>`
       : ''
@@ -130,7 +162,7 @@ function appCard(app: DashboardApp, model: DashboardModel): SafeHtml {
   const { info, provider } = app
   return html`<section class="card app" id="app-${info.name}" data-app="${info.name}">
   <header><h2>${info.name}</h2><span class="muted">${provider.displayName}</span>
-    <span class="badge">${info.connectMode === 'client_credentials' ? 'client credentials' : 'authorization code'}</span>
+    <span class="badge">${info.connectGrants.map((grant) => GRANT_LABELS[grant]).join(' or ')}</span>
     <span class="muted">client <code>${info.clientId}</code></span></header>
   ${connectHelp(app, model.callbackUrl)}
   ${connectForm(app, model.csrf, model.connectDefaults[info.name])}

@@ -3,6 +3,8 @@
 // `POST /connections/:app/:name/disconnect`. Every form is CSRF-protected; handlers call the library.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runAsActor } from '../../audit/actor.js'
+import { ConfigError } from '../../errors.js'
+import type { ConnectGrant } from '../../providers/schema.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
 import { requireOperator, sessionOf } from '../operator.js'
@@ -30,6 +32,17 @@ function connectOptions(body: Body, names: string[]): Record<string, string> {
     if (value !== undefined) out[name] = value
   }
   return out
+}
+
+/** The grant picked on the form, when it is one the app offers (else the provider's default). */
+function grantField(body: Body, offered: ConnectGrant[]): ConnectGrant | undefined {
+  const value = field(body, 'grant')
+  if (value === undefined) return undefined
+  const grant = offered.find((g) => g === value)
+  if (!grant) {
+    throw new ConfigError('invalid_config', `This app does not connect with "${value.slice(0, 40)}".`)
+  }
+  return grant
 }
 
 function noticeFor(query: Record<string, unknown>): string | undefined {
@@ -105,6 +118,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
           keeper.connect(info.name, {
             name,
             redirectUri,
+            grant: grantField(body, info.connectGrants),
             ...connectOptions(
               body,
               provider.connectOptions.map((option) => option.name),
