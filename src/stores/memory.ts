@@ -37,6 +37,7 @@ const CLAIMABLE_STATES = new Set(['active', 'error'])
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const
+  readonly leaseClock = 'caller' as const
   private readonly apps = new Map<string, AppRecord>()
   private readonly connections = new Map<string, ConnectionRecord>()
   private readonly pending = new Map<string, PendingAuthorization>()
@@ -257,6 +258,11 @@ export class MemoryStore implements Store {
     const removed = this.audit.length - kept.length
     this.audit = kept
     return removed
+  }
+
+  /** Nothing in memory outlives the process; that is what `memory:` is for. */
+  async durabilityWarning(): Promise<string | undefined> {
+    return undefined
   }
 
   async ping(): Promise<void> {

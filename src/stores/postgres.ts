@@ -134,6 +134,7 @@ export function redactUrl(url: URL): string {
 
 class PostgresStore implements Store {
   readonly kind = 'postgres' as const
+  readonly leaseClock = 'server' as const
   private closed = false
   private readonly apps: string
   private readonly connections: string
@@ -357,28 +358,30 @@ class PostgresStore implements Store {
     return rows[0] ? this.pendingFromRow(rows[0]) : null
   }
 
-  async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
+  // Leases are judged by the database server's clock (DB_NOW_MS), never the caller's `now`, so a
+  // worker whose clock is off by minutes can never take a lease that is still held.
+  async acquireLease(key: string, owner: string, ttlMs: number, _now: number): Promise<Lease | null> {
     // One statement: a free key is inserted; a held key is taken over only if its lease expired.
     // Concurrent acquirers serialise on the key's unique index, so exactly one wins.
     const { rows } = await this.query(
       'acquire a lease',
       `INSERT INTO ${this.leases} AS l (key, owner, fencing_token, expires_at)
-       VALUES ($1, $2, nextval(${this.fencingSequence}), $3::bigint + $4::bigint)
+       VALUES ($1, $2, nextval(${this.fencingSequence}), ${DB_NOW_MS} + $3::bigint)
        ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = EXCLUDED.fencing_token,
          expires_at = EXCLUDED.expires_at
-       WHERE l.expires_at <= $3
+       WHERE l.expires_at <= ${DB_NOW_MS}
        RETURNING key, owner, fencing_token, expires_at`,
-      [key, owner, now, ttlMs],
+      [key, owner, ttlMs],
     )
     return rows[0] ? leaseFromRow(rows[0]) : null
   }
 
-  async renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean> {
+  async renewLease(lease: Lease, ttlMs: number, _now: number): Promise<boolean> {
     const { rowCount } = await this.query(
       'renew a lease',
-      `UPDATE ${this.leases} SET expires_at = $4::bigint + $5::bigint
+      `UPDATE ${this.leases} SET expires_at = ${DB_NOW_MS} + $4::bigint
        WHERE key = $1 AND owner = $2 AND fencing_token = $3`,
-      [lease.key, lease.owner, lease.fencingToken, now, ttlMs],
+      [lease.key, lease.owner, lease.fencingToken, ttlMs],
     )
     return (rowCount ?? 0) > 0
   }
@@ -392,11 +395,11 @@ class PostgresStore implements Store {
     return (rowCount ?? 0) > 0
   }
 
-  async getLease(key: string, now: number): Promise<Lease | null> {
+  async getLease(key: string, _now: number): Promise<Lease | null> {
     const { rows } = await this.query(
       'read a lease',
-      `SELECT key, owner, fencing_token, expires_at FROM ${this.leases} WHERE key = $1 AND expires_at > $2`,
-      [key, now],
+      `SELECT key, owner, fencing_token, expires_at FROM ${this.leases} WHERE key = $1 AND expires_at > ${DB_NOW_MS}`,
+      [key],
     )
     return rows[0] ? leaseFromRow(rows[0]) : null
   }
@@ -420,17 +423,17 @@ class PostgresStore implements Store {
          SELECT c.id FROM ${this.connections} c
          WHERE c.refresh_due_at <= $1 AND c.state IN ('active', 'error')
            AND NOT EXISTS (
-             SELECT 1 FROM ${this.leases} l WHERE l.key = $5 || c.id AND l.expires_at > $1
+             SELECT 1 FROM ${this.leases} l WHERE l.key = $5 || c.id AND l.expires_at > ${DB_NOW_MS}
            )
          ORDER BY c.refresh_due_at, c.id
          LIMIT $2
          FOR UPDATE OF c SKIP LOCKED
        ), granted AS (
          INSERT INTO ${this.leases} AS l (key, owner, fencing_token, expires_at)
-         SELECT $5 || due.id, $3, nextval(${this.fencingSequence}), $1::bigint + $4::bigint FROM due
+         SELECT $5 || due.id, $3, nextval(${this.fencingSequence}), ${DB_NOW_MS} + $4::bigint FROM due
          ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = EXCLUDED.fencing_token,
            expires_at = EXCLUDED.expires_at
-         WHERE l.expires_at <= $1
+         WHERE l.expires_at <= ${DB_NOW_MS}
          RETURNING l.key, l.owner, l.fencing_token, l.expires_at
        )
        SELECT c.*, g.key AS lease_key, g.owner AS lease_owner, g.fencing_token AS lease_fencing_token,
@@ -633,6 +636,11 @@ class PostgresStore implements Store {
     })
   }
 
+  /** PostgreSQL commits are durable (its WAL); replication is the operator's. */
+  async durabilityWarning(): Promise<string | undefined> {
+    return undefined
+  }
+
   async ping(): Promise<void> {
     await this.query('answer a ping', 'SELECT 1', [])
   }
@@ -707,6 +715,9 @@ class PostgresStore implements Store {
     } as EncodedPendingAuthorization)
   }
 }
+
+/** The database server's time in ms since the epoch, fixed for one statement: the lease clock. */
+const DB_NOW_MS = '(extract(epoch from statement_timestamp()) * 1000)::bigint'
 
 /** The tail of a connection-writing statement: tells listeners which row `saved` wrote, on commit. */
 const NOTIFY_SAVED = (channelParam: string) =>

@@ -1,7 +1,8 @@
 // The Lua scripts of the Redis store. Each one runs atomically inside Redis, which is what makes
-// compare-and-swap saves, fenced leases and claims safe across many processes. Times are the
-// caller's `now` (milliseconds since the epoch), never the Redis clock, exactly as in the other
-// stores; a key's PX expiry is only a garbage collector set well past the lease's own expiry.
+// compare-and-swap saves, fenced leases and claims safe across many processes. Lease expiry is
+// judged by the Redis server's clock (`TIME`, read inside the script), never a caller's, so a
+// worker whose clock is off by minutes can never take a lease that is still held. Other times
+// (a connection's `refreshDueAt`, pending authorizations) are the caller's `now`.
 //
 // The scripts that write connections PUBLISH the connection id (`*` for a deleted app) on
 // `<prefix>changes` as part of the write: the store's changes feed (see changes.ts).
@@ -22,8 +23,17 @@ function script(name: string, lua: string): RedisScript {
   return { name, lua, sha1: createHash('sha1').update(lua).digest('hex') }
 }
 
-/** Shared Lua helpers: parse a lease value, and write one. */
+/**
+ * Shared Lua helpers: the server's time in ms, parse a lease value, and write one. Scripts that
+ * read `TIME` and then write need effects replication: the default since Redis 5, asked for on
+ * older servers.
+ */
 const LEASE_HELPERS = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local function server_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function lease_expiry(value)
   if not value then return nil end
   local token, expires, owner = string.match(value, '^(%d+):(-?%d+):(.*)$')
@@ -130,28 +140,40 @@ return value
 )
 
 /**
- * KEYS: lease key, fencing counter. ARGV: owner, now, ttl ms, gc ms.
- * Answers {token, expiresAt} or nil when someone holds an unexpired lease.
+ * KEYS: lease key, fencing counter. ARGV: owner, ttl ms, gc ms.
+ * Answers {token, expiresAt} or nil when someone holds a lease unexpired by the server's clock.
  */
 export const ACQUIRE_LEASE = script(
   'innkeeper_acquire_lease',
   `${LEASE_HELPERS}
+local now = server_now()
 local expires = lease_expiry(redis.call('GET', KEYS[1]))
-if expires and expires > tonumber(ARGV[2]) then return nil end
+if expires and expires > now then return nil end
 local token = redis.call('INCR', KEYS[2])
-local expires_at = write_lease(KEYS[1], token, tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1], ARGV[4])
+local expires_at = write_lease(KEYS[1], token, now + tonumber(ARGV[2]), ARGV[1], ARGV[3])
 return {tostring(token), expires_at}
 `,
 )
 
-/** KEYS: lease key. ARGV: owner, fencing token, now, ttl ms, gc ms. Answers 1 when renewed. */
+/** KEYS: lease key. ARGV: owner, fencing token, ttl ms, gc ms. Answers 1 when renewed. */
 export const RENEW_LEASE = script(
   'innkeeper_renew_lease',
   `${LEASE_HELPERS}
 local expires, token, owner = lease_expiry(redis.call('GET', KEYS[1]))
 if not expires or token ~= ARGV[2] or owner ~= ARGV[1] then return 0 end
-write_lease(KEYS[1], token, tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1], ARGV[5])
+write_lease(KEYS[1], token, server_now() + tonumber(ARGV[3]), ARGV[1], ARGV[4])
 return 1
+`,
+)
+
+/** KEYS: lease key. Answers the lease value while it is unexpired by the server's clock, else nil. */
+export const GET_LEASE = script(
+  'innkeeper_get_lease',
+  `${LEASE_HELPERS}
+local value = redis.call('GET', KEYS[1])
+local expires = lease_expiry(value)
+if not expires or expires <= server_now() then return nil end
+return value
 `,
 )
 
@@ -167,15 +189,16 @@ return 1
 )
 
 /**
- * KEYS: due zset, fencing counter. ARGV: now, limit, owner, lease ms, gc ms, key prefix,
- * refresh lease key prefix (`refresh:`). Walks due connections earliest first (ties by id),
+ * KEYS: due zset, fencing counter. ARGV: now (the caller's, for due times), limit, owner, lease
+ * ms, gc ms, key prefix, refresh lease key prefix (`refresh:`). Leases are judged and granted by
+ * the server's clock. Walks due connections earliest first (ties by id),
  * skips those not claimable or leased, leases the rest up to `limit`.
  * Answers a list of {id, token, expiresAt, hash field/value list}.
  */
 export const CLAIM_DUE = script(
   'innkeeper_claim_due',
   `${LEASE_HELPERS}
-local now = tonumber(ARGV[1])
+local now = server_now()
 local limit = tonumber(ARGV[2])
 local claimed = {}
 local offset = 0
@@ -212,5 +235,6 @@ export const REDIS_SCRIPTS = [
   ACQUIRE_LEASE,
   RENEW_LEASE,
   RELEASE_LEASE,
+  GET_LEASE,
   CLAIM_DUE,
 ]

@@ -40,6 +40,7 @@ import {
   CLAIM_DUE,
   DELETE_APP,
   DELETE_CONNECTION,
+  GET_LEASE,
   PUT_PENDING,
   RELEASE_LEASE,
   RENEW_LEASE,
@@ -73,9 +74,8 @@ export interface RedisStoreOptions {
 export const DEFAULT_REDIS_PREFIX = 'innkeeper:'
 
 /**
- * How long a lease key outlives its lease. Expiry is judged by the caller's `now` (as in every
- * store); the key's PX only cleans up, so it must never undercut the lease when worker clocks
- * run behind the Redis clock.
+ * How long a lease key outlives its lease. Expiry is judged by the Redis server's clock inside
+ * the scripts; the key's PX only cleans up abandoned keys.
  */
 const LEASE_GC_MARGIN_MS = 60_000
 /** Same for pending authorizations: kept an hour past their expiry, then dropped by Redis. */
@@ -158,6 +158,7 @@ export async function openRedisStore(url: string, options: RedisStoreOptions): P
 
 class RedisStore implements Store {
   readonly kind = 'redis' as const
+  readonly leaseClock = 'server' as const
   private closed = false
   private readonly prefix: string
 
@@ -339,30 +340,25 @@ class RedisStore implements Store {
     })
   }
 
-  async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
+  // Leases are judged by the Redis server's clock (see redis-scripts.ts): `now` is not used.
+  async acquireLease(key: string, owner: string, ttlMs: number, _now: number): Promise<Lease | null> {
     const granted = (await this.run('acquire a lease', () =>
       this.eval(
         ACQUIRE_LEASE,
         [this.leaseKey(key), this.fencingKey()],
-        [owner, String(now), String(ttlMs), String(ttlMs + LEASE_GC_MARGIN_MS)],
+        [owner, String(ttlMs), String(ttlMs + LEASE_GC_MARGIN_MS)],
       ),
     )) as [string, string] | null
     if (!granted) return null
     return { key, owner, fencingToken: Number(granted[0]), expiresAt: Number(granted[1]) }
   }
 
-  async renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean> {
+  async renewLease(lease: Lease, ttlMs: number, _now: number): Promise<boolean> {
     const renewed = await this.run('renew a lease', () =>
       this.eval(
         RENEW_LEASE,
         [this.leaseKey(lease.key)],
-        [
-          lease.owner,
-          String(lease.fencingToken),
-          String(now),
-          String(ttlMs),
-          String(ttlMs + LEASE_GC_MARGIN_MS),
-        ],
+        [lease.owner, String(lease.fencingToken), String(ttlMs), String(ttlMs + LEASE_GC_MARGIN_MS)],
       ),
     )
     return renewed === 1
@@ -375,12 +371,13 @@ class RedisStore implements Store {
     return released === 1
   }
 
-  async getLease(key: string, now: number): Promise<Lease | null> {
-    const value = await this.run('read a lease', () => this.redis.get(this.leaseKey(key)))
+  async getLease(key: string, _now: number): Promise<Lease | null> {
+    const value = (await this.run('read a lease', () => this.eval(GET_LEASE, [this.leaseKey(key)], []))) as
+      | string
+      | null
     const match = value === null ? null : /^(\d+):(-?\d+):(.*)$/s.exec(value)
     if (!match) return null
     const expiresAt = Number(match[2])
-    if (expiresAt <= now) return null
     return { key, owner: match[3] ?? '', fencingToken: Number(match[1]), expiresAt }
   }
 
@@ -484,6 +481,22 @@ class RedisStore implements Store {
   }
   pruneAudit(before: number): Promise<number> {
     return this.run('prune the audit trail', () => this.operations.pruneAudit(before))
+  }
+
+  async durabilityWarning(): Promise<string | undefined> {
+    const persistence = await this.run('check persistence', () => redisPersistence(this.redis))
+    const where = this.target.display
+    if (persistence === 'aof') return undefined
+    if (persistence === 'unknown') {
+      return `Could not check whether the Redis store at ${where} keeps its data across a restart (the server refuses CONFIG GET and INFO persistence): make sure it runs with appendonly yes, or tokens are lost when it restarts (docs/stores.md).`
+    }
+    if (persistence === 'no-aof') {
+      return `The Redis store at ${where} does not use the append-only file (appendonly no): a restart loses every token written since the last snapshot, if it takes any. Set appendonly yes (docs/stores.md).`
+    }
+    if (persistence === 'rdb') {
+      return `The Redis store at ${where} keeps only RDB snapshots (appendonly no): a restart loses every token refreshed since the last snapshot, and a rotated refresh token cannot be recovered. Set appendonly yes (docs/stores.md).`
+    }
+    return `The Redis store at ${where} has no persistence (appendonly no and no save points): a restart of Redis loses every token, and every connection must be authorized again. Set appendonly yes (docs/stores.md).`
   }
 
   async ping(): Promise<void> {
@@ -656,4 +669,30 @@ function redisChangesSource(redis: Redis, channel: string): ChangesSource {
       await current?.quit().catch(() => current.disconnect())
     },
   }
+}
+
+/**
+ * How the Redis server persists: `aof` (append-only file), `rdb` (snapshots only), `none`,
+ * `no-aof` (no AOF, snapshots unknown), or `unknown` when it will not say. CONFIG GET is often disabled on managed servers; INFO
+ * persistence still tells whether AOF is on.
+ */
+async function redisPersistence(redis: Redis): Promise<'aof' | 'rdb' | 'none' | 'no-aof' | 'unknown'> {
+  try {
+    const appendonly = (await redis.config('GET', 'appendonly')) as string[]
+    const save = (await redis.config('GET', 'save')) as string[]
+    if (appendonly.length >= 2) {
+      if (appendonly[1] === 'yes') return 'aof'
+      return save.length >= 2 && (save[1] ?? '').trim() !== '' ? 'rdb' : 'none'
+    }
+  } catch {
+    // Disabled or renamed (rename-command CONFIG ""), or not allowed by an ACL: ask INFO instead.
+  }
+  try {
+    const info = await redis.info('persistence')
+    if (/^aof_enabled:1\s*$/m.test(info)) return 'aof'
+    if (/^aof_enabled:0\s*$/m.test(info)) return 'no-aof'
+  } catch {
+    // Not allowed either.
+  }
+  return 'unknown'
 }

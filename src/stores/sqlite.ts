@@ -125,6 +125,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const
+  readonly leaseClock = 'caller' as const
   private readonly statements
 
   constructor(
@@ -513,6 +514,11 @@ export class SqliteStore implements Store {
   }
   openSecret(sealed: string, aad: string): string {
     return this.keyring.decrypt(sealed, aad)
+  }
+
+  /** A committed SQLite transaction is on disk (WAL, synchronous writes). */
+  async durabilityWarning(): Promise<string | undefined> {
+    return undefined
   }
 
   async ping(): Promise<void> {

@@ -131,6 +131,12 @@ export interface ReencryptResult {
 
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres' | 'redis'
+  /**
+   * Whose clock judges lease expiry: `server` (PostgreSQL, Redis: the database server's, so the
+   * clocks of workers on many machines need not agree, and the lease methods' `now` is not used)
+   * or `caller` (memory, SQLite: the `now` given; one machine, one clock).
+   */
+  readonly leaseClock: 'server' | 'caller'
 
   /** The durable webhook outbox kept in the same store (see `outbox.ts`). */
   readonly outbox: OutboxStore
@@ -225,6 +231,13 @@ export interface Store {
    * by any process sharing the store, within about a second, from the moment this resolves.
    */
   watchChanges(listener: ChangeListener): Promise<ChangesSubscription>
+
+  /**
+   * Whether what the store acknowledges survives a restart of its server: a sentence to warn
+   * with when it may not (Redis with neither AOF nor RDB snapshots, or only snapshots, or a
+   * server that would not say), undefined when it does (or nothing is meant to outlive the process).
+   */
+  durabilityWarning(): Promise<string | undefined>
 
   /** Checks the store answers (for `/readyz` and `innkeeper doctor`). */
   ping(): Promise<void>

@@ -6,7 +6,9 @@
 // `open` is called once per test and must return an EMPTY store. `rawBytes`, when given, returns
 // everything the store has written at rest (file bytes, a dump of rows or keys) so the suite can
 // check that no secret is stored in plaintext. Times are passed explicitly: stores must judge
-// expiry by the `now` argument they are given (tests move `now` forward instead of sleeping).
+// expiry by the `now` argument they are given (tests move `now` forward instead of sleeping),
+// except lease expiry in the stores whose `leaseClock` is `server` (PostgreSQL, Redis): there
+// the lease cases shorten a lease and wait it out.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { KeyEntry, Keyring } from '../../src/crypto/keyring.js'
@@ -16,6 +18,7 @@ import type {
   AppRecord,
   AuditEntry,
   ConnectionRecord,
+  Lease,
   PendingAuthorization,
   Store,
 } from '../../src/stores/store.js'
@@ -116,6 +119,31 @@ async function waitUntil(check: () => boolean): Promise<void> {
     if (Date.now() > deadline) throw new Error('the change was not heard within 15 s')
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+}
+
+/** A lease short enough to wait out where the database server's clock judges leases. */
+const SHORT_LEASE_MS = 300
+
+/** Waits out a SHORT_LEASE_MS lease on a server clock; answers a caller `now` past it either way. */
+async function pastShortLease(store: Store): Promise<number> {
+  if (store.leaseClock === 'server') await new Promise((resolve) => setTimeout(resolve, 3 * SHORT_LEASE_MS))
+  return T0 + SHORT_LEASE_MS + 1
+}
+
+/**
+ * Makes a held lease expire: renewed to SHORT_LEASE_MS from now (T0 for a caller clock), then
+ * waited out. Answers a `now` after its expiry for the stores that judge by the caller's clock.
+ */
+async function lapse(store: Store, lease: Lease): Promise<number> {
+  expect(await store.renewLease(lease, SHORT_LEASE_MS, T0)).toBe(true)
+  return pastShortLease(store)
+}
+
+/** A lease's expiry: exactly `expected` on a caller clock; about the server's now + TTL otherwise. */
+function expectExpiry(store: Store, actual: number, expected: number): void {
+  if (store.leaseClock === 'caller') expect(actual).toBe(expected)
+  // The database runs on this machine in the tests: its clock is ours, give or take a minute.
+  else expect(Math.abs(actual - (Date.now() + (expected - T0)))).toBeLessThan(60_000)
 }
 
 async function expectStoreError(promise: Promise<unknown>, code: string): Promise<void> {
@@ -498,22 +526,25 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
 
       it('a free key is leased to the first owner who asks', async () => {
         const lease = await store.acquireLease('refresh:acme/main', 'worker-a', TTL, T0)
-        expect(lease).toMatchObject({ key: 'refresh:acme/main', owner: 'worker-a', expiresAt: T0 + TTL })
+        expect(lease).toMatchObject({ key: 'refresh:acme/main', owner: 'worker-a' })
+        expectExpiry(store, lease!.expiresAt, T0 + TTL)
         expect(lease?.fencingToken).toBeGreaterThan(0)
         expect(await store.getLease('refresh:acme/main', T0 + 1)).toEqual(lease)
       })
 
       it('a held lease keeps everyone else out until it expires', async () => {
-        await store.acquireLease('k', 'worker-a', TTL, T0)
+        const held = await store.acquireLease('k', 'worker-a', TTL, T0)
         expect(await store.acquireLease('k', 'worker-b', TTL, T0 + TTL - 1)).toBeNull()
-        const taken = await store.acquireLease('k', 'worker-b', TTL, T0 + TTL + 1)
+        const later = await lapse(store, held!)
+        const taken = await store.acquireLease('k', 'worker-b', TTL, later)
         expect(taken?.owner).toBe('worker-b')
-        expect(await store.getLease('k', T0 + TTL + 2)).toEqual(taken)
+        expect(await store.getLease('k', later + 1)).toEqual(taken)
       })
 
       it('an expired lease is no longer reported as held', async () => {
-        await store.acquireLease('k', 'worker-a', TTL, T0)
-        expect(await store.getLease('k', T0 + TTL + 1)).toBeNull()
+        const held = await store.acquireLease('k', 'worker-a', TTL, T0)
+        const later = await lapse(store, held!)
+        expect(await store.getLease('k', later)).toBeNull()
         expect(await store.getLease('never-leased', T0)).toBeNull()
       })
 
@@ -523,21 +554,24 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
       })
 
       it('renewing a held lease extends it', async () => {
-        const lease = await store.acquireLease('k', 'worker-a', TTL, T0)
-        expect(await store.renewLease(lease!, TTL, T0 + TTL - 1000)).toBe(true)
-        const held = await store.getLease('k', T0 + TTL + 1000)
+        const lease = await store.acquireLease('k', 'worker-a', SHORT_LEASE_MS, T0)
+        expect(await store.renewLease(lease!, TTL, T0 + SHORT_LEASE_MS - 1)).toBe(true)
+        // Past the first expiry (waited out where the server's clock judges).
+        const later = await pastShortLease(store)
+        const held = await store.getLease('k', later)
         expect(held?.owner).toBe('worker-a')
         expect(held?.fencingToken).toBe(lease?.fencingToken)
-        expect(held?.expiresAt).toBe(T0 + 2 * TTL - 1000)
-        expect(await store.acquireLease('k', 'worker-b', TTL, T0 + TTL + 1000)).toBeNull()
+        expectExpiry(store, held!.expiresAt, T0 + SHORT_LEASE_MS - 1 + TTL)
+        expect(await store.acquireLease('k', 'worker-b', TTL, later)).toBeNull()
       })
 
       it('a lease that expired and was taken by someone else cannot be renewed or released', async () => {
         const lost = await store.acquireLease('k', 'worker-a', TTL, T0)
-        const current = await store.acquireLease('k', 'worker-b', TTL, T0 + TTL + 1)
-        expect(await store.renewLease(lost!, TTL, T0 + TTL + 2)).toBe(false)
+        const later = await lapse(store, lost!)
+        const current = await store.acquireLease('k', 'worker-b', TTL, later)
+        expect(await store.renewLease(lost!, TTL, later + 1)).toBe(false)
         expect(await store.releaseLease(lost!)).toBe(false)
-        expect(await store.getLease('k', T0 + TTL + 3)).toEqual(current)
+        expect(await store.getLease('k', later + 2)).toEqual(current)
       })
 
       it('releasing frees the key at once; a released lease cannot be renewed or released again', async () => {
@@ -561,7 +595,8 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         const first = await store.acquireLease('k', 'worker-a', TTL, T0)
         await store.releaseLease(first!)
         const second = await store.acquireLease('k', 'worker-b', TTL, T0 + 1)
-        const third = await store.acquireLease('k', 'worker-c', TTL, T0 + TTL + 2)
+        const later = await lapse(store, second!)
+        const third = await store.acquireLease('k', 'worker-c', TTL, later)
         expect(second!.fencingToken).toBeGreaterThan(first!.fencingToken)
         expect(third!.fencingToken).toBeGreaterThan(second!.fencingToken)
       })
@@ -603,11 +638,8 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
 
         expect(claimed.map((c) => c.connection.id)).toEqual(['acme/first', 'acme/second'])
         for (const { connection, lease } of claimed) {
-          expect(lease).toMatchObject({
-            key: `refresh:${connection.id}`,
-            owner: 'worker-a',
-            expiresAt: T0 + LEASE_MS,
-          })
+          expect(lease).toMatchObject({ key: `refresh:${connection.id}`, owner: 'worker-a' })
+          expectExpiry(store, lease.expiresAt, T0 + LEASE_MS)
           expect(await store.getLease(`refresh:${connection.id}`, T0 + 1)).toEqual(lease)
         }
         expect(claimed[0]?.connection.tokens?.refreshToken).toBe('refresh-token-value-1')
@@ -647,12 +679,13 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         expect(await store.claimDueConnections(T0 + 1, 10, 'worker-b', LEASE_MS)).toEqual([])
         expect(await store.acquireLease('refresh:acme/one', 'on-demand-caller', LEASE_MS, T0 + 1)).toBeNull()
 
-        const [again] = await store.claimDueConnections(T0 + LEASE_MS + 1, 10, 'worker-b', LEASE_MS)
+        const later = await lapse(store, first!.lease)
+        const [again] = await store.claimDueConnections(later, 10, 'worker-b', LEASE_MS)
         expect(again?.lease.owner).toBe('worker-b')
         expect(again!.lease.fencingToken).toBeGreaterThan(first!.lease.fencingToken)
 
         expect(await store.releaseLease(again!.lease)).toBe(true)
-        const [third] = await store.claimDueConnections(T0 + LEASE_MS + 2, 10, 'worker-c', LEASE_MS)
+        const [third] = await store.claimDueConnections(later + 1, 10, 'worker-c', LEASE_MS)
         expect(third?.lease.owner).toBe('worker-c')
       })
 

@@ -151,6 +151,15 @@ async function storeChecks(store: string | undefined, now: number): Promise<Chec
     const checks: Check[] = []
     const records = await keeper.store.listApps()
     checks.push({ check: 'store', status: 'ok', message: `The store is reachable (${records.length} apps).` })
+    const durability = await keeper.store.durabilityWarning()
+    if (durability) {
+      checks.push({
+        check: 'store durability',
+        status: 'warn',
+        message: durability,
+        fix: 'redis-cli CONFIG SET appendonly yes && redis-cli CONFIG REWRITE   # and see docs/stores.md',
+      })
+    }
     for (const record of records) {
       try {
         resolveApp(record)

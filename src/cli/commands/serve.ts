@@ -98,6 +98,8 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     dashboardAuth: options.demo && loopback ? 'none' : 'login',
     connectDefaults,
   })
+  const durability = await keeper.store.durabilityWarning().catch(() => undefined)
+  if (durability) app.log.warn({ store: keeper.store.kind }, durability)
   try {
     await app.listen({ host: options.host, port: options.port })
     const address = app.server.address()

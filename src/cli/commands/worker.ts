@@ -102,6 +102,8 @@ See docs/workers.md.`,
       }
 
       const keeper = await Innkeeper.open({ store: storeOption(command), leaseMs })
+      const durability = await keeper.store.durabilityWarning().catch(() => undefined)
+      if (durability) log.warn({ store: keeper.store.kind }, durability)
       keeper.on('needs_reauth', (info) =>
         log.warn(connectionFields(info), 'connection needs a new authorization'),
       )
@@ -111,17 +113,6 @@ See docs/workers.md.`,
       keeper.on('recovered', (info) => log.info(connectionFields(info), 'connection recovered'))
 
       const started = Date.now()
-      log.info(
-        {
-          store: keeper.store.kind,
-          concurrency,
-          batch: batchSize,
-          idleMs,
-          leaseMs,
-          once: Boolean(options.once),
-        },
-        'worker started',
-      )
       const refresher = keeper.startRefresher({ concurrency, batchSize, idleMs, leaseMs })
       const webhooks = keeper.startWebhookDispatcher({ idleMs })
 
@@ -164,6 +155,18 @@ See docs/workers.md.`,
       }
       process.on('SIGTERM', onSignal)
       process.on('SIGINT', onSignal)
+      // Only now: whoever waits for this line may signal at once, and the handlers are in place.
+      log.info(
+        {
+          store: keeper.store.kind,
+          concurrency,
+          batch: batchSize,
+          idleMs,
+          leaseMs,
+          once: Boolean(options.once),
+        },
+        'worker started',
+      )
       try {
         // --once: the loop has already begun its first round; stopping now lets exactly that round finish.
         const reason = options.once
