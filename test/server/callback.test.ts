@@ -151,6 +151,26 @@ describe('installs started in the Booking Experts App Store', () => {
     expect(answer.text).toContain('id="return-link"')
   })
 
+  it('keeps an install whose subscription cannot be read under a name of its own, never main', async () => {
+    f = await startServer('bookingexperts')
+    const redirectUri = `${f.baseUrl}/callback/acme-be`
+    await f.keeper.apps.add('acme-be', appFor(f.emulator, 'bookingexperts', { redirectUri }))
+    const first = await page(f.emulator.approve({ redirectUri }).location)
+    expect(first.status).toBe(200)
+    const [existing] = await f.keeper.connections()
+    f.emulator.configure({ failNextApiRequests: 1 })
+    const answer = await page(f.emulator.approve({ redirectUri, organizationId: '1' }).location)
+    expect(answer.status).toBe(200)
+    expect(answer.text).toContain('id="pending-steps"')
+    const connections = await f.keeper.connections()
+    expect(connections).toHaveLength(2)
+    const kept = connections.find((connection) => connection.id === existing!.id)
+    expect(kept?.metadata.subscriptionId).toBe(existing!.metadata.subscriptionId)
+    expect(connections.find((connection) => connection.id !== existing!.id)?.name).toMatch(
+      /^install-pending-/,
+    )
+  })
+
   it('still refuses a stateless callback on the shared callback URL', async () => {
     f = await startBookingExperts()
     const { location } = f.emulator.approve({ redirectUri: `${f.baseUrl}/callback` })

@@ -13,7 +13,12 @@ function describeValue(value: unknown): string {
 
 export function connectedPage(connection: ConnectionInfo, providerName: string): string {
   const returnUrl = safeHttpUrl(connection.metadata.returnUrl)
-  const facts = Object.entries(connection.metadata).filter(([key]) => key !== 'grant' && key !== 'returnUrl')
+  const facts = Object.entries(connection.metadata).filter(
+    ([key]) => key !== 'grant' && key !== 'returnUrl' && key !== 'pendingSteps',
+  )
+  const pending = Array.isArray(connection.metadata.pendingSteps)
+    ? connection.metadata.pendingSteps.map(String)
+    : []
   const back = returnUrl
     ? html`<a class="button" id="return-link" href="${returnUrl}" rel="noopener">Back to ${providerName}</a>`
     : ''
@@ -25,6 +30,11 @@ export function connectedPage(connection: ConnectionInfo, providerName: string):
   ${
     facts.length > 0
       ? html`<dl>${facts.map(([key, value]) => html`<dt>${key}</dt><dd><code>${describeValue(value)}</code></dd>`)}</dl>`
+      : ''
+  }
+  ${
+    pending.length > 0
+      ? html`<p class="muted" id="pending-steps">${providerName} did not answer ${pending.join(', ')} yet: the tokens are kept, and Innkeeper asks again shortly.</p>`
       : ''
   }
   <p>${back} <a class="button secondary" href="/">Innkeeper dashboard</a></p>
