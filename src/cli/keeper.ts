@@ -2,7 +2,7 @@
 // afterwards, so every command sees the same store the same way.
 import type { Command } from 'commander'
 import { cliActor } from '../audit/actor.js'
-import { Innkeeper } from '../connections/innkeeper.js'
+import { Innkeeper, type InnkeeperOptions } from '../connections/innkeeper.js'
 
 export function storeOption(command: Command): string | undefined {
   return (command.optsWithGlobals() as { store?: string }).store
@@ -15,12 +15,14 @@ export function storeOption(command: Command): string | undefined {
 export async function withKeeper<T>(
   command: Command,
   run: (keeper: Innkeeper) => Promise<T>,
-  options: { create?: boolean } = {},
+  options: { create?: boolean } & Pick<InnkeeperOptions, 'allowPrivateWebhooks'> = {},
 ): Promise<T> {
+  const { create, ...rest } = options
   const keeper = await Innkeeper.open({
     store: storeOption(command),
     actor: cliActor(),
-    create: options.create ?? false,
+    create: create ?? false,
+    ...rest,
   })
   try {
     return await run(keeper)
@@ -30,6 +32,10 @@ export async function withKeeper<T>(
 }
 
 /** `withKeeper` for commands that write: creates the store (and key file) when it does not exist. */
-export function withKeeperCreating<T>(command: Command, run: (keeper: Innkeeper) => Promise<T>): Promise<T> {
-  return withKeeper(command, run, { create: true })
+export function withKeeperCreating<T>(
+  command: Command,
+  run: (keeper: Innkeeper) => Promise<T>,
+  options: Pick<InnkeeperOptions, 'allowPrivateWebhooks'> = {},
+): Promise<T> {
+  return withKeeper(command, run, { ...options, create: true })
 }

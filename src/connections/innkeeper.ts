@@ -96,6 +96,12 @@ export interface InnkeeperOptions {
    * a new name adds a provider. See docs/platforms/README.md.
    */
   providers?: ReadonlyArray<ProviderOverride | ProviderDefinitionInput>
+  /**
+   * Let webhook receivers live on private, loopback, link-local or metadata addresses (refused
+   * by default, at `webhooks.add` and at every delivery). Default INNKEEPER_ALLOW_PRIVATE_WEBHOOKS
+   * (`1`/`true`); `serve --demo` turns it on.
+   */
+  allowPrivateWebhooks?: boolean
 }
 
 /** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
@@ -124,6 +130,8 @@ export class Innkeeper {
   private readonly keeper: TokenKeeper
   private closed = false
   /** Handles of connections known to exist, most recently used last (see `connection`). */
+  /** Webhook receivers may be private addresses (see InnkeeperOptions.allowPrivateWebhooks). */
+  readonly allowPrivateWebhooks: boolean
   private readonly handles = new LruMap<string, Connection>(CONNECTION_HANDLES_KEPT)
 
   private constructor(
@@ -133,10 +141,14 @@ export class Innkeeper {
     leaseMs: number,
     private readonly ownsStore: boolean,
     failureWindowMs?: number,
-    auditOptions: Pick<InnkeeperOptions, 'actor' | 'audit' | 'requestTimeoutMs' | 'maxResponseBytes'> = {},
+    auditOptions: Pick<
+      InnkeeperOptions,
+      'actor' | 'audit' | 'requestTimeoutMs' | 'maxResponseBytes' | 'allowPrivateWebhooks'
+    > = {},
     /** The provider definitions in use: built-ins, `<home>/providers/*.json`, then `providers`. */
     readonly providers: ProviderCatalogue = defaultProviders,
   ) {
+    this.allowPrivateWebhooks = auditOptions.allowPrivateWebhooks ?? privateWebhooksFromEnvironment()
     this.audit = new AuditTrail(store, now, auditOptions.actor ?? 'library', auditOptions.audit ?? true)
     this.audit.follow(this.events)
     this.ctx = new KeeperContext(
@@ -150,7 +162,12 @@ export class Innkeeper {
       providers,
     )
     this.outboxWriter = new OutboxWriter(store, now)
-    this.webhooks = new Webhooks(store, now, () => this.outboxWriter.invalidate())
+    this.webhooks = new Webhooks(
+      store,
+      now,
+      () => this.outboxWriter.invalidate(),
+      () => this.allowPrivateWebhooks,
+    )
     this.outboxWriter.attach(this.events)
     this.keeper = new TokenKeeper(this.ctx)
     this.apps = new Apps(this.ctx)
@@ -415,7 +432,10 @@ export class Innkeeper {
 
   /** Starts delivering webhooks from the store's outbox (see WebhookDispatcher). */
   startWebhookDispatcher(options: WebhookDispatcherOptions = {}): WebhookDispatcher {
-    return new WebhookDispatcher(this.store, this.webhooks, this.ctx.now, options).start()
+    return new WebhookDispatcher(this.store, this.webhooks, this.ctx.now, {
+      allowPrivateAddresses: this.allowPrivateWebhooks,
+      ...options,
+    }).start()
   }
 
   get now(): () => number {
@@ -431,6 +451,10 @@ export class Innkeeper {
     this.events.removeAllListeners()
     if (this.ownsStore) await this.store.close()
   }
+}
+
+function privateWebhooksFromEnvironment(): boolean {
+  return /^(1|true|yes)$/i.test(process.env.INNKEEPER_ALLOW_PRIVATE_WEBHOOKS ?? '')
 }
 
 /** Connection handles kept for reuse; beyond this the least recently used is dropped. */

@@ -10,6 +10,7 @@ import { hostname } from 'node:os'
 import { PollingLoop } from '../connections/polling-loop.js'
 import type { OutboxEntry } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
+import { WebhookPoster } from './post.js'
 import type { Webhooks } from './receivers.js'
 import { SIGNATURE_HEADER, signWebhook } from './signature.js'
 
@@ -28,6 +29,11 @@ export interface WebhookDispatcherOptions {
   retryMaxMs?: number
   /** After this long since the event, a failing delivery is dead (default 24 h). */
   maxAgeMs?: number
+  /**
+   * Deliver to private, loopback, link-local and metadata addresses too (default: the keeper's
+   * `allowPrivateWebhooks`, else off). Checked for every connection, after DNS resolution.
+   */
+  allowPrivateAddresses?: boolean
 }
 
 export interface WebhookDispatcherStats {
@@ -48,6 +54,7 @@ export class WebhookDispatcher {
   readonly owner = `${hostname()}:${process.pid}:webhooks:${randomUUID().slice(0, 8)}`
   private readonly options: Required<WebhookDispatcherOptions>
   private readonly loop: PollingLoop
+  private readonly poster = new WebhookPoster()
 
   constructor(
     private readonly store: Store,
@@ -63,6 +70,7 @@ export class WebhookDispatcher {
       retryBaseMs: 10_000,
       retryMaxMs: 60 * 60_000,
       maxAgeMs: 24 * 60 * 60_000,
+      allowPrivateAddresses: false,
       ...options,
     }
     this.loop = new PollingLoop(() => this.runOnce(), this.options.batchSize, this.options.idleMs)
@@ -93,30 +101,23 @@ export class WebhookDispatcher {
       await this.store.outbox.complete(entry.id) // the receiver was removed meanwhile
       return
     }
-    let problem: string
-    try {
-      const response = await fetch(receiver.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Innkeeper-Webhooks/1',
-          [SIGNATURE_HEADER]: signWebhook(entry.body, receiver.secret, this.now()),
-          'Innkeeper-Event-Id': entry.eventId,
-        },
-        body: entry.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      })
-      await response.body?.cancel().catch(() => undefined)
-      if (response.status >= 200 && response.status < 300) {
-        await this.store.outbox.complete(entry.id)
-        this.stats.delivered += 1
-        return
-      }
-      problem = `HTTP ${response.status}`
-    } catch (error) {
-      problem = describeFailure(error)
+    const outcome = await this.poster.post(receiver.url, {
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Innkeeper-Webhooks/1',
+        [SIGNATURE_HEADER]: signWebhook(entry.body, receiver.secret, this.now()),
+        'Innkeeper-Event-Id': entry.eventId,
+      },
+      body: entry.body,
+      timeoutMs: this.options.timeoutMs,
+      allowPrivateAddresses: this.options.allowPrivateAddresses,
+    })
+    if ('status' in outcome && outcome.status >= 200 && outcome.status < 300) {
+      await this.store.outbox.complete(entry.id)
+      this.stats.delivered += 1
+      return
     }
+    const problem = 'status' in outcome ? `HTTP ${outcome.status}` : outcome.failure
     const now = this.now()
     const next = now + retryDelayMs(entry.attempts, this.options.retryBaseMs, this.options.retryMaxMs)
     const dead = next - entry.createdAt > this.options.maxAgeMs
@@ -128,15 +129,6 @@ export class WebhookDispatcher {
   /** Stops claiming and lets deliveries in flight finish. */
   async stop(): Promise<void> {
     await this.loop.stop()
+    this.poster.close()
   }
-}
-
-/** A short, secret-free reason (no URL query, no body). */
-function describeFailure(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timed out'
-    const cause = (error as { cause?: { code?: string } }).cause
-    return cause?.code ? `network error (${cause.code})` : `network error (${error.name})`
-  }
-  return 'network error'
 }

@@ -6,6 +6,7 @@ import { ConfigError, InnkeeperError } from '../errors.js'
 import { requireSecureUrl } from '../providers/endpoints.js'
 import type { OutboxEntry, OutboxState } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
+import { checkReceiverAddress } from './address-policy.js'
 import {
   DEFAULT_WEBHOOK_EVENTS,
   isWebhookEventType,
@@ -62,11 +63,17 @@ export class Webhooks {
     private readonly now: () => number,
     /** Told after this process adds or removes a receiver (the outbox writer drops its cache). */
     private readonly changed: () => void = () => {},
+    /** Whether receivers may be private addresses (operator's choice; see address-policy.ts). */
+    private readonly allowPrivate: () => boolean = () => false,
   ) {}
 
-  /** Registers a receiver; answers its secret once. HTTPS only, except loopback addresses. */
+  /**
+   * Registers a receiver; answers its secret once. HTTPS only (plain HTTP on loopback, where private
+   * receivers are allowed), on public addresses unless private receivers are allowed.
+   */
   async add(url: string, options: { events?: readonly string[] } = {}): Promise<AddedWebhook> {
     const target = requireSecureUrl(url, 'webhook URL')
+    if (!this.allowPrivate()) await checkReceiverAddress(target)
     const events = parseWebhookEvents(options.events)
     const id = `wh_${randomBytes(9).toString('base64url')}`
     const secret = `whsec_${randomBytes(32).toString('base64url')}`

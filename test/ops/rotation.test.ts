@@ -73,7 +73,7 @@ describe('innkeeper keys rotate', () => {
       emulator = await startEmulator('bookingsync', { config: { accessTokenTtl: 6 } })
       home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-'))
       const store = storeUrl()
-      const keeper = await Innkeeper.open({ home, ...(store ? { store } : {}) })
+      const keeper = await Innkeeper.open({ home, allowPrivateWebhooks: true, ...(store ? { store } : {}) })
       await keeper.apps.add('bs', appFor(emulator, 'bookingsync'))
       for (const name of ['main', 'second', 'third']) await connect(keeper, name)
       const webhook = await keeper.webhooks.add('http://127.0.0.1:9/hooks')

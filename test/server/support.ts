@@ -2,6 +2,7 @@
 // together by `advance`), the server from `createServer` on a real port, and an API key.
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
+import type { InnkeeperOptions } from '../../src/connections/innkeeper.js'
 import { createApiKey } from '../../src/server/api-keys.js'
 import { createServer, type ServerOptions } from '../../src/server/server.js'
 import { answerConsent } from '../support/consent.js'
@@ -18,8 +19,9 @@ export interface ServerFixture extends Fixture {
 export async function startServer(
   platform: Parameters<typeof setup>[0],
   options: Partial<ServerOptions> = {},
+  keeper: Partial<InnkeeperOptions> = {},
 ): Promise<ServerFixture> {
-  const fixture = await setup(platform)
+  const fixture = await setup(platform, { keeper })
   const logs: string[] = []
   const stream = new Writable({
     write(chunk, _encoding, done) {

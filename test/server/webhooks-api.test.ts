@@ -8,7 +8,7 @@ afterEach(async () => f?.close())
 
 describe('/api/webhooks', () => {
   it('adds a receiver, answers its secret once, lists it without the secret, and removes it', async () => {
-    f = await startServer('bookingsync')
+    f = await startServer('bookingsync', {}, { allowPrivateWebhooks: true })
     expect((await f.api('/api/webhooks', { key: null })).status).toBe(401)
 
     const added = await f.api('/api/webhooks', {
@@ -33,7 +33,7 @@ describe('/api/webhooks', () => {
   })
 
   it('refuses a plain-HTTP receiver off loopback and an unknown event', async () => {
-    f = await startServer('bookingsync')
+    f = await startServer('bookingsync', {}, { allowPrivateWebhooks: true })
     const post = (body: unknown) =>
       f.api('/api/webhooks', {
         method: 'POST',

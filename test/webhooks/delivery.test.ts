@@ -23,7 +23,10 @@ for (const store of await storeCases()) {
   describe(`webhooks on ${store.name}`, () => {
     it('delivers signed events in order, retries 500s, and each event arrives exactly once', async () => {
       const url = store.url()
-      fixture = await setup('bookingtime', url ? { keeper: { store: url } } : {})
+      // The receivers are on loopback: private receivers must be allowed.
+      fixture = await setup('bookingtime', {
+        keeper: { allowPrivateWebhooks: true, ...(url ? { store: url } : {}) },
+      })
       const { keeper, emulator } = fixture
       const main = await startReceiver()
       const refreshOnly = await startReceiver()

@@ -20,7 +20,7 @@ afterEach(async () => {
 })
 
 it('a delivering process killed with SIGKILL leaves the outbox to another, which completes delivery', async () => {
-  fixture = await setup('bookingtime')
+  fixture = await setup('bookingtime', { keeper: { allowPrivateWebhooks: true } })
   receiver = await startReceiver()
   receiver.script = [0] // the first delivery is never answered: the child is killed while it waits
   const { secret } = await fixture.keeper.webhooks.add(receiver.url)
@@ -33,7 +33,13 @@ it('a delivering process killed with SIGKILL leaves the outbox to another, which
   await fixture.keeper.disconnect('acme-bt/main')
 
   const child = spawn(process.execPath, [join(here, 'child-dispatcher.mjs')], {
-    env: { ...process.env, STORE: fixture.storeUrl, KEYS: fixture.keys, LEASE_MS: '1500' },
+    env: {
+      ...process.env,
+      STORE: fixture.storeUrl,
+      KEYS: fixture.keys,
+      LEASE_MS: '1500',
+      INNKEEPER_ALLOW_PRIVATE_WEBHOOKS: '1',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const exited = new Promise((resolve) => child.once('exit', resolve))

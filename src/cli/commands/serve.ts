@@ -19,6 +19,7 @@ interface ServeOptions {
   publicUrl?: string
   trustProxy?: boolean
   allowedHost: string[]
+  allowPrivateWebhooks?: boolean
 }
 
 function parsePort(value: string): number {
@@ -76,7 +77,11 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
   if (publicUrl) refuseUrlCredentials(publicUrl, 'public URL')
   const explicitStore = storeOption(command)
   // The demo runs on a throw-away in-memory store unless told otherwise.
-  const keeper = await Innkeeper.open({ store: explicitStore ?? (options.demo ? 'memory:' : undefined) })
+  const keeper = await Innkeeper.open({
+    store: explicitStore ?? (options.demo ? 'memory:' : undefined),
+    // The demo's receivers are usually on this machine; elsewhere only the operator allows it.
+    ...(options.demo || options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+  })
   const loopback = isLoopbackHost(options.host)
   let adminPassword = process.env.INNKEEPER_ADMIN_PASSWORD || undefined
   let demoPassword: string | undefined
@@ -163,6 +168,10 @@ export function registerServe(program: Command): void {
       'another host name this server answers for (repeatable; env INNKEEPER_ALLOWED_HOSTS, comma-separated)',
       collect,
       [],
+    )
+    .option(
+      '--allow-private-webhooks',
+      'deliver webhooks to private, loopback and link-local addresses too (on with --demo; env INNKEEPER_ALLOW_PRIVATE_WEBHOOKS=1)',
     )
     .option('--demo', 'also start every emulator and register a demo app per platform (in-memory store)')
     .addHelpText(

@@ -17,19 +17,31 @@ export function registerWebhooks(program: Command): void {
       `comma-separated events (default: all but connection.refreshed): ${WEBHOOK_EVENT_TYPES.join(', ')}`,
     )
     .option('--json', 'print JSON (including the secret)')
+    .option(
+      '--allow-private-webhooks',
+      'accept a receiver on a private, loopback or link-local address (env INNKEEPER_ALLOW_PRIVATE_WEBHOOKS=1)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  innkeeper webhooks add https://app.example.com/innkeeper-hooks\n  innkeeper webhooks add https://app.example.com/hooks --events connection.error,connection.needs_reauth',
     )
-    .action(async (url: string, options: { events?: string; json?: boolean }, command: Command) => {
-      const added = await withKeeperCreating(command, (keeper) =>
-        keeper.webhooks.add(url, { events: options.events?.split(',') }),
-      )
-      if (options.json) return printJson(added)
-      say(`Added webhook ${added.id} for ${added.events.join(', ')}.`)
-      say('Its signing secret (shown only now; verify deliveries with verifyWebhook()):')
-      out(added.secret)
-    })
+    .action(
+      async (
+        url: string,
+        options: { events?: string; json?: boolean; allowPrivateWebhooks?: boolean },
+        command: Command,
+      ) => {
+        const added = await withKeeperCreating(
+          command,
+          (keeper) => keeper.webhooks.add(url, { events: options.events?.split(',') }),
+          options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {},
+        )
+        if (options.json) return printJson(added)
+        say(`Added webhook ${added.id} for ${added.events.join(', ')}.`)
+        say('Its signing secret (shown only now; verify deliveries with verifyWebhook()):')
+        out(added.secret)
+      },
+    )
   webhooks
     .command('list')
     .description('list receivers with their waiting and dead deliveries')

@@ -18,6 +18,7 @@ interface WorkerOptions {
   idleMs: string
   leaseMs: string
   once?: boolean
+  allowPrivateWebhooks?: boolean
 }
 
 /** How often the worker looks at the refresher's counters to log finished rounds. */
@@ -71,6 +72,10 @@ export function registerWorker(program: Command): void {
       '60000',
     )
     .option('--once', 'run one round and exit')
+    .option(
+      '--allow-private-webhooks',
+      'deliver webhooks to private, loopback and link-local addresses too (env INNKEEPER_ALLOW_PRIVATE_WEBHOOKS=1)',
+    )
     .addHelpText(
       'after',
       `
@@ -101,7 +106,11 @@ See docs/workers.md.`,
         )
       }
 
-      const keeper = await Innkeeper.open({ store: storeOption(command), leaseMs })
+      const keeper = await Innkeeper.open({
+        store: storeOption(command),
+        leaseMs,
+        ...(options.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+      })
       const durability = await keeper.store.durabilityWarning().catch(() => undefined)
       if (durability) log.warn({ store: keeper.store.kind }, durability)
       keeper.on('needs_reauth', (info) =>
