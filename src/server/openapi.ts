@@ -1,32 +1,146 @@
-// The OpenAPI 3.1 description of the JSON API, the proxy and the health routes, served at
-// `/openapi.json`. Written by hand: the routes are few and their shapes stable.
+// The OpenAPI 3.1 description of every `/api` route, the proxy and the operations routes, served
+// at `/openapi.json`. Written by hand (the routes are few and their shapes stable) and held
+// against the routes the server really registers by test/server/openapi.test.ts; the client's
+// types in src/client/schema.ts are generated from it (`npm run generate:client`).
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/events.js'
 
-const errorResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-})
+const json = (schema: unknown) => ({ 'application/json': { schema } })
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 
-const connectionParams = [
-  {
-    name: 'id',
-    in: 'path',
-    required: true,
-    description:
-      'Connection id `<app>/<name>`, URL-encoded (`acme%2Fmain`); `/api/connections/{app}/{name}` also works.',
-    schema: { type: 'string' },
-  },
-]
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) })
 
-const common = {
-  '401': errorResponse('Missing or wrong API key.'),
-  '404': errorResponse('Unknown connection.'),
-  '429': errorResponse('Too many requests from this client.'),
+/** Answers every API-key route can give, whatever it does. */
+const guarded = {
+  '401': errorResponse('Missing or wrong API key (`unauthorized`); comes with `WWW-Authenticate: Bearer`.'),
+  '429': errorResponse('Too many requests from this client address (`rate_limited`); wait a minute.'),
+  '500': errorResponse(
+    'Innkeeper failed unexpectedly (`internal_error`, `key_unavailable`, `decryption_failed`).',
+  ),
 }
 
+const unknownConnection = { '404': errorResponse('No such connection (`unknown_connection`).') }
+
+/** Answers of a route that may talk to the platform (a refresh, a proxied request). */
 const platformFailures = {
-  '409': errorResponse('The connection needs a person to authorize again (`needs_reauth`).'),
-  '502': errorResponse('The platform refused or answered something unusable.'),
-  '503': errorResponse('The platform or the store is unavailable; retry later.'),
+  '409': errorResponse(
+    'The connection needs a person to authorize it again (`needs_reauth`, `revoked`, `invalid_grant`).',
+  ),
+  '502': errorResponse(
+    'The platform refused or answered something unusable (`invalid_client`, `invalid_response`, `http_error`, `response_too_large`, …).',
+  ),
+  '503': errorResponse(
+    'The platform, the store or the refresh lock is unavailable (`provider_unavailable`, `rate_limited`, `store_unavailable`, `lock_timeout`); retry later.',
+  ),
+  '504': errorResponse('The platform did not answer in time (`provider_timeout`).'),
+}
+
+const pathParam = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string' },
+})
+
+const byId = [pathParam('id', 'Connection id `<app>/<name>`, URL-encoded: `acme%2Fmain`.')]
+const byParts = [
+  pathParam('app', 'The app of the connection.'),
+  pathParam('name', 'The connection name within the app (`main` by default).'),
+]
+
+/**
+ * The connection routes exist twice: `/api/connections/{id}` with the id URL-encoded, and
+ * `/api/connections/{app}/{name}` for callers that would rather not encode the slash.
+ */
+function connectionRoutes(prefix: string, parameters: unknown[], suffix: string) {
+  return {
+    [prefix]: {
+      parameters,
+      get: {
+        summary: 'Read one connection',
+        operationId: `getConnection${suffix}`,
+        tags: ['connections'],
+        responses: {
+          '200': { description: 'The connection (never a token).', content: json(ref('Connection')) },
+          ...unknownConnection,
+          ...guarded,
+        },
+      },
+    },
+    [`${prefix}/token`]: {
+      parameters,
+      post: {
+        summary: 'A valid access token (renewed first when due), or the API key of an API-key connection',
+        operationId: `getAccessToken${suffix}`,
+        tags: ['connections'],
+        description:
+          'Concurrent callers share one refresh; the call is recorded in the audit trail under the API key. An API key (`kind: "api_key"`) never expires and is never refreshed.',
+        responses: {
+          '200': {
+            description: 'The credential, its kind, expiry and the header to send it in.',
+            content: json(ref('AccessToken')),
+          },
+          ...unknownConnection,
+          ...platformFailures,
+          ...guarded,
+        },
+      },
+    },
+    [`${prefix}/refresh`]: {
+      parameters,
+      post: {
+        summary: 'Renew the access token now',
+        operationId: `refreshConnection${suffix}`,
+        tags: ['connections'],
+        responses: {
+          '200': { description: 'The connection after the refresh.', content: json(ref('Connection')) },
+          ...unknownConnection,
+          ...platformFailures,
+          ...guarded,
+        },
+      },
+    },
+  }
+}
+
+/** The methods the proxy forwards (see PROXIED_METHODS in routes/proxy.ts). */
+const PROXY_METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete'] as const
+
+function proxyOperation(method: (typeof PROXY_METHODS)[number]) {
+  const upper = method.toUpperCase()
+  return {
+    summary: `Forward a ${upper} to the platform with the token injected`,
+    operationId: `proxy${upper[0]}${method.slice(1)}`,
+    tags: ['proxy'],
+    description:
+      "The query string, the body and the headers accept, accept-language, content-type, content-language, if-*, prefer, idempotency-key and x-request-id are forwarded. A 401 from the platform triggers one refresh and one retry. The answer is streamed back with its status and `Innkeeper-Proxied: true`; an answer without that header is Innkeeper's own error.",
+    ...(method === 'get' || method === 'head' || method === 'delete'
+      ? {}
+      : {
+          requestBody: {
+            required: false,
+            description: 'Forwarded as it came, whatever its type.',
+            content: { '*/*': { schema: {} } },
+          },
+        }),
+    responses: {
+      default: {
+        description: "The platform's answer, as it came (any status).",
+        headers: {
+          'Innkeeper-Proxied': {
+            description: 'Marks an answer that came from the platform.',
+            schema: { type: 'string', const: 'true' },
+          },
+        },
+        content: { '*/*': { schema: {} } },
+      },
+      '404': errorResponse(
+        'No such connection (`unknown_connection`), without `Innkeeper-Proxied`; a platform 404 has the header.',
+      ),
+      ...platformFailures,
+      ...guarded,
+    },
+  }
 }
 
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
@@ -36,136 +150,181 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       title: 'Innkeeper',
       version: '0.1.0',
       description:
-        'Valid access tokens and authenticated requests for the booking-platform connections Innkeeper keeps. Every `/api` and `/proxy` route needs `Authorization: Bearer <API key>`.',
+        'Valid access tokens and authenticated requests for the booking-platform connections Innkeeper keeps, and the webhook receivers told about them. Every `/api` and `/proxy` route needs `Authorization: Bearer <API key>`. Errors answer `{ "error": { "code", "message" } }` with a stable `code`. A request whose `Host` the server does not answer for gets a plain-text 421 on any route.',
     },
     servers: [{ url: serverUrl }],
     security: [{ apiKey: [] }],
+    tags: [
+      { name: 'connections', description: 'Connections and their access tokens.' },
+      { name: 'webhooks', description: 'Receivers of signed connection events.' },
+      { name: 'proxy', description: 'Requests to the platform in the name of a connection.' },
+      { name: 'operations', description: 'Health, readiness, metrics and this document; no key needed.' },
+    ],
     paths: {
       '/api/connections': {
         get: {
           summary: 'List connections',
           operationId: 'listConnections',
+          tags: ['connections'],
           responses: {
             '200': {
               description: 'Every connection with its state and expiry (never a token).',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    properties: {
-                      connections: { type: 'array', items: { $ref: '#/components/schemas/Connection' } },
-                    },
-                    required: ['connections'],
-                  },
+              content: json({
+                type: 'object',
+                required: ['connections'],
+                properties: { connections: { type: 'array', items: ref('Connection') } },
+              }),
+            },
+            ...guarded,
+          },
+        },
+      },
+      ...connectionRoutes('/api/connections/{id}', byId, ''),
+      ...connectionRoutes('/api/connections/{app}/{name}', byParts, 'ByParts'),
+      '/api/webhooks': {
+        get: {
+          summary: 'List webhook receivers and the deliveries waiting or given up',
+          operationId: 'listWebhooks',
+          tags: ['webhooks'],
+          responses: {
+            '200': {
+              description: 'The receivers (never their secrets) and the deliveries not yet made.',
+              content: json({
+                type: 'object',
+                required: ['webhooks', 'deliveries'],
+                properties: {
+                  webhooks: { type: 'array', items: ref('Webhook') },
+                  deliveries: { type: 'array', items: ref('WebhookDelivery') },
+                },
+              }),
+            },
+            ...guarded,
+          },
+        },
+        post: {
+          summary: 'Add a webhook receiver',
+          operationId: 'addWebhook',
+          tags: ['webhooks'],
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['url'],
+              properties: {
+                url: {
+                  type: 'string',
+                  format: 'uri',
+                  description: 'HTTPS, or plain HTTP on loopback only.',
+                  examples: ['https://app.example.com/hooks/innkeeper'],
+                },
+                events: {
+                  type: 'array',
+                  items: ref('WebhookEventType'),
+                  description: 'Default: every event except `connection.refreshed`.',
                 },
               },
+            }),
+          },
+          responses: {
+            '201': {
+              description: 'The receiver with its signing secret, shown this once.',
+              content: json(ref('AddedWebhook')),
             },
-            '401': common['401'],
+            '400': errorResponse(
+              'Not a receiver: no `url`, a plain-HTTP URL off loopback (`insecure_url`) or an unknown event (`invalid_config`, `invalid_request`).',
+            ),
+            ...guarded,
           },
         },
       },
-      '/api/connections/{id}': {
-        get: {
-          summary: 'Read one connection',
-          operationId: 'getConnection',
-          parameters: connectionParams,
+      '/api/webhooks/{id}': {
+        parameters: [pathParam('id', 'The receiver id.')],
+        delete: {
+          summary: 'Remove a webhook receiver',
+          operationId: 'removeWebhook',
+          tags: ['webhooks'],
           responses: {
-            '200': {
-              description: 'The connection.',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Connection' } } },
-            },
-            ...common,
-          },
-        },
-      },
-      '/api/connections/{id}/token': {
-        post: {
-          summary: 'A valid access token (renewed first when due), or the API key of an API-key connection',
-          operationId: 'getAccessToken',
-          parameters: connectionParams,
-          responses: {
-            '200': {
-              description:
-                'The credential, its kind, expiry and the header to send it in; concurrent callers share one refresh. An API key (`kind: "api_key"`) never expires and is never refreshed.',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/AccessToken' } } },
-            },
-            ...common,
-            ...platformFailures,
-          },
-        },
-      },
-      '/api/connections/{id}/refresh': {
-        post: {
-          summary: 'Renew the access token now',
-          operationId: 'refreshConnection',
-          parameters: connectionParams,
-          responses: {
-            '200': {
-              description: 'The connection after the refresh.',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Connection' } } },
-            },
-            ...common,
-            ...platformFailures,
+            '204': { description: 'Removed; its waiting deliveries are not sent.' },
+            '404': errorResponse('No such receiver (`unknown_webhook`).'),
+            ...guarded,
           },
         },
       },
       '/proxy/{app}/{name}/{path}': {
         parameters: [
-          { name: 'app', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-          {
-            name: 'path',
-            in: 'path',
-            required: true,
-            description:
-              "Path under the platform's API base URL (may contain slashes); the query string is forwarded.",
-            schema: { type: 'string' },
-          },
+          ...byParts,
+          pathParam(
+            'path',
+            "Path under the platform's API base URL; may contain slashes (`rentals/12`). The query string is forwarded.",
+          ),
         ],
-        ...Object.fromEntries(
-          ['get', 'post', 'put', 'patch', 'delete'].map((method) => [
-            method,
-            {
-              summary: `Forward a ${method.toUpperCase()} to the platform with the token injected`,
-              operationId: `proxy${method[0]?.toUpperCase()}${method.slice(1)}`,
-              description:
-                'Method, query, body and the headers accept, accept-language, content-type, content-language, if-*, prefer, idempotency-key and x-request-id are forwarded. A 401 from the platform triggers one refresh and one retry. The answer is streamed back with its status.',
-              ...(method === 'get' || method === 'delete'
-                ? {}
-                : { requestBody: { required: false, content: { '*/*': { schema: {} } } } }),
-              responses: {
-                default: { description: "The platform's answer, as it came." },
-                '401': common['401'],
-                '404': common['404'],
-                ...platformFailures,
-              },
-            },
-          ]),
-        ),
+        ...Object.fromEntries(PROXY_METHODS.map((method) => [method, proxyOperation(method)])),
       },
       '/healthz': {
         get: {
           summary: 'The process is up',
+          operationId: 'health',
+          tags: ['operations'],
           security: [],
-          responses: { '200': { description: '`{ "status": "ok" }`' } },
+          responses: {
+            '200': {
+              description: 'Up.',
+              content: json({
+                type: 'object',
+                required: ['status'],
+                properties: { status: { type: 'string', const: 'ok' } },
+              }),
+            },
+          },
         },
       },
       '/readyz': {
         get: {
           summary: 'The store answers',
+          operationId: 'ready',
+          tags: ['operations'],
           security: [],
           responses: {
-            '200': { description: '`{ "status": "ready", "store": "sqlite" }`' },
-            '503': errorResponse('The store does not answer.'),
+            '200': {
+              description: 'Ready to serve.',
+              content: json({
+                type: 'object',
+                required: ['status', 'store'],
+                properties: {
+                  status: { type: 'string', const: 'ready' },
+                  store: { type: 'string', examples: ['sqlite', 'postgres', 'redis', 'memory'] },
+                },
+              }),
+            },
+            '503': errorResponse('The store does not answer (`store_unavailable`).'),
           },
         },
       },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics',
+          operationId: 'metrics',
+          tags: ['operations'],
           security: [],
           responses: {
-            '200': { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': {} } },
+            '200': {
+              description: 'Prometheus text format 0.0.4.',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          operationId: 'openApiDocument',
+          tags: ['operations'],
+          security: [],
+          responses: {
+            '200': {
+              description: 'The OpenAPI 3.1 document, with this server as its server URL.',
+              content: json({ type: 'object' }),
+            },
           },
         },
       },
@@ -189,9 +348,13 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
               properties: {
                 code: {
                   type: 'string',
+                  description: 'Stable; programs branch on it. The HTTP status follows from it.',
                   examples: ['unauthorized', 'unknown_connection', 'needs_reauth', 'provider_unavailable'],
                 },
-                message: { type: 'string' },
+                message: {
+                  type: 'string',
+                  description: 'For people: what happened and what to do. Never a secret.',
+                },
               },
             },
           },
@@ -218,18 +381,36 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             },
           },
         },
+        ConnectionState: {
+          type: 'string',
+          enum: ['active', 'expiring', 'refreshing', 'needs_reauth', 'error', 'revoked'],
+        },
         Connection: {
           type: 'object',
-          required: ['id', 'app', 'name', 'provider', 'state'],
+          required: [
+            'id',
+            'app',
+            'name',
+            'provider',
+            'state',
+            'scopes',
+            'metadata',
+            'accessTokenExpiresAt',
+            'refreshTokenExpiresAt',
+            'hasRefreshToken',
+            'lastRefreshAt',
+            'refreshDueAt',
+            'lastError',
+            'createdAt',
+            'updatedAt',
+          ],
+          description: 'Times are milliseconds since the epoch.',
           properties: {
             id: { type: 'string', examples: ['acme/main'] },
             app: { type: 'string' },
             name: { type: 'string' },
-            provider: { type: 'string' },
-            state: {
-              type: 'string',
-              enum: ['active', 'expiring', 'refreshing', 'needs_reauth', 'error', 'revoked'],
-            },
+            provider: { type: 'string', examples: ['bookingsync'] },
+            state: ref('ConnectionState'),
             scopes: { type: 'array', items: { type: 'string' } },
             metadata: { type: 'object', additionalProperties: true },
             accessTokenExpiresAt: { type: ['integer', 'null'] },
@@ -242,16 +423,79 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
                 { type: 'null' },
                 {
                   type: 'object',
+                  required: ['code', 'message', 'at'],
                   properties: {
                     code: { type: 'string' },
                     message: { type: 'string' },
                     at: { type: 'integer' },
+                    since: { type: 'integer', description: 'When the current run of failures began.' },
+                    final: {
+                      type: 'boolean',
+                      description: 'No more automatic retries until a manual refresh.',
+                    },
                   },
                 },
               ],
             },
             createdAt: { type: 'integer' },
             updatedAt: { type: 'integer' },
+          },
+        },
+        WebhookEventType: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] },
+        Webhook: {
+          type: 'object',
+          required: ['id', 'url', 'events', 'createdAt', 'pending', 'dead'],
+          properties: {
+            id: { type: 'string' },
+            url: { type: 'string' },
+            events: { type: 'array', items: ref('WebhookEventType') },
+            createdAt: { type: 'integer' },
+            pending: { type: 'integer', description: 'Deliveries waiting (first attempt or retry).' },
+            dead: { type: 'integer', description: 'Deliveries given up after 24 hours.' },
+          },
+        },
+        AddedWebhook: {
+          allOf: [
+            ref('Webhook'),
+            {
+              type: 'object',
+              required: ['secret'],
+              properties: {
+                secret: {
+                  type: 'string',
+                  description:
+                    'The signing secret, shown this once; verify deliveries with `verifyWebhook(body, header, secret)`.',
+                  examples: ['whsec_…'],
+                },
+              },
+            },
+          ],
+        },
+        WebhookDelivery: {
+          type: 'object',
+          required: [
+            'id',
+            'eventId',
+            'receiverId',
+            'type',
+            'connection',
+            'state',
+            'attempts',
+            'nextAttemptAt',
+            'lastError',
+            'createdAt',
+          ],
+          properties: {
+            id: { type: 'string' },
+            eventId: { type: 'string' },
+            receiverId: { type: 'string' },
+            type: { type: 'string' },
+            connection: { type: ['string', 'null'], description: 'The connection id.' },
+            state: { type: 'string', enum: ['pending', 'dead'] },
+            attempts: { type: 'integer' },
+            nextAttemptAt: { type: 'integer' },
+            lastError: { type: ['string', 'null'] },
+            createdAt: { type: 'integer' },
           },
         },
       },

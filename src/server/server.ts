@@ -16,6 +16,7 @@ import { refuseForeignHosts } from './host-check.js'
 import { loggerOptions, OneLinePerRequest, type ServerLoggerOptions } from './logging.js'
 import { ServerMetrics } from './metrics.js'
 import { errorPage, sendPage } from './pages/layout.js'
+import { recordRoutes } from './route-list.js'
 import { registerApiRoutes } from './routes/api.js'
 import { registerAssetRoutes } from './routes/assets.js'
 import { registerAuditRoutes } from './routes/audit.js'
@@ -76,6 +77,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     bodyLimit: 5 * 1024 * 1024,
     routerOptions: { maxParamLength: 300 },
   })
+  recordRoutes(app)
   const metrics = new ServerMetrics(options.keeper)
   const sessionSecret =
     options.sessionSecret ?? process.env.INNKEEPER_SESSION_SECRET ?? randomBytes(32).toString('hex')

@@ -197,11 +197,17 @@ describe('the proxy', () => {
     expect(stats.tokenRequests.refresh_token).toBe(1)
   })
 
-  it('passes the platform’s own error status through', async () => {
+  it('passes the platform’s own error status through, marked as the platform’s', async () => {
     f = await startServer('bookingsync')
     await connectBookingSync(f)
     const answer = await f.api('/proxy/acme-bs/main/no-such-resource')
     expect(answer.status).toBe(404)
+    expect(answer.headers.get('innkeeper-proxied')).toBe('true')
+    // Innkeeper's own 404 (no such connection) has no mark.
+    const unknown = await f.api('/proxy/acme-bs/nobody/rentals')
+    expect(unknown.status).toBe(404)
+    expect(unknown.headers.get('innkeeper-proxied')).toBeNull()
+    expect((await json(unknown)).error.code).toBe('unknown_connection')
   })
 
   it('answers 503 when the platform is down', async () => {

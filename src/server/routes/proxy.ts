@@ -1,8 +1,9 @@
-// `ALL /proxy/:app/:name/*`: forwards a request to the platform through `conn.fetch` (token
-// injected, one refresh-and-retry on 401) and streams the answer back. Only a short list of
-// request headers goes out; hop-by-hop and platform cookies never come back.
+// `/proxy/:app/:name/*` (GET, HEAD, POST, PUT, PATCH, DELETE): forwards a request to the platform
+// through `conn.fetch` (token injected, one refresh-and-retry on 401) and streams the answer back,
+// marked `Innkeeper-Proxied: true` so callers tell it from Innkeeper's own errors. Only a short
+// list of request headers goes out; hop-by-hop and platform cookies never come back.
 import { Readable } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { requireApiKey } from '../auth.js'
 import type { ServerContext } from '../context.js'
 
@@ -39,6 +40,12 @@ const DROPPED_RESPONSE_HEADERS = new Set([
 
 const BODYLESS_METHODS = new Set(['GET', 'HEAD'])
 
+/** What REST APIs use; TRACE (it would echo the injected token), OPTIONS and the rest are not forwarded. */
+export const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+
+/** Set on every answer that came from the platform; Innkeeper's own errors lack it. */
+export const PROXIED_HEADER = 'innkeeper-proxied'
+
 /** The part after `/proxy/<app>/<name>`, still percent-encoded, with its query string. */
 export function upstreamPath(rawUrl: string): string {
   const question = rawUrl.indexOf('?')
@@ -56,7 +63,10 @@ export function registerProxyRoutes(proxy: FastifyInstance, ctx: ServerContext):
   proxy.removeAllContentTypeParsers()
   proxy.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
 
-  proxy.all<{ Params: { app: string; name: string } }>('/proxy/:app/:name/*', async (request, reply) => {
+  async function forwardToPlatform(
+    request: FastifyRequest<{ Params: { app: string; name: string } }>,
+    reply: FastifyReply,
+  ) {
     const connection = ctx.keeper.connection(`${request.params.app}/${request.params.name}`)
     const headers = new Headers()
     for (const name of FORWARDED_REQUEST_HEADERS) {
@@ -75,11 +85,14 @@ export function registerProxyRoutes(proxy: FastifyInstance, ctx: ServerContext):
       if (!DROPPED_RESPONSE_HEADERS.has(name)) reply.header(name, value)
     }
     reply.header('cache-control', response.headers.get('cache-control') ?? 'no-store')
+    reply.header(PROXIED_HEADER, 'true')
     if (!response.body || method === 'HEAD' || response.status === 204 || response.status === 304) {
       await response.body?.cancel()
       return reply.send()
     }
     // biome-ignore lint/suspicious/noExplicitAny: web ReadableStream → Node stream across lib typings
     return reply.send(Readable.fromWeb(response.body as any))
-  })
+  }
+
+  proxy.route({ method: [...PROXIED_METHODS], url: '/proxy/:app/:name/*', handler: forwardToPlatform })
 }
