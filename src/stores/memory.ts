@@ -15,6 +15,7 @@ import { unknownAppError, versionConflictError } from './codec.js'
 import { MemoryOutbox } from './memory-outbox.js'
 import {
   type AppRecord,
+  type AuditCount,
   type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
@@ -250,6 +251,20 @@ export class MemoryStore implements Store {
       .sort((a, b) => b.at - a.at || compare(b.id, a.id))
       .slice(0, filter.limit ?? 100)
       .map((entry) => structuredClone(entry))
+  }
+
+  async countAudit(since: number, bucketMs: number): Promise<AuditCount[]> {
+    this.assertOpen()
+    const counts = new Map<string, AuditCount>()
+    for (const entry of this.audit) {
+      if (entry.at < since) continue
+      const bucket = Math.floor(entry.at / bucketMs) * bucketMs
+      const key = JSON.stringify([bucket, entry.action, entry.outcome])
+      const found = counts.get(key)
+      if (found) found.count += 1
+      else counts.set(key, { bucket, action: entry.action, outcome: entry.outcome, count: 1 })
+    }
+    return [...counts.values()]
   }
 
   async pruneAudit(before: number): Promise<number> {

@@ -36,6 +36,7 @@ import { PostgresOutbox } from './postgres-outbox.js'
 import { type ResealPhase, reencryptInPhases } from './reseal.js'
 import {
   type AppRecord,
+  type AuditCount,
   type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
@@ -563,6 +564,21 @@ class PostgresStore implements Store {
       if (row.detail !== null) entry.detail = row.detail
       return entry
     })
+  }
+
+  async countAudit(since: number, bucketMs: number): Promise<AuditCount[]> {
+    const { rows } = await this.query(
+      'count the audit trail',
+      `SELECT (at / $2::bigint) * $2::bigint AS bucket, action, outcome, count(*) AS count
+       FROM ${this.audit} WHERE at >= $1 GROUP BY 1, 2, 3`,
+      [since, Math.floor(bucketMs)],
+    )
+    return rows.map((row) => ({
+      bucket: Number(row.bucket),
+      action: String(row.action),
+      outcome: row.outcome,
+      count: Number(row.count),
+    }))
   }
 
   async pruneAudit(before: number): Promise<number> {

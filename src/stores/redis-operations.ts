@@ -11,7 +11,7 @@ import type { Keyring } from '../crypto/keyring.js'
 import type { EncodedPendingAuthorization } from './codec.js'
 import type { RedisScript } from './redis-scripts.js'
 import { type ResealCandidate, type ResealPhase, reencryptInPhases } from './reseal.js'
-import type { AuditEntry, ListAuditFilter, ReencryptResult } from './store.js'
+import type { AuditCount, AuditEntry, ListAuditFilter, ReencryptResult } from './store.js'
 
 /**
  * KEYS: the hash. ARGV: secret field, expected ciphertext, new ciphertext, new key id,
@@ -51,6 +51,37 @@ for _, member in ipairs(old) do
   redis.call('ZREM', KEYS[1], member)
 end
 return #old
+`,
+)
+
+/**
+ * KEYS: the audit zset. ARGV: since (ms), bucket width (ms). Counts inside Redis so the entries
+ * never cross the wire; answers flat [bucket, action, outcome, count, …].
+ */
+const COUNT_AUDIT = redisScript(
+  'innkeeper_count_audit',
+  `
+local width = tonumber(ARGV[2])
+local counts = {}
+local order = {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')) do
+  local ok, entry = pcall(cjson.decode, member)
+  if ok and type(entry) == 'table' and type(entry.at) == 'number' then
+    local bucket = string.format('%.0f', math.floor(entry.at / width) * width)
+    local key = bucket .. ' ' .. tostring(entry.action) .. ' ' .. tostring(entry.outcome)
+    if counts[key] == nil then
+      counts[key] = { bucket, tostring(entry.action), tostring(entry.outcome), 0 }
+      order[#order + 1] = key
+    end
+    counts[key][4] = counts[key][4] + 1
+  end
+end
+local out = {}
+for _, key in ipairs(order) do
+  local row = counts[key]
+  out[#out + 1] = row[1]; out[#out + 1] = row[2]; out[#out + 1] = row[3]; out[#out + 1] = row[4]
+end
+return out
 `,
 )
 
@@ -179,6 +210,24 @@ export class RedisOperations {
       filter.limit ?? 100,
     )
     return members.map((member) => JSON.parse(member) as AuditEntry)
+  }
+
+  async countAudit(since: number, bucketMs: number): Promise<AuditCount[]> {
+    const flat = (await this.access.eval(
+      COUNT_AUDIT,
+      [this.key('audit')],
+      [String(since), String(Math.floor(bucketMs))],
+    )) as Array<string | number>
+    const counts: AuditCount[] = []
+    for (let index = 0; index + 3 < flat.length; index += 4) {
+      counts.push({
+        bucket: Number(flat[index]),
+        action: String(flat[index + 1]),
+        outcome: String(flat[index + 2]) as AuditEntry['outcome'],
+        count: Number(flat[index + 3]),
+      })
+    }
+    return counts
   }
 
   async pruneAudit(before: number): Promise<number> {

@@ -50,6 +50,7 @@ import {
 } from './redis-scripts.js'
 import {
   type AppRecord,
+  type AuditCount,
   type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
@@ -478,6 +479,9 @@ class RedisStore implements Store {
   }
   listAudit(filter?: ListAuditFilter): Promise<AuditEntry[]> {
     return this.run('read the audit trail', () => this.operations.listAudit(filter))
+  }
+  countAudit(since: number, bucketMs: number): Promise<AuditCount[]> {
+    return this.run('count the audit trail', () => this.operations.countAudit(since, bucketMs))
   }
   pruneAudit(before: number): Promise<number> {
     return this.run('prune the audit trail', () => this.operations.pruneAudit(before))

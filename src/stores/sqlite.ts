@@ -28,6 +28,7 @@ import { type ResealPhase, reencryptInPhases, type SealedKind } from './reseal.j
 import { SqliteOutbox } from './sqlite-outbox.js'
 import {
   type AppRecord,
+  type AuditCount,
   type AuditEntry,
   type ClaimedConnection,
   type ConnectionRecord,
@@ -470,6 +471,20 @@ export class SqliteStore implements Store {
     return rows.map(auditFromRow)
   }
 
+  async countAudit(since: number, bucketMs: number): Promise<AuditCount[]> {
+    const rows = this.guard(
+      'count the audit trail',
+      () =>
+        this.statements.countAudit.all({ since, bucket: Math.floor(bucketMs) }) as Array<{
+          bucket: number
+          action: string
+          outcome: AuditEntry['outcome']
+          count: number
+        }>,
+    )
+    return rows.map((row) => ({ ...row, bucket: Number(row.bucket), count: Number(row.count) }))
+  }
+
   async pruneAudit(before: number): Promise<number> {
     return this.guard('prune the audit trail', () => this.statements.pruneAudit.run(before).changes)
   }
@@ -759,6 +774,9 @@ function prepareStatements(db: Db) {
       SELECT * FROM audit
       WHERE (@connection IS NULL OR connection = @connection) AND (@since IS NULL OR at >= @since)
       ORDER BY at DESC, id DESC LIMIT @limit`),
+    countAudit: db.prepare(`
+      SELECT (at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS bucket, action, outcome, count(*) AS count FROM audit
+      WHERE at >= @since GROUP BY 1, 2, 3`),
     pruneAudit: db.prepare('DELETE FROM audit WHERE at < ?'),
     countByKeyId: db.prepare(`
       SELECT client_secret_key_id AS key_id, count(*) AS count FROM apps GROUP BY 1

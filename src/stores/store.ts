@@ -121,6 +121,15 @@ export interface ListAuditFilter {
   limit?: number
 }
 
+/** How many audit entries of one action and outcome fell in one time bucket (`countAudit`). */
+export interface AuditCount {
+  /** Start of the bucket (ms): `floor(at / bucketMs) * bucketMs`. */
+  bucket: number
+  action: string
+  outcome: AuditEntry['outcome']
+  count: number
+}
+
 /** One batch of `reencryptSecrets`: where to continue (null: every record was visited). */
 export interface ReencryptResult {
   cursor: string | null
@@ -223,6 +232,12 @@ export interface Store {
   appendAudit(entries: AuditEntry[]): Promise<void>
   /** Audit entries, newest first. */
   listAudit(filter?: ListAuditFilter): Promise<AuditEntry[]>
+  /**
+   * Counts entries at or after `since`, grouped by time bucket (`bucketMs` wide, aligned to
+   * multiples of it), action and outcome; in any order, no zero counts. For the dashboard's
+   * fleet strip: the store counts, nothing is listed.
+   */
+  countAudit(since: number, bucketMs: number): Promise<AuditCount[]>
   /** Removes entries older than `before` (ms); answers how many. */
   pruneAudit(before: number): Promise<number>
 

@@ -949,6 +949,35 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         expect((await store.listAudit({ limit: 2 })).map((e) => e.at)).toEqual([T0 + 6, T0 + 5])
       })
 
+      it('counts entries since a time by bucket, action and outcome, without listing them', async () => {
+        const HOUR = 3_600_000
+        const base = Math.floor(T0 / HOUR) * HOUR + 10 * HOUR
+        const at = (offset: number, n: number, overrides: Partial<AuditEntry> = {}) =>
+          entry(n, { id: `${String(base + offset).padStart(16, '0')}-${n}`, at: base + offset, ...overrides })
+        await store.appendAudit([
+          at(-1, 1, { action: 'token.refreshed' }), // before `since`: not counted
+          at(0, 2, { action: 'token.refreshed' }),
+          at(HOUR - 1, 3, { action: 'token.refreshed', connection: 'other/main' }),
+          at(HOUR - 1, 4, { action: 'connection.error', outcome: 'failed' }),
+          at(HOUR, 5, { action: 'token.refreshed' }),
+          at(2 * HOUR + 5, 6, { action: 'token.refreshed', outcome: 'failed' }),
+          at(2 * HOUR + 6, 7, { action: 'keys.rotated', connection: undefined }),
+        ])
+        const counts = await store.countAudit(base, HOUR)
+        const sorted = [...counts].sort(
+          (a, b) =>
+            a.bucket - b.bucket || a.action.localeCompare(b.action) || a.outcome.localeCompare(b.outcome),
+        )
+        expect(sorted).toEqual([
+          { bucket: base, action: 'connection.error', outcome: 'failed', count: 1 },
+          { bucket: base, action: 'token.refreshed', outcome: 'ok', count: 2 },
+          { bucket: base + HOUR, action: 'token.refreshed', outcome: 'ok', count: 1 },
+          { bucket: base + 2 * HOUR, action: 'keys.rotated', outcome: 'ok', count: 1 },
+          { bucket: base + 2 * HOUR, action: 'token.refreshed', outcome: 'failed', count: 1 },
+        ])
+        expect(await store.countAudit(base + 3 * HOUR, HOUR)).toEqual([])
+      })
+
       it('prunes entries older than a time, and only those', async () => {
         for (let n = 1; n <= 4; n += 1) await store.appendAudit([entry(n)])
         await store.appendAudit([entry(5, { connection: 'other/main' })])
