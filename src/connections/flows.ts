@@ -3,7 +3,7 @@
 // client-credentials flow (bookingtime's two steps, BookyFlow with its channel announce).
 // Both run the provider's post-connect steps and commit the tokens before returning.
 import { randomBytes } from 'node:crypto'
-import { ConfigError, InnkeeperError, StoreError } from '../errors.js'
+import { ConfigError, InnkeeperError, isTransient, StoreError } from '../errors.js'
 import { buildAuthorizationUrl } from '../oauth/authorize.js'
 import { excerpt } from '../oauth/errors.js'
 import { createPkcePair, createState } from '../oauth/pkce.js'
@@ -335,8 +335,53 @@ export async function completeAuthorization(
     metadata,
     ctx.now,
   )
-  if (!tokens.accessToken) tokens = (await exchangeRefreshToken(app, tokens, metadata, ctx.now)).tokens
+  if (!tokens.accessToken) {
+    try {
+      tokens = (await exchangeRefreshToken(app, tokens, metadata, ctx.now)).tokens
+    } catch (error) {
+      // The code is spent and the person's grant is in hand (bookingtime's refresh token): a
+      // transient failure of the second step keeps it, to be exchanged again later.
+      if (!isTransient(error)) throw error
+      return keepGrantAwaitingAccessToken(ctx, app, pending.name, tokens, pending.scopes, metadata, error)
+    }
+  }
   return finishConnect(ctx, app, pending.name, tokens, pending.scopes, metadata, pending.options)
+}
+
+/**
+ * Saves a grant whose access token could not be had yet (state `error`, due again in 30 s): the
+ * refresher and the next use exchange it again, and the provider's post-connect steps wait for
+ * that token. Then says what happened.
+ */
+async function keepGrantAwaitingAccessToken(
+  ctx: KeeperContext,
+  app: ResolvedApp,
+  name: string,
+  tokens: TokenSet,
+  scopes: string[],
+  metadata: Record<string, unknown>,
+  error: unknown,
+): Promise<never> {
+  const steps = applicableSteps(app, metadata)
+  const withSteps = steps.length > 0 ? { ...metadata, [PENDING_STEPS]: steps } : metadata
+  const id = connectionId(app.record.name, name)
+  const existing = await ctx.store.getConnection(id)
+  const now = ctx.now()
+  const record: ConnectionRecord = {
+    ...newRecord(ctx, app, name, tokens, scopes, withSteps, undefined, existing),
+    state: 'error',
+    failures: 1,
+    lastError: { ...errorSummary(error, now), since: now },
+    refreshDueAt: now + 30_000,
+  }
+  const saved = await ctx.store.saveConnection(record)
+  ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
+  const reason = error instanceof Error ? error.message : 'unknown error'
+  throw new InnkeeperError(
+    error instanceof InnkeeperError ? error.code : 'provider_unavailable',
+    `Authorized ${id} and kept its grant, but the access token could not be had yet (it is tried again shortly, or run \`innkeeper refresh ${id}\`): ${reason}`,
+    { cause: error },
+  )
 }
 
 /**

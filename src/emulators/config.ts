@@ -10,6 +10,10 @@ const failSchema = z.object({
   /** `json` answers `{ "error": "server_error" }`; `html` answers a gateway error page. */
   body: z.enum(['json', 'html']).default('json'),
 })
+const tokenFailSchema = failSchema.extend({
+  /** Only token requests of this `grant_type` fail (and count); others pass (bookingtime's second step). */
+  grantType: z.string().optional(),
+})
 const dropSchema = z.object({ count, afterCommit: z.boolean().default(false) })
 const rateLimitSchema = z.object({ count, retryAfter: z.number().int().min(0).default(1) })
 
@@ -30,7 +34,7 @@ export const emulatorConfigSchema = z.object({
   reuseGraceSeconds: z.number().min(0),
   /** Delay added to every token and API request. */
   latencyMs: z.number().min(0),
-  failNextTokenRequests: failSchema,
+  failNextTokenRequests: tokenFailSchema,
   dropNextTokenResponses: dropSchema,
   rateLimitNext: rateLimitSchema,
   failNextApiRequests: failSchema,
@@ -97,7 +101,7 @@ const counted = <T extends z.ZodTypeAny>(schema: T) =>
 export const emulatorConfigPatchSchema = z
   .object({
     ...emulatorConfigSchema.partial().shape,
-    failNextTokenRequests: counted(failSchema).optional(),
+    failNextTokenRequests: counted(tokenFailSchema).optional(),
     dropNextTokenResponses: counted(dropSchema).optional(),
     rateLimitNext: counted(rateLimitSchema).optional(),
     failNextApiRequests: counted(failSchema).optional(),

@@ -10,14 +10,15 @@ export type FaultPlan =
   | { kind: 'fail'; status: number; body: 'json' | 'html' }
   | { kind: 'drop'; afterCommit: boolean }
 
-export function takeTokenFault(core: EmulatorCore): FaultPlan {
+export function takeTokenFault(core: EmulatorCore, grantType: string | undefined): FaultPlan {
   const { config, stats } = core
   if (config.rateLimitNext.count > 0) {
     config.rateLimitNext.count -= 1
     stats.injected.rateLimited += 1
     return { kind: 'rateLimit', retryAfter: config.rateLimitNext.retryAfter }
   }
-  if (config.failNextTokenRequests.count > 0) {
+  const failOnly = config.failNextTokenRequests.grantType
+  if (config.failNextTokenRequests.count > 0 && (failOnly === undefined || failOnly === grantType)) {
     config.failNextTokenRequests.count -= 1
     stats.injected.failures += 1
     return {

@@ -62,7 +62,7 @@ export function registerTokenEndpoint(
       }
       const grantType = params.grant_type
       stats.countTokenRequest(grantType ?? 'missing')
-      const fault = takeTokenFault(core)
+      const fault = takeTokenFault(core, grantType)
       if (core.config.latencyMs > 0) await sleep(core.config.latencyMs)
       if (sendFault(reply, fault)) return reply
       if (fault.kind === 'drop' && !fault.afterCommit) {

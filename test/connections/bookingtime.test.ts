@@ -141,6 +141,26 @@ describe('bookingtime through the library', () => {
     expect(organization.id).toBe(organizationId)
   })
 
+  it('keeps the person’s grant when the exchange right after the code fails, and exchanges it on next use', async () => {
+    fixture = await setup('bookingtime')
+    const { organizationId } = fixture.emulator.info
+    await fixture.keeper.apps.add(
+      'acme-bt',
+      appFor(fixture.emulator, 'bookingtime', { redirectUri: REDIRECT }),
+    )
+    const start = await fixture.keeper.connect('acme-bt', { grant: 'authorization_code', organizationId })
+    if (start.kind !== 'authorize') throw new Error('expected an authorization step')
+    const consent = await answerConsent(start.url)
+    fixture.emulator.configure({ failNextTokenRequests: { count: 1, grantType: 'refresh_token' } })
+    await expect(start.complete(consent.location!)).rejects.toThrow(/kept its grant/)
+    const conn = fixture.keeper.connection('acme-bt/main')
+    expect(await conn.info()).toMatchObject({ state: 'error', hasRefreshToken: true })
+    expect(await conn.accessToken()).toMatch(/^ey/)
+    expect((await conn.info()).state).toBe('active')
+    // One consent, one code: the grant was exchanged again, not asked for again.
+    expect(fixture.emulator.stats().tokenRequests).toMatchObject({ authorization_code: 1, refresh_token: 2 })
+  })
+
   it('asks for the organization before the browser step of User Authentication, not after the code is spent', async () => {
     fixture = await setup('bookingtime')
     await fixture.keeper.apps.add(
