@@ -86,10 +86,23 @@ export class Connection {
   }
 
   async info(): Promise<ConnectionInfo> {
-    const record = await this.ctx.store.getConnection(this.id)
+    const record = await this.readForInfo()
     if (!record) throw unknownConnection(this.id)
     const lease = await this.ctx.store.getLease(refreshLeaseKey(this.id), this.ctx.now())
     return this.view(record, Boolean(lease))
+  }
+
+  /** The record, or (when its secrets cannot be opened) its listing entry marked `unreadable`. */
+  private async readForInfo(): Promise<ConnectionRecord | null> {
+    try {
+      return await this.ctx.store.getConnection(this.id)
+    } catch (error) {
+      const code = (error as { code?: unknown })?.code
+      if (code !== 'key_unavailable' && code !== 'decryption_failed') throw error
+      const app = this.id.slice(0, this.id.indexOf('/'))
+      const listed = await this.ctx.store.listConnections({ app })
+      return listed.find((record) => record.id === this.id) ?? null
+    }
   }
 
   /**

@@ -7,9 +7,9 @@ import { runAsActor, scopedActor, workerActor } from '../audit/actor.js'
 import { auditRetentionDays } from '../audit/retention.js'
 import { AuditTrail } from '../audit/trail.js'
 import { createKeyring } from '../crypto/keyring.js'
-import { loadKeyring } from '../crypto/load.js'
 import { InnkeeperError, StoreError } from '../errors.js'
 import { httpLimitsFrom } from '../http/limits.js'
+import { openStoreWithKeys } from '../keys/open-with-keys.js'
 import { revokeToken } from '../oauth/revoke.js'
 import { loadProviderFiles, providersDirectory } from '../providers/files.js'
 import type { ProviderOverride } from '../providers/overrides.js'
@@ -205,10 +205,14 @@ export class Innkeeper {
     if (!inMemory && (!where.keys || where.storeUrl.startsWith(`sqlite:${where.home}`)))
       ensureHome(where.home)
     // Nothing is at rest in memory: an ephemeral key is enough there.
-    const keyring = inMemory
-      ? createKeyring([{ id: 'memory', key: randomBytes(32) }])
-      : loadKeyring({ keys: where.keys, keyFile: where.keyFile })
-    const store = await openStore(where.storeUrl, { keyring })
+    // A key file is created only for a store that holds no sealed data yet.
+    const { store } = inMemory
+      ? {
+          store: await openStore(where.storeUrl, {
+            keyring: createKeyring([{ id: 'memory', key: randomBytes(32) }]),
+          }),
+        }
+      : await openStoreWithKeys(where.storeUrl, { keys: where.keys, keyFile: where.keyFile })
     return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs, options, providers)
   }
 

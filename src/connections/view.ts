@@ -22,6 +22,7 @@ export interface ConnectionInfo {
 }
 
 export function connectionState(record: ConnectionRecord, now: number, leased: boolean): ConnectionState {
+  if (record.unreadable) return 'key_unavailable'
   if (record.state !== 'active') return record.state
   if (leased) return 'refreshing'
   if (isAccessTokenFresh(record.tokens, now)) return 'active'
@@ -48,8 +49,18 @@ export function toConnectionInfo(
     hasRefreshToken: Boolean(record.tokens?.refreshToken),
     lastRefreshAt: record.lastRefreshAt ?? null,
     refreshDueAt: record.refreshDueAt ?? null,
-    lastError: record.lastError ?? null,
+    lastError: record.unreadable ? unreadableError(record) : (record.lastError ?? null),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   }
+}
+
+/** What a listing says about a connection whose secrets this process cannot open. */
+function unreadableError(record: ConnectionRecord): ConnectionError {
+  const { code, keyId } = record.unreadable!
+  const message =
+    code === 'key_unavailable'
+      ? `Its secrets are sealed with key '${keyId}', which this process does not have. Restore that key (the key file from backup, or INNKEEPER_KEYS).`
+      : `Its secrets (key '${keyId}') could not be opened: the record is damaged or the key is wrong. Restore the key or connect again.`
+  return { code, message, at: record.updatedAt }
 }

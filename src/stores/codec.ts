@@ -143,9 +143,27 @@ export function encodeConnection(keyring: Keyring, record: ConnectionRecord): En
   }
 }
 
-export function decodeConnection(keyring: Keyring, encoded: EncodedConnection): ConnectionRecord {
+/**
+ * Decodes a stored connection. With `tolerant` (listings), secrets that cannot be opened leave
+ * `tokens` null and say why in `unreadable`, so one record under a missing key does not hide the
+ * others; everywhere else (refresh, tokens) it throws.
+ */
+export function decodeConnection(
+  keyring: Keyring,
+  encoded: EncodedConnection,
+  options: { tolerant?: boolean } = {},
+): ConnectionRecord {
   const aad = connectionSecretsAad(encoded.id)
-  const secrets = parseSecrets(keyring.decrypt(encoded.secrets, aad), aad)
+  let secrets: ConnectionSecrets
+  let unreadable: ConnectionRecord['unreadable']
+  try {
+    secrets = parseSecrets(keyring.decrypt(encoded.secrets, aad), aad)
+  } catch (error) {
+    const code = error instanceof CryptoError || error instanceof StoreError ? error.code : undefined
+    if (!options.tolerant || (code !== 'key_unavailable' && code !== 'decryption_failed')) throw error
+    secrets = { tokens: null }
+    unreadable = { code, keyId: sealedKeyId(keyring, encoded.secrets) }
+  }
   const record: ConnectionRecord = {
     id: encoded.id,
     app: encoded.app,
@@ -159,6 +177,7 @@ export function decodeConnection(keyring: Keyring, encoded: EncodedConnection): 
     updatedAt: Number(encoded.updatedAt),
     version: Number(encoded.version),
   }
+  if (unreadable) record.unreadable = unreadable
   if (secrets.previousRefreshToken !== undefined) record.previousRefreshToken = secrets.previousRefreshToken
   if (encoded.lastError !== null && encoded.lastError !== undefined)
     record.lastError = { ...encoded.lastError }
@@ -257,4 +276,12 @@ export function versionConflictError(id: string, expected: number, actual: numbe
     `Connection '${id}' changed since it was read (expected version ${expected}, found ${actual === 0 ? 'none' : actual}); read it again and retry.`,
     { details: { connection: id, expectedVersion: expected, actualVersion: actual } },
   )
+}
+
+function sealedKeyId(keyring: Keyring, sealed: string): string {
+  try {
+    return keyring.keyIdOf(sealed)
+  } catch {
+    return 'unknown'
+  }
 }

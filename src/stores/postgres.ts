@@ -233,7 +233,7 @@ class PostgresStore implements Store {
             `SELECT * FROM ${this.connections} WHERE app = $1 ORDER BY id`,
             [filter.app],
           )
-    return rows.map((row) => this.connectionFromRow(row))
+    return rows.map((row) => this.connectionFromRow(row, { tolerant: true }))
   }
 
   async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
@@ -696,24 +696,31 @@ class PostgresStore implements Store {
     } as EncodedApp)
   }
 
-  private connectionFromRow(row: Record<string, unknown>): ConnectionRecord {
-    return decodeConnection(this.keyring, {
-      id: row.id,
-      app: row.app,
-      name: row.name,
-      state: row.state,
-      secrets: row.secrets,
-      keyId: row.key_id,
-      scopes: row.scopes,
-      metadata: row.metadata,
-      lastError: row.last_error,
-      failures: row.failures,
-      refreshDueAt: row.refresh_due_at,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      lastRefreshAt: row.last_refresh_at,
-      version: row.version,
-    } as EncodedConnection)
+  private connectionFromRow(
+    row: Record<string, unknown>,
+    options: { tolerant?: boolean } = {},
+  ): ConnectionRecord {
+    return decodeConnection(
+      this.keyring,
+      {
+        id: row.id,
+        app: row.app,
+        name: row.name,
+        state: row.state,
+        secrets: row.secrets,
+        keyId: row.key_id,
+        scopes: row.scopes,
+        metadata: row.metadata,
+        lastError: row.last_error,
+        failures: row.failures,
+        refreshDueAt: row.refresh_due_at,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        lastRefreshAt: row.last_refresh_at,
+        version: row.version,
+      } as EncodedConnection,
+      options,
+    )
   }
 
   private pendingFromRow(row: Record<string, unknown>): PendingAuthorization {

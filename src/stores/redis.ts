@@ -253,7 +253,7 @@ class RedisStore implements Store {
     })
     return hashes
       .filter((hash) => !isEmpty(hash))
-      .map((hash) => this.connectionFromHash(hash))
+      .map((hash) => this.connectionFromHash(hash, { tolerant: true }))
       .sort((a, b) => compare(a.id, b.id))
   }
 
@@ -565,8 +565,11 @@ class RedisStore implements Store {
     return decodeApp(this.keyring, fromHashFields(hash) as unknown as EncodedApp)
   }
 
-  private connectionFromHash(hash: Record<string, string>): ConnectionRecord {
-    return decodeConnection(this.keyring, fromHashFields(hash) as unknown as EncodedConnection)
+  private connectionFromHash(
+    hash: Record<string, string>,
+    options: { tolerant?: boolean } = {},
+  ): ConnectionRecord {
+    return decodeConnection(this.keyring, fromHashFields(hash) as unknown as EncodedConnection, options)
   }
 
   private pendingFromJson(json: string): PendingAuthorization {

@@ -247,7 +247,7 @@ export class SqliteStore implements Store {
         : (this.statements.selectConnectionsOfApp.all(filter.app) as ConnectionRow[]),
     )
     for (const row of rows) this.noteSeen(row)
-    return rows.map((row) => this.connectionFromRow(row))
+    return rows.map((row) => this.connectionFromRow(row, { tolerant: true }))
   }
 
   async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
@@ -574,24 +574,28 @@ export class SqliteStore implements Store {
     })
   }
 
-  private connectionFromRow(row: ConnectionRow): ConnectionRecord {
-    return decodeConnection(this.keyring, {
-      id: row.id,
-      app: row.app,
-      name: row.name,
-      state: row.state,
-      secrets: row.secrets,
-      keyId: row.secrets_key_id,
-      scopes: JSON.parse(row.scopes),
-      metadata: JSON.parse(row.metadata),
-      lastError: row.last_error === null ? null : JSON.parse(row.last_error),
-      failures: row.failures,
-      refreshDueAt: row.refresh_due_at,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      lastRefreshAt: row.last_refresh_at,
-      version: row.version,
-    })
+  private connectionFromRow(row: ConnectionRow, options: { tolerant?: boolean } = {}): ConnectionRecord {
+    return decodeConnection(
+      this.keyring,
+      {
+        id: row.id,
+        app: row.app,
+        name: row.name,
+        state: row.state,
+        secrets: row.secrets,
+        keyId: row.secrets_key_id,
+        scopes: JSON.parse(row.scopes),
+        metadata: JSON.parse(row.metadata),
+        lastError: row.last_error === null ? null : JSON.parse(row.last_error),
+        failures: row.failures,
+        refreshDueAt: row.refresh_due_at,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        lastRefreshAt: row.last_refresh_at,
+        version: row.version,
+      },
+      options,
+    )
   }
 
   private pendingFromRow(row: PendingRow): PendingAuthorization {

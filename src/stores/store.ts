@@ -24,7 +24,8 @@ export interface AppRecord {
 
 /** Stored states; `expiring` and `refreshing` are derived when a connection is shown. */
 export type StoredConnectionState = 'active' | 'needs_reauth' | 'error' | 'revoked'
-export type ConnectionState = StoredConnectionState | 'expiring' | 'refreshing'
+/** `key_unavailable`: listed, but its secrets are sealed with a key this process does not have. */
+export type ConnectionState = StoredConnectionState | 'expiring' | 'refreshing' | 'key_unavailable'
 
 export interface ConnectionError {
   code: string
@@ -59,6 +60,11 @@ export interface ConnectionRecord {
   lastRefreshAt?: number
   /** Increases by one on every save; `saveConnection` compares it (optimistic concurrency). */
   version: number
+  /**
+   * Set only in listings (`listConnections`) when the secrets could not be opened: the key id
+   * they are sealed with is not loaded, or the ciphertext is damaged. `tokens` is null then.
+   */
+  unreadable?: { code: 'key_unavailable' | 'decryption_failed'; keyId: string }
 }
 
 /** An authorization-code flow started and not yet completed (state and PKCE verifier). */

@@ -6,10 +6,9 @@ import { cliActor } from '../../audit/actor.js'
 import { resolveHome } from '../../connections/home.js'
 import { Innkeeper } from '../../connections/innkeeper.js'
 import type { Keyring } from '../../crypto/keyring.js'
-import { loadKeyring } from '../../crypto/load.js'
 import { InnkeeperError } from '../../errors.js'
 import { keyStatus, type RotationProgress, retireOldKeys, rotateKeys } from '../../keys/index.js'
-import { openStore } from '../../stores/open.js'
+import { openStoreWithKeys } from '../../keys/open-with-keys.js'
 import type { Store } from '../../stores/store.js'
 import { storeOption } from '../keeper.js'
 import { isTerminal, out, printJson, printTable, say } from '../output.js'
@@ -25,8 +24,10 @@ interface KeyContext {
 async function withKeys<T>(command: Command, run: (context: KeyContext) => Promise<T>): Promise<T> {
   const where = resolveHome({ store: storeOption(command) })
   const keyFile = where.keys?.trim() ? undefined : where.keyFile
-  const keyring = loadKeyring({ keys: where.keys, keyFile: where.keyFile })
-  const store = await openStore(where.storeUrl, { keyring })
+  const { keyring, store } = await openStoreWithKeys(where.storeUrl, {
+    keys: where.keys,
+    keyFile: where.keyFile,
+  })
   const keeper = await Innkeeper.open({ store, actor: cliActor() })
   try {
     return await run({ store, keyring, keeper, keyFile })
