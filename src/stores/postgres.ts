@@ -626,6 +626,19 @@ class PostgresStore implements Store {
     return (rowCount ?? 0) > 0
   }
 
+  async useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null> {
+    // One conditional UPDATE: the row lock makes a concurrent second caller find `usedAt` set.
+    const { rows } = await this.query(
+      'use a document',
+      `UPDATE ${this.documents} SET value = jsonb_set(value, '{usedAt}', to_jsonb($3::bigint))
+       WHERE collection = $1 AND id = $2 AND NOT (value ? 'usedAt')
+         AND jsonb_typeof(value -> 'expiresAt') = 'number' AND (value ->> 'expiresAt')::numeric > $3
+       RETURNING value`,
+      [collection, id, now],
+    )
+    return rows[0] ? (rows[0].value as Record<string, unknown>) : null
+  }
+
   // The webhook outbox lives in postgres-outbox.ts.
   private outboxTable: PostgresOutbox | undefined
   get outbox(): PostgresOutbox {

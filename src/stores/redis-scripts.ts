@@ -238,3 +238,24 @@ export const REDIS_SCRIPTS = [
   GET_LEASE,
   CLAIM_DUE,
 ]
+
+/**
+ * KEYS[1] documents hash; ARGV id, now. Sets `usedAt` on an unused, unexpired document (single use
+ * of connect links) and returns it; nil otherwise. The stored JSON is extended, not re-encoded, so
+ * its other values keep their exact form.
+ */
+export const USE_DOCUMENT_ONCE = script(
+  'use-document-once',
+  `
+local json = redis.call('HGET', KEYS[1], ARGV[1])
+if not json then return nil end
+local ok, value = pcall(cjson.decode, json)
+if not ok or type(value) ~= 'table' then return nil end
+if value['usedAt'] ~= nil then return nil end
+local now = tonumber(ARGV[2])
+if type(value['expiresAt']) ~= 'number' or value['expiresAt'] <= now then return nil end
+local used = string.sub(json, 1, -2) .. ',"usedAt":' .. ARGV[2] .. '}'
+redis.call('HSET', KEYS[1], ARGV[1], used)
+return used
+`,
+)

@@ -47,6 +47,7 @@ import {
   type RedisScript,
   SAVE_CONNECTION,
   TAKE_PENDING,
+  USE_DOCUMENT_ONCE,
 } from './redis-scripts.js'
 import {
   type AppRecord,
@@ -433,6 +434,13 @@ class RedisStore implements Store {
       this.redis.hdel(this.documentsKey(collection), id),
     )
     return removed > 0
+  }
+
+  async useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null> {
+    const json = (await this.run('use a document', () =>
+      this.eval(USE_DOCUMENT_ONCE, [this.documentsKey(collection)], [id, String(now)]),
+    )) as string | null
+    return json === null ? null : (JSON.parse(json) as Record<string, unknown>)
   }
 
   // The webhook outbox lives in redis-outbox.ts.

@@ -517,6 +517,15 @@ export class SqliteStore implements Store {
     )
   }
 
+  async useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null> {
+    // One conditional UPDATE: SQLite serialises writers, so a second caller finds `usedAt` set.
+    const row = this.guard(
+      'use a document',
+      () => this.statements.useDocumentOnce.get({ collection, id, now }) as { value: string } | undefined,
+    )
+    return row ? (JSON.parse(row.value) as Record<string, unknown>) : null
+  }
+
   // The webhook outbox lives in sqlite-outbox.ts.
   private outboxTable: SqliteOutbox | undefined
   get outbox(): SqliteOutbox {
@@ -751,6 +760,11 @@ function prepareStatements(db: Db) {
     selectDocument: db.prepare('SELECT value FROM documents WHERE collection = ? AND id = ?'),
     selectDocuments: db.prepare('SELECT id, value FROM documents WHERE collection = ? ORDER BY id'),
     deleteDocument: db.prepare('DELETE FROM documents WHERE collection = ? AND id = ?'),
+    useDocumentOnce: db.prepare(`
+      UPDATE documents SET value = json_set(value, '$.usedAt', @now)
+      WHERE collection = @collection AND id = @id AND json_type(value, '$.usedAt') IS NULL
+        AND json_type(value, '$.expiresAt') IN ('integer', 'real') AND json_extract(value, '$.expiresAt') > @now
+      RETURNING value`),
     resealAppsList: db.prepare(
       'SELECT name AS id, client_secret AS sealed FROM apps WHERE client_secret_key_id <> ? AND name > ? ORDER BY name LIMIT ?',
     ),

@@ -212,6 +212,13 @@ export interface Store {
   getDocument(collection: string, id: string): Promise<Record<string, unknown> | null>
   listDocuments(collection: string): Promise<Array<{ id: string; value: Record<string, unknown> }>>
   deleteDocument(collection: string, id: string): Promise<boolean>
+  /**
+   * Single use of a document (connect links): atomically sets `usedAt: now` on the document when
+   * it has no `usedAt` yet and its numeric `expiresAt` is after `now`, and answers it as now
+   * stored; null when it is absent, already used or expired. Of concurrent callers (in any
+   * process sharing the store) exactly one gets the document.
+   */
+  useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null>
 
   /**
    * Encrypts a secret kept in a document (a webhook receiver's signing secret) with the store's

@@ -800,6 +800,35 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         ;(loaded!.tags as string[]).push('mutated')
         expect(await store.getDocument('api_keys', 'a')).toEqual({ tags: ['one'] })
       })
+
+      it('uses a document once: the first caller gets it marked used, later ones and expired ones get null', async () => {
+        const value = { app: 'acme', options: { channel: 'x' }, list: [], expiresAt: T0 + 30 * MINUTE }
+        await store.putDocument('connect_sessions', 'h1', value)
+        await store.putDocument('connect_sessions', 'h2', { ...value, expiresAt: T0 })
+        expect(await store.useDocumentOnce('connect_sessions', 'h1', T0)).toEqual({ ...value, usedAt: T0 })
+        expect(await store.useDocumentOnce('connect_sessions', 'h1', T0 + 1)).toBeNull()
+        expect(await store.getDocument('connect_sessions', 'h1')).toEqual({ ...value, usedAt: T0 })
+        expect(await store.useDocumentOnce('connect_sessions', 'h2', T0)).toBeNull()
+        expect(await store.getDocument('connect_sessions', 'h2')).toEqual({ ...value, expiresAt: T0 })
+        expect(await store.useDocumentOnce('connect_sessions', 'missing', T0)).toBeNull()
+        expect(await store.useDocumentOnce('other', 'h1', T0)).toBeNull()
+      })
+
+      it('uses a document once under concurrency: of many simultaneous callers exactly one wins', async () => {
+        await store.putDocument('connect_sessions', 'race', { expiresAt: T0 + MINUTE })
+        const others = opened.openAnother ? [await opened.openAnother()] : []
+        try {
+          const handles = [store, ...others]
+          const results = await Promise.all(
+            Array.from({ length: 12 }, (_, index) =>
+              handles[index % handles.length]!.useDocumentOnce('connect_sessions', 'race', T0),
+            ),
+          )
+          expect(results.filter((result) => result !== null)).toHaveLength(1)
+        } finally {
+          for (const other of others) await other.close()
+        }
+      })
     })
 
     describeOutboxConformance(() => store)
