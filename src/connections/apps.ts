@@ -7,6 +7,7 @@ import { type ConnectGrant, connectGrantsOf } from '../providers/schema.js'
 import type { AppRecord } from '../stores/store.js'
 import { type KeeperContext, resolveApp } from './context.js'
 import { chooseScopes } from './flows.js'
+import { normaliseReturnUrlAllowList, RETURN_URLS_SETTING, returnUrlAllowList } from './return-urls.js'
 
 export interface AppInput {
   provider: string
@@ -24,6 +25,8 @@ export interface AppInput {
   revokeUrl?: string
   /** Refresh at least this often even when idle (rotating providers whose grants die unused). */
   keepAliveSeconds?: number
+  /** Where connect links may return the end user: origin + path prefix (see `return-urls.ts`). */
+  returnUrls?: string[]
 }
 
 /** An app as shown to people and other services: never its secret. */
@@ -39,6 +42,8 @@ export interface AppInfo {
   connectMode: ConnectGrant
   /** Every way this app may connect (`connect --grant`), the default first. */
   connectGrants: ConnectGrant[]
+  /** The connect links' return-URL allow-list (origin + path prefix). */
+  returnUrls: string[]
   createdAt: number
   updatedAt: number
 }
@@ -67,6 +72,7 @@ export function toAppInfo(record: AppRecord, providers: ProviderCatalogue = defa
     settings: { ...record.settings },
     connectMode: provider.connect,
     connectGrants: connectGrantsOf(provider),
+    returnUrls: returnUrlAllowList(record.settings),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   }
@@ -105,6 +111,8 @@ export class Apps {
     }
     if (input.redirectUri) refuseUrlCredentials(input.redirectUri, 'redirect URI')
     if (input.keepAliveSeconds) settings.keepAliveSeconds = String(input.keepAliveSeconds)
+    const returnUrls = normaliseReturnUrlAllowList(input.returnUrls ?? [])
+    if (returnUrls.length > 0) settings[RETURN_URLS_SETTING] = returnUrls.join(' ')
     const existing = await this.ctx.store.getApp(name)
     const now = this.ctx.now()
     const record: AppRecord = {
@@ -124,6 +132,20 @@ export class Apps {
     await this.ctx.store.putApp(record)
     this.ctx.forgetApp(name)
     return toAppInfo(record, this.ctx.providers)
+  }
+
+  /** Replaces an app's return-URL allow-list for connect links (an empty list allows none). */
+  async setReturnUrls(name: string, urls: string[]): Promise<AppInfo> {
+    const record = await this.ctx.store.getApp(name)
+    if (!record) throw unknownApp(name)
+    const returnUrls = normaliseReturnUrlAllowList(urls)
+    const settings: AppSettings = { ...record.settings }
+    if (returnUrls.length > 0) settings[RETURN_URLS_SETTING] = returnUrls.join(' ')
+    else delete settings[RETURN_URLS_SETTING]
+    const updated: AppRecord = { ...record, settings, updatedAt: this.ctx.now() }
+    await this.ctx.store.putApp(updated)
+    this.ctx.forgetApp(name)
+    return toAppInfo(updated, this.ctx.providers)
   }
 
   async get(name: string): Promise<AppInfo> {

@@ -45,6 +45,11 @@ export interface ConnectOptions {
    * authentication with `authorization_code`; generic `oauth2`). Default: the provider's.
    */
   grant?: ConnectGrant
+  /**
+   * `false`: refuse (`conflict`) rather than replace an existing connection of the same name
+   * (connect links). Default: a new grant replaces it (the owner's reconnect).
+   */
+  replace?: boolean
   /** Provider connect options: bookingtime's `organizationId`, BookyFlow's `channel`. */
   [option: string]: unknown
 }
@@ -287,6 +292,8 @@ export async function completeAuthorization(
   fallbackState?: string,
   /** The app whose callback this is (per-app callback URLs): a state of another app is refused. */
   expectedApp?: string,
+  /** `replace: false` refuses to replace an existing connection of the same name. */
+  saveOptions: { replace?: boolean } = {},
 ): Promise<ConnectionRecord> {
   const response = readResponse(input)
   const state = response.state ?? fallbackState
@@ -342,10 +349,10 @@ export async function completeAuthorization(
       // The code is spent and the person's grant is in hand (bookingtime's refresh token): a
       // transient failure of the second step keeps it, to be exchanged again later.
       if (!isTransient(error)) throw error
-      return keepGrantAwaitingAccessToken(ctx, app, pending.name, tokens, pending.scopes, metadata, error)
+      return keepGrantAwaitingAccessToken(ctx, app, pending.name, tokens, pending.scopes, metadata, error, saveOptions)
     }
   }
-  return finishConnect(ctx, app, pending.name, tokens, pending.scopes, metadata, pending.options)
+  return finishConnect(ctx, app, pending.name, tokens, pending.scopes, metadata, pending.options, saveOptions)
 }
 
 /**
@@ -361,11 +368,13 @@ async function keepGrantAwaitingAccessToken(
   scopes: string[],
   metadata: Record<string, unknown>,
   error: unknown,
+  saveOptions: { replace?: boolean } = {},
 ): Promise<never> {
   const steps = applicableSteps(app, metadata)
   const withSteps = steps.length > 0 ? { ...metadata, [PENDING_STEPS]: steps } : metadata
   const id = connectionId(app.record.name, name)
-  const existing = await ctx.store.getConnection(id)
+  const keep = saveOptions.replace === false
+  const existing = keep ? null : await ctx.store.getConnection(id)
   const now = ctx.now()
   const record: ConnectionRecord = {
     ...newRecord(ctx, app, name, tokens, scopes, withSteps, undefined, existing),
@@ -374,7 +383,7 @@ async function keepGrantAwaitingAccessToken(
     lastError: { ...errorSummary(error, now), since: now },
     refreshDueAt: now + 30_000,
   }
-  const saved = await ctx.store.saveConnection(record)
+  const saved = await saveConnectionRecord(ctx, record, keep)
   ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
   const reason = error instanceof Error ? error.message : 'unknown error'
   throw new InnkeeperError(
@@ -482,7 +491,9 @@ export async function connectWithClientCredentials(
   const scopes = chooseScopes(app, options.scopes ?? app.provider.scopes.forClientCredentials)
   const metadata: Record<string, unknown> = { ...extra, grant: 'client_credentials' }
   const tokens = await clientCredentialsTokens(app, scopes, metadata, ctx.now)
-  return finishConnect(ctx, app, checkName(options.name ?? 'main'), tokens, scopes, metadata, extra)
+  return finishConnect(ctx, app, checkName(options.name ?? 'main'), tokens, scopes, metadata, extra, {
+    replace: options.replace,
+  })
 }
 
 /** Runs the provider's post-connect steps; a failure is returned with the steps marked pending. */
@@ -529,6 +540,25 @@ function newRecord(
   }
 }
 
+/** Saves a new grant; with `keepExisting` only while the name is free (else `conflict`, nothing changed). */
+async function saveConnectionRecord(
+  ctx: KeeperContext,
+  record: ConnectionRecord,
+  keepExisting: boolean,
+): Promise<ConnectionRecord> {
+  try {
+    return await ctx.store.saveConnection(record, keepExisting ? 0 : undefined)
+  } catch (error) {
+    if (keepExisting && error instanceof StoreError && error.code === 'conflict') {
+      throw new InnkeeperError(
+        'conflict',
+        `A connection named ${record.id} already exists and this connect link may not replace it; nothing was changed. Ask for a new link with another name.`,
+      )
+    }
+    throw error
+  }
+}
+
 async function finishConnect(
   ctx: KeeperContext,
   app: ResolvedApp,
@@ -537,6 +567,7 @@ async function finishConnect(
   scopes: string[],
   metadata: Record<string, unknown>,
   options: Record<string, string>,
+  saveOptions: { replace?: boolean } = {},
 ): Promise<ConnectionRecord> {
   const { metadata: fullMetadata, error: postConnectError } = await postConnect(
     ctx,
@@ -546,11 +577,13 @@ async function finishConnect(
     options,
   )
   const id = connectionId(app.record.name, name)
-  const existing = await ctx.store.getConnection(id)
+  const keep = saveOptions.replace === false
+  const existing = keep ? null : await ctx.store.getConnection(id)
   const record = newRecord(ctx, app, name, tokens, scopes, fullMetadata, postConnectError, existing)
   // Replacing an existing connection here is the owner's reconnect (the flow carried the state
-  // of an authorization started by them): the new grant supersedes it.
-  const saved = await ctx.store.saveConnection(record)
+  // of an authorization started by them): the new grant supersedes it. With `replace: false`
+  // (a connect link) the name must still be free when the tokens arrive (DESIGN.md invariant 7).
+  const saved = await saveConnectionRecord(ctx, record, keep)
   ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
   if (postConnectError) {
     const reason = postConnectError instanceof Error ? postConnectError.message : 'unknown error'

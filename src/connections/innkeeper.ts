@@ -263,8 +263,10 @@ export class Innkeeper {
   async completeAuthorization(
     response: AuthorizationResponse,
     expectedState?: string,
+    /** `replace: false` refuses (`conflict`) to replace an existing connection of the same name. */
+    options: { replace?: boolean } = {},
   ): Promise<ConnectionInfo> {
-    const record = await completeAuthorization(this.ctx, response, expectedState)
+    const record = await completeAuthorization(this.ctx, response, expectedState, undefined, options)
     this.keeper.forget(record.id)
     const app = await this.ctx.resolveApp(record.app)
     return toConnectionInfo(record, app.provider.name, this.ctx.now())

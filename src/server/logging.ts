@@ -6,8 +6,15 @@ import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogC
 const SECRET_QUERY_PARAMS =
   /^(code|state|access_token|refresh_token|id_token|token|client_secret|api_key|apikey|key|password|session_state)$/i
 
-/** `/callback?code=abc&state=xyz` → `/callback?code=[redacted]&state=[redacted]`. */
-export function redactUrl(url: string): string {
+/** A connect link carries its single-use token in the path: `/connect/<token>…`. */
+const CONNECT_LINK_PATH = /^\/connect\/[^/?#]+/
+
+/**
+ * `/callback?code=abc&state=xyz` → `/callback?code=[redacted]&state=[redacted]`;
+ * `/connect/<token>/code` → `/connect/[redacted]/code`.
+ */
+export function redactUrl(raw: string): string {
+  const url = raw.replace(CONNECT_LINK_PATH, '/connect/[redacted]')
   const question = url.indexOf('?')
   if (question < 0) return url
   const path = url.slice(0, question)

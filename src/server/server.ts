@@ -21,6 +21,7 @@ import { registerApiRoutes } from './routes/api.js'
 import { registerAssetRoutes } from './routes/assets.js'
 import { registerAuditRoutes } from './routes/audit.js'
 import { registerCallbackRoute } from './routes/callback.js'
+import { registerConnectLinkPages, registerConnectSessionApi } from './routes/connect-sessions.js'
 import { registerDashboardRoutes } from './routes/dashboard.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerLoginRoutes } from './routes/login.js'
@@ -161,8 +162,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registerDashboardRoutes(app, ctx)
   registerAuditRoutes(app, ctx)
   registerCallbackRoute(app, ctx)
+  registerConnectLinkPages(app, ctx)
   await app.register(async (scope) => registerApiRoutes(scope, ctx))
   await app.register(async (scope) => registerProxyRoutes(scope, ctx))
   await app.register(async (scope) => registerWebhookRoutes(scope, ctx))
+  await app.register(async (scope) => registerConnectSessionApi(scope, ctx))
   return app
 }

@@ -212,10 +212,18 @@ export class MemoryStore implements Store {
     return this.documents.get(collection)?.delete(id) ?? false
   }
 
-  async useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null> {
+  async useDocumentOnce(
+    collection: string,
+    id: string,
+    now: number,
+  ): Promise<Record<string, unknown> | null> {
     this.assertOpen()
     const value = this.documents.get(collection)?.get(id)
-    if (!value || value.usedAt !== undefined || !(typeof value.expiresAt === 'number' && value.expiresAt > now))
+    if (
+      !value ||
+      value.usedAt !== undefined ||
+      !(typeof value.expiresAt === 'number' && value.expiresAt > now)
+    )
       return null
     value.usedAt = now
     return structuredClone(value)

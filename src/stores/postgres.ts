@@ -626,7 +626,11 @@ class PostgresStore implements Store {
     return (rowCount ?? 0) > 0
   }
 
-  async useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null> {
+  async useDocumentOnce(
+    collection: string,
+    id: string,
+    now: number,
+  ): Promise<Record<string, unknown> | null> {
     // One conditional UPDATE: the row lock makes a concurrent second caller find `usedAt` set.
     const { rows } = await this.query(
       'use a document',

@@ -436,7 +436,11 @@ class RedisStore implements Store {
     return removed > 0
   }
 
-  async useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null> {
+  async useDocumentOnce(
+    collection: string,
+    id: string,
+    now: number,
+  ): Promise<Record<string, unknown> | null> {
     const json = (await this.run('use a document', () =>
       this.eval(USE_DOCUMENT_ONCE, [this.documentsKey(collection)], [id, String(now)]),
     )) as string | null

@@ -517,7 +517,11 @@ export class SqliteStore implements Store {
     )
   }
 
-  async useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null> {
+  async useDocumentOnce(
+    collection: string,
+    id: string,
+    now: number,
+  ): Promise<Record<string, unknown> | null> {
     // One conditional UPDATE: SQLite serialises writers, so a second caller finds `usedAt` set.
     const row = this.guard(
       'use a document',

@@ -12,6 +12,8 @@ export function outOfBandPage(options: {
   state: string
   csrf: string
   expiresAt: number
+  /** Where the code form posts (default the operator's `/apps/<app>/code`; connect links post to their own). */
+  action?: string
 }): string {
   return layout({
     title: `Connect ${options.app}`,
@@ -21,7 +23,7 @@ export function outOfBandPage(options: {
     <li><a class="button" id="consent-link" href="${options.url}" target="_blank" rel="noopener noreferrer">Open the ${options.providerName} consent page</a>
       <span class="muted">(a new tab) and approve.</span></li>
     <li>${options.providerName} then shows an authorization code. Paste it here:
-      <form method="post" action="/apps/${encodeURIComponent(options.app)}/code" id="code-form">
+      <form method="post" action="${options.action ?? `/apps/${encodeURIComponent(options.app)}/code`}" id="code-form">
         <input type="hidden" name="_csrf" value="${options.csrf}">
         <input type="hidden" name="state" value="${options.state}">
         <label>Authorization code <input type="text" name="code" id="code" autocomplete="off" spellcheck="false" required></label>

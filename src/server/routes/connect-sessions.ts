@@ -1,0 +1,202 @@
+// Connect links: `POST /api/connect-sessions` (API key) creates a single-use link; the end user
+// opens `GET /connect/<token>` (no operator login), and `POST /connect/<token>` (CSRF) uses the
+// link up atomically and starts the app's connect step through the library: the consent redirect,
+// the out-of-band code form (`POST /connect/<token>/code`), or client credentials at once. Redirect
+// platforms come back through `/callback`, which finds the session by the authorization's state
+// (see routes/callback.ts). Success goes to the session's return URL with `connection=<id>`.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { apiKeyActor, runAsActor } from '../../audit/actor.js'
+import {
+  bindState,
+  type ConnectSession,
+  type ConnectSessionInput,
+  createConnectSession,
+  findConnectSession,
+  forgetState,
+  returnUrlWith,
+  sessionOfState,
+  useConnectSession,
+} from '../../connections/connect-sessions.js'
+import type { ConnectionInfo } from '../../connections/view.js'
+import { apiKeyIdOf, requireApiKey } from '../auth.js'
+import { callbackUrl, type ServerContext } from '../context.js'
+import { errorBody, statusFor } from '../errors.js'
+import { outOfBandPage } from '../pages/connect.js'
+import { linkDonePage, linkFailedPage, linkRefusedPage, linkStartPage } from '../pages/connect-link.js'
+import { OOB_REDIRECT_URI } from '../pages/dashboard.js'
+import { sendPage } from '../pages/layout.js'
+
+type Body = Record<string, unknown>
+
+function field(body: Body, name: string): string | undefined {
+  const value = body[name]
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
+}
+
+/** The link as the end user opens it. */
+export function connectLinkUrl(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/connect/${token}`
+}
+
+export function registerConnectSessionApi(api: FastifyInstance, ctx: ServerContext): void {
+  api.addHook('onRequest', api.rateLimit({ max: ctx.limits.apiPerMinute, timeWindow: 60_000 }))
+  api.addHook('onRequest', requireApiKey(ctx))
+  api.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('cache-control', 'no-store')
+    return payload
+  })
+
+  api.post<{ Body: ConnectSessionInput }>('/api/connect-sessions', async (request, reply) => {
+    const body = (request.body ?? {}) as ConnectSessionInput
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      return reply.code(400).send({ error: { code: 'invalid_request', message: 'Send a JSON object.' } })
+    }
+    const { token, session } = await createConnectSession(
+      ctx.keeper,
+      body,
+      apiKeyActor(apiKeyIdOf(request) ?? 'unknown'),
+    )
+    return reply.code(201).send({
+      url: connectLinkUrl(ctx.publicUrl(request), token),
+      expiresAt: new Date(session.expiresAt).toISOString(),
+      connectionId: `${session.app}/${session.name}`,
+    })
+  })
+}
+
+/** Where the end user goes once connected: the return URL, or the success page. */
+export function sendConnected(
+  reply: FastifyReply,
+  session: ConnectSession,
+  connection: ConnectionInfo,
+  providerName: string,
+) {
+  const back = returnUrlWith(session, connection.id)
+  if (back) return reply.redirect(back, 303)
+  return sendPage(reply, linkDonePage(connection.id, providerName))
+}
+
+export function sendLinkFailure(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  const status = statusFor(error)
+  const body = errorBody(error)
+  if (status >= 500) request.log.error({ err: error }, 'connect link failed')
+  else request.log.warn({ code: body.error.code }, 'connect link refused')
+  return sendPage(
+    reply.code(status >= 500 ? status : 400),
+    linkFailedPage(body.error.code, body.error.message),
+  )
+}
+
+export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContext): void {
+  const { keeper } = ctx
+  const limited = { config: { rateLimit: { max: 120, timeWindow: 60_000 } } }
+  const withCsrf = { ...limited, preHandler: app.csrfProtection }
+
+  /** The session the token names, or the refusal page already sent. */
+  async function openSession(token: string, reply: FastifyReply): Promise<ConnectSession | null> {
+    const found = await findConnectSession(keeper.store, token, keeper.now())
+    if (found.status === 'open') return found.session
+    sendPage(reply.code(found.status === 'unknown' ? 404 : 410), linkRefusedPage(found.status))
+    return null
+  }
+
+  app.get<{ Params: { token: string } }>('/connect/:token', limited, async (request, reply) => {
+    const session = await openSession(request.params.token, reply)
+    if (!session) return reply
+    const info = await keeper.apps.get(session.app)
+    const provider = keeper.providers.get(info.provider)
+    const credentials = info.connectMode === 'client_credentials'
+    return sendPage(
+      reply,
+      linkStartPage({
+        action: `/connect/${encodeURIComponent(request.params.token)}`,
+        providerName: provider.displayName,
+        connectionId: `${session.app}/${session.name}`,
+        csrf: reply.generateCsrf(),
+        fields: credentials
+          ? provider.connectOptions.filter((option) => !(option.name in session.options))
+          : [],
+        redirects: !credentials && info.redirectUri !== OOB_REDIRECT_URI,
+        expiresAt: session.expiresAt,
+      }),
+    )
+  })
+
+  app.post<{ Params: { token: string } }>('/connect/:token', withCsrf, async (request, reply) => {
+    const token = request.params.token
+    const opened = await openSession(token, reply)
+    if (!opened) return reply
+    const body = (request.body ?? {}) as Body
+    const info = await keeper.apps.get(opened.app)
+    const provider = keeper.providers.get(info.provider)
+    const credentials = info.connectMode === 'client_credentials'
+    // Options the session fixed win; the person fills in only the others.
+    const filled: Record<string, string> = {}
+    if (credentials) {
+      for (const option of provider.connectOptions) {
+        const value = field(body, `option.${option.name}`)
+        if (value !== undefined && !(option.name in opened.options)) filled[option.name] = value.slice(0, 200)
+      }
+    }
+    // The single use: of two submits (or two tabs) exactly one gets past this line.
+    const session = await useConnectSession(keeper.store, opened, keeper.now())
+    if (!session) return sendPage(reply.code(410), linkRefusedPage('used'))
+    try {
+      const result = await runAsActor(session.actor, () =>
+        keeper.connect(session.app, {
+          ...filled,
+          ...session.options,
+          name: session.name,
+          replace: session.replace,
+          // Apps without a registered redirect URI use this server's callback.
+          redirectUri: info.redirectUri ? undefined : callbackUrl(ctx, request),
+        }),
+      )
+      if (result.kind === 'connected') {
+        return sendConnected(reply, session, result.connection, provider.displayName)
+      }
+      await bindState(keeper.store, result.state, session, result.expiresAt)
+      if (result.redirectUri === OOB_REDIRECT_URI) {
+        return sendPage(
+          reply,
+          outOfBandPage({
+            app: session.app,
+            providerName: provider.displayName,
+            connectionId: `${session.app}/${session.name}`,
+            url: result.url,
+            state: result.state,
+            csrf: reply.generateCsrf(),
+            expiresAt: result.expiresAt,
+            action: `/connect/${encodeURIComponent(token)}/code`,
+          }),
+        )
+      }
+      return reply.redirect(result.url, 303)
+    } catch (error) {
+      return sendLinkFailure(request, reply, error)
+    }
+  })
+
+  app.post<{ Params: { token: string } }>('/connect/:token/code', withCsrf, async (request, reply) => {
+    const found = await findConnectSession(keeper.store, request.params.token, keeper.now())
+    const body = (request.body ?? {}) as Body
+    const state = field(body, 'state') ?? ''
+    // Only the authorization this very link started: its state is bound to the session.
+    const bound = found.status === 'unknown' ? null : await sessionOfState(keeper.store, state)
+    if (found.status === 'unknown' || !bound || bound.id !== found.session.id) {
+      const reason = found.status === 'unknown' ? 'unknown' : 'used'
+      return sendPage(reply.code(reason === 'unknown' ? 404 : 410), linkRefusedPage(reason))
+    }
+    try {
+      const connection = await runAsActor(bound.actor, () =>
+        keeper.completeAuthorization({ code: field(body, 'code'), state }, state, { replace: bound.replace }),
+      )
+      const provider = keeper.providers.get(connection.provider)
+      return sendConnected(reply, bound, connection, provider.displayName)
+    } catch (error) {
+      return sendLinkFailure(request, reply, error)
+    } finally {
+      await forgetState(keeper.store, state)
+    }
+  })
+}
