@@ -349,7 +349,16 @@ export async function completeAuthorization(
       // The code is spent and the person's grant is in hand (bookingtime's refresh token): a
       // transient failure of the second step keeps it, to be exchanged again later.
       if (!isTransient(error)) throw error
-      return keepGrantAwaitingAccessToken(ctx, app, pending.name, tokens, pending.scopes, metadata, error, saveOptions)
+      return keepGrantAwaitingAccessToken(
+        ctx,
+        app,
+        pending.name,
+        tokens,
+        pending.scopes,
+        metadata,
+        error,
+        saveOptions,
+      )
     }
   }
   return finishConnect(ctx, app, pending.name, tokens, pending.scopes, metadata, pending.options, saveOptions)

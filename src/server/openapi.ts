@@ -158,6 +158,10 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       { name: 'connections', description: 'Connections and their access tokens.' },
       { name: 'webhooks', description: 'Receivers of signed connection events.' },
       { name: 'proxy', description: 'Requests to the platform in the name of a connection.' },
+      {
+        name: 'connect-sessions',
+        description: 'Single-use connect links for end users (no operator login); see docs/server.md.',
+      },
       { name: 'operations', description: 'Health, readiness, metrics and this document; no key needed.' },
     ],
     paths: {
@@ -246,6 +250,80 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           responses: {
             '204': { description: 'Removed; its waiting deliveries are not sent.' },
             '404': errorResponse('No such receiver (`unknown_webhook`).'),
+            ...guarded,
+          },
+        },
+      },
+      '/api/connect-sessions': {
+        post: {
+          summary: 'Create a single-use connect link for an end user',
+          operationId: 'createConnectSession',
+          tags: ['connect-sessions'],
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['app'],
+              additionalProperties: false,
+              properties: {
+                app: { type: 'string', description: 'The app to connect.', examples: ['smily'] },
+                name: {
+                  type: 'string',
+                  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+                  description: 'The connection name; default a fresh `link-<hex>`.',
+                },
+                options: {
+                  type: 'object',
+                  additionalProperties: { type: 'string' },
+                  description:
+                    "Connect options fixed by the link (bookingtime's `organizationId`, BookyFlow's `channel`); the page asks the end user for the others.",
+                },
+                returnUrl: {
+                  type: 'string',
+                  format: 'uri',
+                  description:
+                    "Where the end user goes once connected, with `connection=<id>` added. Must match the app's allow-list (exact origin, path prefix).",
+                },
+                expiresIn: {
+                  type: 'integer',
+                  minimum: 60,
+                  maximum: 604800,
+                  default: 1800,
+                  description: 'Seconds the link works.',
+                },
+                replace: {
+                  type: 'boolean',
+                  default: false,
+                  description: 'Allow replacing an existing connection of the same name.',
+                },
+              },
+            }),
+          },
+          responses: {
+            '201': {
+              description: 'The link, to hand to the end user once.',
+              content: json({
+                type: 'object',
+                required: ['url', 'expiresAt', 'connectionId'],
+                properties: {
+                  url: {
+                    type: 'string',
+                    format: 'uri',
+                    examples: ['https://innkeeper.example.com/connect/ikc_…'],
+                  },
+                  expiresAt: { type: 'string', format: 'date-time' },
+                  connectionId: {
+                    type: 'string',
+                    description: 'The connection the link makes, `<app>/<name>`.',
+                  },
+                },
+              }),
+            },
+            '400': errorResponse(
+              'Not a session: a return URL outside the allow-list, an unknown connect option, a bad name or lifetime (`invalid_request`, `invalid_config`).',
+            ),
+            '404': errorResponse('No such app (`unknown_app`).'),
+            '409': errorResponse('A connection of that name exists and `replace` is not set (`conflict`).'),
             ...guarded,
           },
         },
