@@ -22,6 +22,7 @@ import { registerAssetRoutes } from './routes/assets.js'
 import { registerAuditRoutes } from './routes/audit.js'
 import { registerCallbackRoute } from './routes/callback.js'
 import { registerConnectLinkPages, registerConnectSessionApi } from './routes/connect-sessions.js'
+import { registerConnectionPageRoutes } from './routes/connection.js'
 import { registerDashboardRoutes } from './routes/dashboard.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerLoginRoutes } from './routes/login.js'
@@ -161,6 +162,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   registerLoginRoutes(app, ctx)
   registerDashboardRoutes(app, ctx)
   registerAuditRoutes(app, ctx)
+  registerConnectionPageRoutes(app, ctx)
   registerCallbackRoute(app, ctx)
   registerConnectLinkPages(app, ctx)
   await app.register(async (scope) => registerApiRoutes(scope, ctx))

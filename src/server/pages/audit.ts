@@ -1,7 +1,7 @@
 // The audit page: who connected, refreshed, took a token, disconnected or rotated keys, newest
 // first, filterable by connection and time. Entries hold public facts only.
 import type { AuditEntry } from '../../stores/store.js'
-import { html } from '../html.js'
+import { html, type SafeHtml } from '../html.js'
 import { layout } from './layout.js'
 import { relativeTime } from './time.js'
 
@@ -15,10 +15,12 @@ export interface AuditPageModel {
   error?: string
 }
 
-export function auditPage(model: AuditPageModel): string {
-  const rows = model.entries.map(
+/** The entries as a table (also on each connection's page); empty: a line saying so. */
+export function auditTable(entries: AuditEntry[], now: number): SafeHtml {
+  if (entries.length === 0) return html`<p class="muted" id="audit-empty">No entries match.</p>`
+  const rows = entries.map(
     (entry) => html`<tr class="${entry.outcome === 'failed' ? 'failed' : ''}">
-  <td>${relativeTime(entry.at, model.now)}</td>
+  <td>${relativeTime(entry.at, now)}</td>
   <td><code>${entry.actor}</code></td>
   <td>${entry.action}</td>
   <td>${entry.connection ? html`<a href="/audit?connection=${encodeURIComponent(entry.connection)}">${entry.connection}</a>` : html`<span class="muted">—</span>`}</td>
@@ -28,9 +30,17 @@ export function auditPage(model: AuditPageModel): string {
     .join(' ')}</td>
 </tr>`,
   )
+  return html`<div class="table-scroll"><table id="audit-entries">
+  <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Connection</th><th>Outcome</th><th>Detail</th></tr></thead>
+  <tbody>${rows}</tbody>
+</table></div>`
+}
+
+export function auditPage(model: AuditPageModel): string {
   return layout({
     title: 'Audit trail',
     logoutCsrf: model.logoutCsrf,
+    nav: { page: 'audit' },
     body: html`<section class="card" id="audit">
   <h1>Audit trail</h1>
   <p class="muted">Who connected, refreshed, took a token, disconnected or rotated keys. Newest first; at most ${model.limit} entries. <a href="/">Back to the dashboard</a></p>
@@ -40,14 +50,7 @@ export function auditPage(model: AuditPageModel): string {
     <button type="submit">Filter</button>
   </form>
   ${model.error ? html`<p class="message error">${model.error}</p>` : ''}
-  ${
-    model.entries.length === 0
-      ? html`<p class="muted" id="audit-empty">No entries match.</p>`
-      : html`<table id="audit-entries">
-  <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Connection</th><th>Outcome</th><th>Detail</th></tr></thead>
-  <tbody>${rows}</tbody>
-</table>`
-  }
+  ${auditTable(model.entries, model.now)}
 </section>`,
   })
 }

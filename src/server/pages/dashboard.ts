@@ -4,7 +4,9 @@
 import type { AppInfo, ConnectionInfo } from '../../index.js'
 import type { ProviderDefinition } from '../../providers/index.js'
 import type { ConnectGrant } from '../../providers/schema.js'
+import type { FleetSummary } from '../fleet-summary.js'
 import { html, type SafeHtml } from '../html.js'
+import { fleetStrip } from './fleet-strip.js'
 import { layout } from './layout.js'
 import { relativeTime } from './time.js'
 
@@ -27,6 +29,8 @@ export interface DashboardModel {
   /** Prefilled connect-option values per app (the demo's bookingtime organization). */
   connectDefaults: Record<string, Record<string, string>>
   showLogout: boolean
+  /** The fleet strip's numbers (connections by state, refreshes past and due). */
+  fleet: FleetSummary
 }
 
 const REAUTH_STATES = new Set(['needs_reauth', 'revoked', 'error'])
@@ -132,7 +136,7 @@ function connectionRow(
     ? html`<span title="${connection.lastError.code}">${connection.lastError.message}</span>`
     : html`<span class="muted">—</span>`
   return html`<tr data-connection="${connection.id}">
-    <td><code>${connection.id}</code></td>
+    <td><a href="${path}" class="connection-link"><code>${connection.id}</code></a></td>
     <td><span class="badge state-${connection.state}">${connection.state.replace('_', ' ')}</span></td>
     <td>${relativeTime(connection.accessTokenExpiresAt, model.now, 'no expiry')}</td>
     <td>${connection.hasRefreshToken ? relativeTime(connection.refreshTokenExpiresAt, model.now, 'yes, no expiry') : html`<span class="muted">none</span>`}</td>
@@ -152,10 +156,10 @@ function connectionsTable(
   model: DashboardModel,
 ): SafeHtml {
   if (connections.length === 0) return html`<p class="muted">No connections yet.</p>`
-  return html`<table class="connections">
+  return html`<div class="table-scroll"><table class="connections">
     <thead><tr><th>Connection</th><th>State</th><th>Access token expires</th><th>Refresh token</th><th>Last refresh</th><th>Last error</th><th></th></tr></thead>
     <tbody>${connections.map((connection) => connectionRow(app, connection, model))}</tbody>
-  </table>`
+  </table></div>`
 }
 
 function appCard(app: DashboardApp, model: DashboardModel): SafeHtml {
@@ -186,7 +190,9 @@ export function dashboardPage(model: DashboardModel): string {
   return layout({
     title: 'Dashboard',
     logoutCsrf: model.showLogout ? model.csrf : undefined,
+    nav: { page: 'dashboard' },
     body: html`${notice}
+${fleetStrip(model.fleet)}
 <h1>Apps and connections</h1>
 <p class="muted">${model.apps.length} app${model.apps.length === 1 ? '' : 's'}, ${total} connection${total === 1 ? '' : 's'}. Callback URL for platforms that redirect: <code id="callback-url">${model.callbackUrl}</code></p>
 ${apps}

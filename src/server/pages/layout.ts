@@ -1,13 +1,36 @@
-// The page frame every operator page shares: head, stylesheet, header with the logout form,
-// and the error page. Pages are strings built with the escaping `html` tag.
+// The page frame every operator page shares: head, stylesheet, header with the navigation
+// (dashboard, audit trail, the connection being looked at; the current page marked with
+// aria-current) and the logout form, and the error page. Pages are strings built with the
+// escaping `html` tag.
 import type { FastifyReply } from 'fastify'
 import { html, type SafeHtml } from '../html.js'
+
+/** Where an operator page sits in the header navigation (pages for end users have none). */
+export type NavPlace = { page: 'dashboard' } | { page: 'audit' } | { page: 'connection'; connection: string }
 
 export interface PageOptions {
   title: string
   body: SafeHtml
   /** A CSRF token shows the logout button (only on pages for a logged-in operator). */
   logoutCsrf?: string
+  /** Shows the operator navigation with this page marked current. */
+  nav?: NavPlace
+}
+
+export function connectionPath(id: string): string {
+  const [app = '', ...name] = id.split('/')
+  return `/connections/${encodeURIComponent(app)}/${encodeURIComponent(name.join('/'))}`
+}
+
+function navigation(place: NavPlace | undefined): SafeHtml | string {
+  if (!place) return ''
+  const link = (href: string, label: string, current: boolean) =>
+    html`<li><a href="${href}"${current ? html` aria-current="page"` : ''}>${label}</a></li>`
+  return html`<nav class="top-nav" aria-label="Operator pages"><ul>
+    ${link('/', 'Dashboard', place.page === 'dashboard')}
+    ${link('/audit', 'Audit trail', place.page === 'audit')}
+    ${place.page === 'connection' ? link(connectionPath(place.connection), place.connection, true) : ''}
+  </ul></nav>`
 }
 
 export function layout(options: PageOptions): string {
@@ -27,7 +50,7 @@ export function layout(options: PageOptions): string {
 <link rel="stylesheet" href="/assets/innkeeper.css">
 </head>
 <body>
-<header class="top"><a href="/" class="brand">Innkeeper</a>${logout}</header>
+<header class="top"><a href="/" class="brand">Innkeeper</a>${navigation(options.nav)}${logout}</header>
 <main>
 ${options.body}
 </main>

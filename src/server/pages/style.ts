@@ -26,4 +26,29 @@ button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
 button.link { background: none; border: none; color: var(--accent); padding: 0; }
 .notice { border-left: 4px solid var(--ok); } .error { border-left: 4px solid var(--bad); }
 .steps li { margin-bottom: .6rem; }
+.top-nav ul { display: flex; flex-wrap: wrap; gap: .2rem 1rem; list-style: none; margin: 0; padding: 0; }
+.top-nav a { color: var(--accent); text-decoration: none; } .top-nav a[aria-current=page] { color: var(--ink); font-weight: 600; border-bottom: 2px solid var(--accent); }
+header.top { flex-wrap: wrap; gap: .4rem 1.2rem; justify-content: flex-start; } header.top .brand { margin-right: 1rem; } header.top .top-nav { margin-right: auto; }
+.table-scroll { overflow-x: auto; max-width: 100%; } .table-scroll code { word-break: normal; white-space: nowrap; }
+#refresh-timeline { max-width: 720px; }
+figure { margin: .6rem 0 0; min-width: 0; } figcaption { font-size: .85rem; color: var(--muted); margin-bottom: .3rem; }
+svg.chart { display: block; width: 100%; height: auto; max-width: 100%; overflow: visible; }
+#fleet-states { height: 1.6rem; border-radius: 4px; }
+.fleet-grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 2fr); gap: 1.2rem; }
+@media (max-width: 720px) { .fleet-grid { grid-template-columns: minmax(0, 1fr); } }
+.legend { display: flex; flex-wrap: wrap; gap: .2rem .9rem; list-style: none; padding: 0; margin: .4rem 0 0; font-size: .85rem; }
+.swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; margin-right: .3rem; vertical-align: -.1rem; }
+.state-fill.state-active { fill: var(--ok); background: var(--ok); } .state-fill.state-refreshing, .state-fill.state-expiring { fill: #e0a526; background: #e0a526; }
+.state-fill.state-error, .state-fill.state-needs_reauth { fill: var(--bad); background: var(--bad); } .state-fill.state-revoked { fill: #8a8f99; background: #8a8f99; }
+.empty-fill { fill: var(--line); }
+.bar-refresh { fill: var(--ok); background: var(--ok); } .bar-failure { fill: var(--bad); background: var(--bad); } .bar-due { fill: #7fa4da; background: #7fa4da; }
+svg .axis, svg .guide { stroke: var(--line); stroke-width: 1; } svg .now { stroke: var(--ink); stroke-dasharray: 3 3; stroke-width: 1; }
+svg .tick, svg .lane { font-size: 11px; fill: var(--muted); }
+.mark-refresh circle { fill: var(--ok); } .mark-failure path { stroke: var(--bad); stroke-width: 2.5; fill: none; }
+.mark-reauth path { fill: var(--accent); } .mark-due circle { fill: #fff; stroke: var(--ok); stroke-width: 2; }
+.key { font-size: .85rem; } .key-refresh, .key-due { color: var(--ok); } .key-failure { color: var(--bad); } .key-reauth { color: var(--accent); }
+dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .3rem 1rem; margin: .6rem 0 0; }
+dl.facts dt { color: var(--muted); font-size: .85rem; } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+@media (max-width: 480px) { main { padding: 0 .6rem; } svg .tick, svg .lane { font-size: 15px; } header.top { padding: .6rem; } dl.facts { grid-template-columns: minmax(0, 1fr); } dl.facts dd { margin-bottom: .3rem; }
+  input[type=text], input[type=password] { min-width: 0; width: 100%; } label { display: flex; margin-right: 0; } }
 `

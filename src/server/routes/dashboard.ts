@@ -7,6 +7,7 @@ import { ConfigError } from '../../errors.js'
 import type { ConnectGrant } from '../../providers/schema.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
+import { fleetSummary } from '../fleet-summary.js'
 import { requireOperator, sessionOf } from '../operator.js'
 import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { type DashboardApp, dashboardPage, OOB_REDIRECT_URI } from '../pages/dashboard.js'
@@ -87,14 +88,17 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
       provider: keeper.providers.get(info.provider),
       connections: connections.filter((connection) => connection.app === info.name),
     }))
+    const now = keeper.now()
+    const fleet = await fleetSummary(keeper.store, connections, now)
     allowFraming(reply, ctx)
     return sendPage(
       reply,
       dashboardPage({
+        fleet,
         apps: cards,
         orphans: connections.filter((connection) => !known.has(connection.app)),
         callbackUrl: callbackUrl(ctx, request),
-        now: keeper.now(),
+        now,
         csrf: reply.generateCsrf(),
         notice: noticeFor(request.query as Record<string, unknown>),
         showLogout: ctx.dashboardAuth === 'login',
