@@ -218,7 +218,8 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
                 url: {
                   type: 'string',
                   format: 'uri',
-                  description: 'HTTPS, or plain HTTP on loopback only.',
+                  description:
+                    'HTTPS, or plain HTTP on loopback only; a public address unless the operator allows private receivers.',
                   examples: ['https://app.example.com/hooks/innkeeper'],
                 },
                 events: {
@@ -235,7 +236,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
               content: json(ref('AddedWebhook')),
             },
             '400': errorResponse(
-              'Not a receiver: no `url`, a plain-HTTP URL off loopback (`insecure_url`) or an unknown event (`invalid_config`, `invalid_request`).',
+              'Not a receiver: no `url`, a plain-HTTP URL off loopback (`insecure_url`), a private address (`forbidden_host`) or an unknown event (`invalid_config`, `invalid_request`).',
             ),
             ...guarded,
           },
