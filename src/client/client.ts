@@ -1,9 +1,9 @@
 // `createClient({ baseUrl, apiKey })`: a typed client of `innkeeper serve` for Node backends:
-// tokens, connections, webhook receivers and proxied platform requests. Built on openapi-fetch and
+// tokens, connections, webhook receivers, connect links and proxied platform requests. Built on openapi-fetch and
 // typed by src/client/schema.ts (generated from the service's OpenAPI document); every answer
 // Innkeeper itself refuses becomes an InnkeeperApiError carrying the service's error `code`.
 import createFetchClient, { type Client } from 'openapi-fetch'
-import type { components, paths } from './schema.js'
+import type { components, operations, paths } from './schema.js'
 
 type Schemas = components['schemas']
 export type Connection = Schemas['Connection']
@@ -14,6 +14,9 @@ export type AddedWebhook = Schemas['AddedWebhook']
 export type WebhookDelivery = Schemas['WebhookDelivery']
 export type WebhookEventType = Schemas['WebhookEventType']
 export type ErrorBody = Schemas['Error']
+type CreateConnectSession = operations['createConnectSession']
+export type ConnectSessionRequest = CreateConnectSession['requestBody']['content']['application/json']
+export type ConnectSession = CreateConnectSession['responses']['201']['content']['application/json']
 
 /** Set by the service on every proxied answer that came from the platform. */
 const PROXIED_HEADER = 'innkeeper-proxied'
@@ -55,6 +58,10 @@ export interface InnkeeperClient {
     /** Answers the receiver with its signing secret, shown this once. */
     add(receiver: { url: string; events?: WebhookEventType[] }): Promise<AddedWebhook>
     remove(id: string): Promise<void>
+  }
+  connectSessions: {
+    /** A single-use connect link for an end user (`POST /api/connect-sessions`); hand `url` to them once. */
+    create(session: ConnectSessionRequest): Promise<ConnectSession>
   }
   /**
    * Sends a request to the platform in the name of connection `id` (`<app>/<name>`); `path` is
@@ -103,6 +110,9 @@ export function createClient(options: InnkeeperClientOptions): InnkeeperClient {
       remove: async (id) => {
         await dataOf(api.DELETE('/api/webhooks/{id}', { params: { path: { id } } }))
       },
+    },
+    connectSessions: {
+      create: (session) => dataOf(api.POST('/api/connect-sessions', { body: session })),
     },
     async proxy(id, path, init = {}) {
       const slash = id.indexOf('/')

@@ -4,6 +4,8 @@ export {
   type AddedWebhook,
   type Connection,
   type ConnectionState,
+  type ConnectSession,
+  type ConnectSessionRequest,
   createClient,
   type ErrorBody,
   InnkeeperApiError,

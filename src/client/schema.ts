@@ -193,6 +193,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connect-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a single-use connect link for an end user */
+        post: operations["createConnectSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/proxy/{app}/{name}/{path}": {
         parameters: {
             query?: never;
@@ -1124,6 +1141,121 @@ export interface operations {
             };
             /** @description No such receiver (`unknown_webhook`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests from this client address (`rate_limited`); wait a minute. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Innkeeper failed unexpectedly (`internal_error`, `key_unavailable`, `decryption_failed`). */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createConnectSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The app to connect.
+                     * @example smily
+                     */
+                    app: string;
+                    /** @description The connection name; default a fresh `link-<hex>`. */
+                    name?: string;
+                    /** @description Connect options fixed by the link (bookingtime's `organizationId`, BookyFlow's `channel`); the page asks the end user for the others. */
+                    options?: {
+                        [key: string]: string;
+                    };
+                    /**
+                     * Format: uri
+                     * @description Where the end user goes once connected, with `connection=<id>` added. Must match the app's allow-list (exact origin, path prefix).
+                     */
+                    returnUrl?: string;
+                    /**
+                     * @description Seconds the link works.
+                     * @default 1800
+                     */
+                    expiresIn?: number;
+                    /**
+                     * @description Allow replacing an existing connection of the same name.
+                     * @default false
+                     */
+                    replace?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The link, to hand to the end user once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @example https://innkeeper.example.com/connect/ikc_…
+                         */
+                        url: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                        /** @description The connection the link makes, `<app>/<name>`. */
+                        connectionId: string;
+                    };
+                };
+            };
+            /** @description Not a session: a return URL outside the allow-list, an unknown connect option, a bad name or lifetime (`invalid_request`, `invalid_config`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong API key (`unauthorized`); comes with `WWW-Authenticate: Bearer`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such app (`unknown_app`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A connection of that name exists and `replace` is not set (`conflict`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -63,6 +63,21 @@ describe('createClient', () => {
     })
   })
 
+  it('creates a single-use connect link for an end user', async () => {
+    await connected()
+    const client = createClient({ baseUrl: f.baseUrl, apiKey: f.apiKey })
+    const session = await client.connectSessions.create({ app: 'acme-bs', name: 'guest-42' })
+    expect(session.connectionId).toBe('acme-bs/guest-42')
+    expect(session.url.startsWith(`${f.baseUrl}/`)).toBe(true)
+    expect(Date.parse(session.expiresAt)).toBeGreaterThan(f.now())
+    const page = await fetch(session.url)
+    expect(page.status).toBe(200)
+    await expect(client.connectSessions.create({ app: 'nobody' })).rejects.toMatchObject({
+      name: 'InnkeeperApiError',
+      status: 404,
+    })
+  })
+
   it('makes a proxied call and hands back the platform’s answer, its errors included', async () => {
     await connected()
     const client = createClient({ baseUrl: f.baseUrl, apiKey: f.apiKey })
