@@ -8,8 +8,10 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/limits.js'
 import { type AppEndpoints, resolveAppEndpoints } from '../providers/endpoints.js'
 import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
 import type { ProviderDefinition } from '../providers/schema.js'
+import type { OutboxEntryInput } from '../stores/outbox.js'
 import type { AppRecord, Store } from '../stores/store.js'
 import type { InnkeeperEvents } from './events.js'
+import type { ConnectionInfo } from './view.js'
 
 export interface ResolvedApp {
   record: AppRecord
@@ -19,6 +21,18 @@ export interface ResolvedApp {
   templateApp: Record<string, unknown>
   /** Timeout and answer-size limit for every request made for this app. */
   limits: HttpLimits
+}
+
+/**
+ * Where events that must never be lost are turned into outbox entries, written with the save
+ * that causes them (the webhook OutboxWriter; absent without webhooks).
+ */
+export interface EventOutbox {
+  entriesFor(
+    events: ReadonlyArray<'refreshed' | 'recovered' | 'needs_reauth'>,
+    connection: ConnectionInfo,
+  ): Promise<OutboxEntryInput[]>
+  committed(events: ReadonlyArray<'refreshed' | 'recovered' | 'needs_reauth'>, id: string): void
 }
 
 export interface RetryPolicy {
@@ -43,6 +57,8 @@ export const DEFAULT_RETRY: RetryPolicy = {
 export class KeeperContext {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   private readonly apps = new Map<string, ResolvedApp>()
+  /** Set by Innkeeper when webhooks are on (always, today). */
+  eventOutbox: EventOutbox | undefined
 
   constructor(
     readonly store: Store,

@@ -169,6 +169,7 @@ export class Innkeeper {
       () => this.allowPrivateWebhooks,
     )
     this.outboxWriter.attach(this.events)
+    this.ctx.eventOutbox = this.outboxWriter
     this.keeper = new TokenKeeper(this.ctx)
     this.apps = new Apps(this.ctx)
   }

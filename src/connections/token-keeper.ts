@@ -270,6 +270,8 @@ export class TokenKeeper {
         // provider repeats for every token; if they fail, the renewal is retried as a whole.
         record = await this.rerunSteps(record, app)
         this.remember(record, stamp)
+        // Its webhook event went into the outbox with the commit (see `commit`).
+        this.ctx.eventOutbox?.committed(['refreshed'], id)
         this.emit('refreshed', record, app)
         return record
       } catch (error) {
@@ -336,9 +338,17 @@ export class TokenKeeper {
         refreshDueAt: nextRefreshDue(tokens, app.provider, now, keepAlive(app)),
         updatedAt: now,
       }
+      // The webhook events of this refresh are written in the same atomic write as its tokens.
+      const events =
+        record.state === 'error' ? (['recovered', 'refreshed'] as const) : (['refreshed'] as const)
+      const outbox = await this.outboxFor(events, next, app)
       try {
-        const saved = await this.ctx.store.saveConnection(next, base.version)
-        if (record.state === 'error') this.emit('recovered', saved, app)
+        const saved = await this.ctx.store.saveConnection(next, base.version, outbox)
+        if (process.env.INNKEEPER_TEST_CRASH_AFTER_COMMIT === '1') process.kill(process.pid, 'SIGKILL')
+        if (record.state === 'error') {
+          this.ctx.eventOutbox?.committed(['recovered'], saved.id)
+          this.emit('recovered', saved, app)
+        }
         return saved
       } catch (error) {
         if (!(error instanceof StoreError && error.code === 'conflict') || tries >= 5) throw error
@@ -356,12 +366,17 @@ export class TokenKeeper {
     app: ResolvedApp,
     error: unknown,
   ): Promise<ConnectionRecord> {
-    const saved = await this.updateState(record, (latest) => ({
-      ...latest,
-      state: 'needs_reauth',
-      lastError: errorSummary(error, this.ctx.now()),
-      refreshDueAt: undefined,
-    }))
+    const saved = await this.updateState(
+      record,
+      (latest) => ({
+        ...latest,
+        state: 'needs_reauth',
+        lastError: errorSummary(error, this.ctx.now()),
+        refreshDueAt: undefined,
+      }),
+      { events: ['needs_reauth'], app },
+    )
+    this.ctx.eventOutbox?.committed(['needs_reauth'], saved.id)
     this.emit('needs_reauth', saved, app)
     return saved
   }
@@ -402,15 +417,15 @@ export class TokenKeeper {
   private async updateState(
     record: ConnectionRecord,
     change: (latest: ConnectionRecord) => ConnectionRecord,
+    written?: { events: ReadonlyArray<'needs_reauth'>; app: ResolvedApp },
   ): Promise<ConnectionRecord> {
     let latest = record
     for (let tries = 0; ; tries++) {
       try {
         const stamp = this.stamp(record.id)
-        const saved = await this.ctx.store.saveConnection(
-          { ...change(latest), updatedAt: this.ctx.now() },
-          latest.version,
-        )
+        const next = { ...change(latest), updatedAt: this.ctx.now() }
+        const outbox = written ? await this.outboxFor(written.events, next, written.app) : []
+        const saved = await this.ctx.store.saveConnection(next, latest.version, outbox)
         this.remember(saved, stamp)
         return saved
       } catch (error) {
@@ -420,6 +435,17 @@ export class TokenKeeper {
         latest = fresh
       }
     }
+  }
+
+  /** The outbox entries of events a save is about to cause (none without webhooks). */
+  private outboxFor(
+    events: ReadonlyArray<'refreshed' | 'recovered' | 'needs_reauth'>,
+    record: ConnectionRecord,
+    app: ResolvedApp,
+  ) {
+    const outbox = this.ctx.eventOutbox
+    if (!outbox) return Promise.resolve([])
+    return outbox.entriesFor(events, toConnectionInfo(record, app.provider.name, this.ctx.now()))
   }
 
   private emit(

@@ -13,6 +13,7 @@ import {
 } from './changes.js'
 import { unknownAppError, versionConflictError } from './codec.js'
 import { MemoryOutbox } from './memory-outbox.js'
+import type { OutboxEntryInput } from './outbox.js'
 import {
   type AppRecord,
   type AuditCount,
@@ -90,7 +91,11 @@ export class MemoryStore implements Store {
       .map((connection) => structuredClone(connection))
   }
 
-  async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
+  async saveConnection(
+    record: ConnectionRecord,
+    expectedVersion?: number,
+    outbox: OutboxEntryInput[] = [],
+  ): Promise<ConnectionRecord> {
     this.assertOpen()
     if (!this.apps.has(record.app)) throw unknownAppError(record.app)
     const storedVersion = this.connections.get(record.id)?.version ?? 0
@@ -99,6 +104,8 @@ export class MemoryStore implements Store {
     }
     const stored = structuredClone({ ...record, version: storedVersion + 1 })
     this.connections.set(record.id, stored)
+    // Synchronous up to its end: nothing runs between the save and the enqueue.
+    if (outbox.length > 0) void this.outbox.enqueue(outbox)
     this.changes.emit({ connection: record.id })
     return structuredClone(stored)
   }

@@ -48,6 +48,11 @@ export class PostgresOutbox implements OutboxStore {
     private readonly table: string,
   ) {}
 
+  /** The outbox table, for enqueuing inside a transaction of the store. */
+  get tableName(): string {
+    return this.table
+  }
+
   async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     if (entries.length === 0) return
     // One statement: the entries of one event are added together, in the order given.

@@ -31,6 +31,7 @@ import {
   unknownAppError,
   versionConflictError,
 } from './codec.js'
+import type { OutboxEntryInput } from './outbox.js'
 import { migratePostgresSchema, quoteIdentifier } from './postgres-migrations.js'
 import { PostgresOutbox } from './postgres-outbox.js'
 import { type ResealPhase, reencryptInPhases } from './reseal.js'
@@ -236,7 +237,29 @@ class PostgresStore implements Store {
     return rows.map((row) => this.connectionFromRow(row, { tolerant: true }))
   }
 
-  async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
+  async saveConnection(
+    record: ConnectionRecord,
+    expectedVersion?: number,
+    outbox: OutboxEntryInput[] = [],
+  ): Promise<ConnectionRecord> {
+    // With events, the save and their outbox entries commit in one transaction (or neither does).
+    if (outbox.length > 0) {
+      return this.inTransaction('save a connection with its events', async (query) => {
+        const saved = await this.writeConnection(record, expectedVersion, query)
+        await new PostgresOutbox(query, this.outbox.tableName).enqueue(outbox)
+        return saved
+      })
+    }
+    return this.writeConnection(record, expectedVersion, (operation, sql, values) =>
+      this.query(operation, sql, values),
+    )
+  }
+
+  private async writeConnection(
+    record: ConnectionRecord,
+    expectedVersion: number | undefined,
+    query: PostgresQuery,
+  ): Promise<ConnectionRecord> {
     const row = encodeConnection(this.keyring, record)
     const values = [
       row.id,
@@ -261,7 +284,7 @@ class PostgresStore implements Store {
       last_refresh_at = $14`
     let result: pg.QueryResult
     if (expectedVersion === undefined) {
-      result = await this.query(
+      result = await query(
         'save a connection',
         `WITH saved AS (INSERT INTO ${this.connections} AS c (${columns}, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
@@ -271,7 +294,7 @@ class PostgresStore implements Store {
         [...values, this.channel],
       )
     } else if (expectedVersion === 0) {
-      result = await this.query(
+      result = await query(
         'create a connection',
         `WITH saved AS (INSERT INTO ${this.connections} (${columns}, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
@@ -281,7 +304,7 @@ class PostgresStore implements Store {
         [...values, this.channel],
       )
     } else {
-      result = await this.query(
+      result = await query(
         'update a connection',
         `WITH saved AS (UPDATE ${this.connections} SET ${updates}, version = $15 + 1
          WHERE id = $1 AND version = $15
@@ -292,7 +315,7 @@ class PostgresStore implements Store {
     }
     const stored = result.rows[0] as { version: string } | undefined
     if (!stored) {
-      const current = await this.query(
+      const current = await query(
         'read a connection version',
         `SELECT version FROM ${this.connections} WHERE id = $1`,
         [record.id],
@@ -685,6 +708,37 @@ class PostgresStore implements Store {
     await this.pool.end()
   }
 
+  /** Runs `work` in one transaction on one pooled client: committed if it returns, rolled back if it throws. */
+  private async inTransaction<T>(operation: string, work: (query: PostgresQuery) => Promise<T>): Promise<T> {
+    if (this.closed) {
+      throw new StoreError('store_unavailable', 'This PostgreSQL store was closed; open a new one.')
+    }
+    let client: pg.PoolClient
+    try {
+      client = await this.pool.connect()
+    } catch (error) {
+      throw storeFailure(error, `${operation} in ${this.display}`)
+    }
+    const query: PostgresQuery = async (step, sql, values) => {
+      try {
+        return await client.query(sql, values)
+      } catch (error) {
+        throw storeFailure(error, `${step} in ${this.display}`)
+      }
+    }
+    try {
+      await query(operation, 'BEGIN', [])
+      const result = await work(query)
+      await query(operation, 'COMMIT', [])
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
   // biome-ignore lint/suspicious/noExplicitAny: rows are plain objects whose columns we read by name
   private async query(operation: string, sql: string, values: unknown[]): Promise<pg.QueryResult<any>> {
     if (this.closed) {
@@ -755,6 +809,9 @@ class PostgresStore implements Store {
     } as EncodedPendingAuthorization)
   }
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: rows are plain objects whose columns we read by name
+type PostgresQuery = (operation: string, sql: string, values: unknown[]) => Promise<pg.QueryResult<any>>
 
 /** The database server's time in ms since the epoch, fixed for one statement: the lease clock. */
 const DB_NOW_MS = '(extract(epoch from statement_timestamp()) * 1000)::bigint'

@@ -50,8 +50,11 @@ end
 /**
  * KEYS: connection hash, all-connections set, due zset, apps set.
  * ARGV: expected version ('' = unconditional), id, app, refreshDueAt, claimable ('1'/'0'),
- *       key prefix, then field/value pairs of the encoded connection (without `version`).
- * Answers {'ok', newVersion} | {'conflict', storedVersion} | {'unknown_app'}.
+ *       key prefix, outbox entries as JSON ('' = none; numbers as strings), then field/value
+ *       pairs of the encoded connection (without `version`).
+ * Answers {'ok', newVersion} | {'conflict', storedVersion} | {'unknown_app'}. The outbox entries
+ * (the webhook events of this change) are enqueued in the same script, only when it saves, as
+ * the outbox's own enqueue does (redis-outbox.ts).
  */
 export const SAVE_CONNECTION = script(
   'innkeeper_save_connection',
@@ -65,7 +68,23 @@ if previous_app and previous_app ~= ARGV[3] then
 end
 local version = current + 1
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'version', tostring(version), unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], 'version', tostring(version), unpack(ARGV, 8))
+if ARGV[7] ~= '' then
+  local p = ARGV[6]
+  for _, e in ipairs(cjson.decode(ARGV[7])) do
+    local entry_key = p .. 'outbox:entry:' .. e.id
+    if redis.call('EXISTS', entry_key) == 0 then
+      local seq = redis.call('INCR', p .. 'outbox:seq')
+      redis.call('HSET', entry_key, 'id', e.id, 'eventId', e.eventId, 'receiverId', e.receiverId,
+        'orderingKey', e.orderingKey, 'body', e.body, 'createdAt', e.createdAt, 'nextAttemptAt', e.nextAttemptAt,
+        'seq', seq, 'state', 'pending', 'attempts', 0)
+      redis.call('ZADD', p .. 'outbox:all', seq, e.id)
+      local order_key = p .. 'outbox:key:' .. e.orderingKey
+      redis.call('ZADD', order_key, seq, e.id)
+      if redis.call('ZCARD', order_key) == 1 then redis.call('ZADD', p .. 'outbox:due', e.nextAttemptAt, e.id) end
+    end
+  end
+end
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('SADD', ARGV[6] .. 'app-connections:' .. ARGV[3], ARGV[2])
 if ARGV[5] == '1' then

@@ -33,6 +33,7 @@ import {
   unknownAppError,
   versionConflictError,
 } from './codec.js'
+import type { OutboxEntryInput } from './outbox.js'
 import { RedisOperations } from './redis-operations.js'
 import { RedisOutbox } from './redis-outbox.js'
 import {
@@ -258,7 +259,21 @@ class RedisStore implements Store {
       .sort((a, b) => compare(a.id, b.id))
   }
 
-  async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
+  async saveConnection(
+    record: ConnectionRecord,
+    expectedVersion?: number,
+    outbox: OutboxEntryInput[] = [],
+  ): Promise<ConnectionRecord> {
+    const events =
+      outbox.length === 0
+        ? ''
+        : JSON.stringify(
+            outbox.map((entry) => ({
+              ...entry,
+              createdAt: String(entry.createdAt),
+              nextAttemptAt: String(entry.nextAttemptAt),
+            })),
+          )
     const { version: _ignored, ...encoded } = encodeConnection(this.keyring, record)
     const claimable = record.refreshDueAt !== undefined && CLAIMABLE_STATES.has(record.state)
     const answer = (await this.run('save a connection', async () => {
@@ -272,6 +287,7 @@ class RedisStore implements Store {
           String(record.refreshDueAt ?? 0),
           claimable ? '1' : '0',
           this.prefix,
+          events,
           ...hashFields(encoded),
         ],
       )

@@ -92,6 +92,11 @@ export class SqliteOutbox implements OutboxStore {
     }
   }
 
+  /** Inserts entries inside a transaction the caller runs (a connection save and its events). */
+  insertInTransaction(entries: OutboxEntryInput[]): void {
+    for (const entry of entries) this.statements.insert.run(entry)
+  }
+
   async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     this.guard('enqueue webhook deliveries', () =>
       this.db

@@ -24,6 +24,7 @@ import {
   versionConflictError,
 } from './codec.js'
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './migrations/sqlite.js'
+import type { OutboxEntryInput } from './outbox.js'
 import { type ResealPhase, reencryptInPhases, type SealedKind } from './reseal.js'
 import { SqliteOutbox } from './sqlite-outbox.js'
 import {
@@ -250,7 +251,11 @@ export class SqliteStore implements Store {
     return rows.map((row) => this.connectionFromRow(row, { tolerant: true }))
   }
 
-  async saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord> {
+  async saveConnection(
+    record: ConnectionRecord,
+    expectedVersion?: number,
+    outbox: OutboxEntryInput[] = [],
+  ): Promise<ConnectionRecord> {
     const encoded = encodeConnection(this.keyring, record)
     const { statements } = this
     const version = this.guard('save a connection', () =>
@@ -264,6 +269,8 @@ export class SqliteStore implements Store {
           }
           const nextVersion = storedVersion + 1
           statements.upsertConnection.run(connectionParams({ ...encoded, version: nextVersion }))
+          // The events this change causes commit with it, in the same transaction.
+          this.outbox.insertInTransaction(outbox)
           return nextVersion
         })
         .immediate(),

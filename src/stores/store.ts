@@ -5,7 +5,7 @@
 import type { TokenSet } from '../oauth/token-set.js'
 import type { AppSettings } from '../providers/endpoints.js'
 import type { ChangeListener, ChangesSubscription } from './changes.js'
-import type { OutboxStore } from './outbox.js'
+import type { OutboxEntryInput, OutboxStore } from './outbox.js'
 
 /** A registered OAuth application on one platform. */
 export interface AppRecord {
@@ -168,9 +168,15 @@ export interface Store {
    * Writes a connection. With `expectedVersion`, the write happens only if the stored version
    * still equals it (0: the connection must not exist yet), and fails with a StoreError
    * `conflict` otherwise. Without it, the write replaces whatever is stored. Returns the record
-   * as stored, with its version increased by one.
+   * as stored, with its version increased by one. `outbox` entries (the webhook events this
+   * change causes) are enqueued in the same atomic write, and only if the write happens: no crash
+   * can commit the change without its events (memory, SQLite, PostgreSQL, Redis).
    */
-  saveConnection(record: ConnectionRecord, expectedVersion?: number): Promise<ConnectionRecord>
+  saveConnection(
+    record: ConnectionRecord,
+    expectedVersion?: number,
+    outbox?: OutboxEntryInput[],
+  ): Promise<ConnectionRecord>
   deleteConnection(id: string): Promise<boolean>
 
   putPendingAuthorization(pending: PendingAuthorization): Promise<void>

@@ -1,9 +1,9 @@
 // Turns the library's connection events into outbox entries: one per receiver subscribed to the
-// event's type, enqueued in the store right after the change was committed (the event is emitted
-// in the same code path, after the commit). Enqueues run one after another in emit order, so
-// the outbox order per connection is the order things happened in this process.
-// Remaining window: if the process dies between a commit and its enqueue (one store write), that
-// event is lost; `close()` waits for enqueues in flight (docs/webhooks.md).
+// event's type. Refreshes, recoveries and lost grants are written WITH the change that causes
+// them (`entriesFor` before the save, `Store.saveConnection(…, outbox)` in one atomic write), so
+// a crash at any point loses none of them. Other events (connected, failed for good,
+// disconnected) are still enqueued right after their commit, in emit order; if the process dies
+// between such a commit and its enqueue, that event is lost (docs/webhooks.md).
 import { randomUUID } from 'node:crypto'
 import type { InnkeeperEvents } from '../connections/events.js'
 import type { ConnectionInfo } from '../connections/view.js'
@@ -18,8 +18,19 @@ import { WEBHOOKS_COLLECTION } from './receivers.js'
  */
 export const RECEIVERS_CACHE_MS = 5_000
 
+/** Library events the token keeper writes with their change (see `entriesFor`). */
+export type TransactionalEvent = 'refreshed' | 'recovered' | 'needs_reauth'
+
+const WEBHOOK_TYPE: Record<TransactionalEvent, WebhookEventType> = {
+  refreshed: 'connection.refreshed',
+  recovered: 'connection.recovered',
+  needs_reauth: 'connection.needs_reauth',
+}
+
 export class OutboxWriter {
   private queue: Promise<void> = Promise.resolve()
+  /** Events already in the outbox with their change: the listener skips them once. */
+  private readonly alreadyWritten = new Map<string, number>()
   private receivers: { at: number; list: Array<{ id: string; value: Record<string, unknown> }> } | undefined
   /** Enqueues that failed (the store was unreachable); the events are lost, the process goes on. */
   failures = 0
@@ -33,10 +44,10 @@ export class OutboxWriter {
   /** Subscribes to the library's events. */
   attach(events: InnkeeperEvents): void {
     events.on('connected', (info) => this.record('connection.created', info))
-    events.on('needs_reauth', (info) => this.record('connection.needs_reauth', info))
-    events.on('recovered', (info) => this.record('connection.recovered', info))
+    events.on('needs_reauth', (info) => this.recordUnlessWritten('needs_reauth', info))
+    events.on('recovered', (info) => this.recordUnlessWritten('recovered', info))
     events.on('failed', (info) => this.record('connection.error', info))
-    events.on('refreshed', (info) => this.record('connection.refreshed', info))
+    events.on('refreshed', (info) => this.recordUnlessWritten('refreshed', info))
     events.on('disconnected', (info, details) => {
       if (details?.revoked) this.record('connection.revoked', info)
       this.record('connection.deleted', info)
@@ -46,18 +57,57 @@ export class OutboxWriter {
   /** Queues one event for every receiver subscribed to its type. */
   record(type: WebhookEventType, connection: ConnectionInfo): void {
     const createdAt = this.now()
-    const event: WebhookEvent = {
-      id: `evt_${createdAt.toString(36)}_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-      type,
-      createdAt: new Date(createdAt).toISOString(),
-      connection,
-    }
+    const event = this.event(type, connection, createdAt)
     this.queue = this.queue.then(() =>
       this.enqueue(event, createdAt).catch((error: unknown) => {
         this.failures += 1
         this.lastFailure = (error as { code?: string })?.code ?? 'unexpected'
       }),
     )
+  }
+
+  private event(type: WebhookEventType, connection: ConnectionInfo, createdAt = this.now()): WebhookEvent {
+    return {
+      id: `evt_${createdAt.toString(36)}_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      type,
+      createdAt: new Date(createdAt).toISOString(),
+      connection,
+    }
+  }
+
+  /**
+   * The outbox entries of `events` about to be caused by one save of `connection`, to hand to
+   * `Store.saveConnection(…, outbox)`; after the save succeeded, call `committed` with the same
+   * events so the listener does not enqueue them a second time.
+   */
+  async entriesFor(
+    events: readonly TransactionalEvent[],
+    connection: ConnectionInfo,
+  ): Promise<OutboxEntryInput[]> {
+    const createdAt = this.now()
+    const receivers = await this.currentReceivers(createdAt)
+    return events.flatMap((name) =>
+      this.entries(this.event(WEBHOOK_TYPE[name], connection, createdAt), createdAt, receivers),
+    )
+  }
+
+  /** The save that carried `events` for connection `id` committed: their listener calls are skipped. */
+  committed(events: readonly TransactionalEvent[], id: string): void {
+    for (const name of events) {
+      const key = `${name}|${id}`
+      this.alreadyWritten.set(key, (this.alreadyWritten.get(key) ?? 0) + 1)
+    }
+  }
+
+  private recordUnlessWritten(name: TransactionalEvent, connection: ConnectionInfo): void {
+    const key = `${name}|${connection.id}`
+    const pending = this.alreadyWritten.get(key) ?? 0
+    if (pending > 0) {
+      if (pending === 1) this.alreadyWritten.delete(key)
+      else this.alreadyWritten.set(key, pending - 1)
+      return
+    }
+    this.record(WEBHOOK_TYPE[name], connection)
   }
 
   /** Forgets the cached receivers (this process added or removed one). */
@@ -71,9 +121,17 @@ export class OutboxWriter {
   }
 
   private async enqueue(event: WebhookEvent, createdAt: number): Promise<void> {
-    const receivers = await this.currentReceivers(createdAt)
+    const entries = this.entries(event, createdAt, await this.currentReceivers(createdAt))
+    if (entries.length > 0) await this.store.outbox.enqueue(entries)
+  }
+
+  private entries(
+    event: WebhookEvent,
+    createdAt: number,
+    receivers: Array<{ id: string; value: Record<string, unknown> }>,
+  ): OutboxEntryInput[] {
     const body = JSON.stringify(event)
-    const entries: OutboxEntryInput[] = receivers
+    return receivers
       .filter(({ value }) => Array.isArray(value.events) && value.events.includes(event.type))
       .map(({ id }) => ({
         id: `${event.id}.${id}`,
@@ -84,7 +142,6 @@ export class OutboxWriter {
         createdAt,
         nextAttemptAt: createdAt,
       }))
-    if (entries.length > 0) await this.store.outbox.enqueue(entries)
   }
 
   private async currentReceivers(now: number) {

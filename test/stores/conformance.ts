@@ -505,6 +505,32 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
       })
     })
 
+    describe('events written with their change', () => {
+      const entry = (id: string) => ({
+        id,
+        eventId: `evt-${id}`,
+        receiverId: 'wh_1',
+        orderingKey: 'wh_1|acme/main',
+        body: JSON.stringify({ id: `evt-${id}` }),
+        createdAt: T0,
+        nextAttemptAt: T0,
+      })
+
+      it('a save enqueues its outbox entries with it, and a refused save enqueues nothing', async () => {
+        await store.putApp(sampleApp())
+        const saved = await store.saveConnection(sampleConnection(), 0, [entry('created')])
+        await expectStoreError(store.saveConnection(sampleConnection(), 0, [entry('refused')]), 'conflict')
+        await store.saveConnection({ ...saved, failures: 1 }, saved.version, [entry('updated')])
+        expect((await store.outbox.list()).map((queued) => queued.id)).toEqual(['created', 'updated'])
+        const [claimed] = await store.outbox.claim(T0, 10, 'dispatcher', 30_000)
+        expect(claimed).toMatchObject({
+          id: 'created',
+          body: JSON.stringify({ id: 'evt-created' }),
+          createdAt: T0,
+        })
+      })
+    })
+
     describe('changes feed', () => {
       it('a subscriber hears of connections saved and deleted through the same handle', async () => {
         const heard: string[] = []
