@@ -22,7 +22,9 @@ for (const store of await storeCases()) {
 
     it('a process killed right after committing a refresh leaves its webhook event in the outbox', async () => {
       const url = store.url()
-      fixture = await setup('bookingtime', url ? { keeper: { store: url } } : {})
+      fixture = await setup('bookingtime', {
+        keeper: { allowPrivateWebhooks: true, ...(url ? { store: url } : {}) },
+      })
       const storeUrl = url ?? fixture.storeUrl
       await fixture.keeper.webhooks.add('http://127.0.0.1:9/hooks', { events: ['connection.refreshed'] })
       await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
