@@ -57,6 +57,22 @@ describe('Booking Experts through the library', () => {
     expect(info.accessTokenExpiresAt! - fixture.now()).toBeLessThanOrEqual(3_600_000)
   })
 
+  it('sends the seed’s fields: redirect_uri on the code exchange, none on refresh, the client in the form body', async () => {
+    fixture = await setup('bookingexperts')
+    await connect(fixture)
+    fixture.emulator.advance(604_800 + 1)
+    await fixture.keeper.connection('acme-be/main').json('/v3/administrations')
+    const fields = fixture.emulator.stats().lastTokenRequestFields
+    expect(fields.authorization_code).toEqual([
+      'client_id',
+      'client_secret',
+      'code',
+      'grant_type',
+      'redirect_uri',
+    ])
+    expect(fields.refresh_token).toEqual(['client_id', 'client_secret', 'grant_type', 'refresh_token'])
+  })
+
   it('refuses a callback whose state was forged or already used', async () => {
     fixture = await setup('bookingexperts')
     await fixture.keeper.apps.add(

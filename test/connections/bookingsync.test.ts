@@ -156,6 +156,45 @@ describe('BookingSync through the library', () => {
     expect(await fixture.keeper.connections()).toEqual([])
   })
 
+  it('sends client_id and client_secret in the POST form, as the seed’s curl does, on the code exchange and on every refresh', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    fixture.advance(7200)
+    await fixture.keeper.connection('acme-bs/main').accessToken()
+    const fields = fixture.emulator.stats().lastTokenRequestFields
+    // No `authorization` header: the credentials travel in the form, as in the seed's example.
+    expect(fields.authorization_code).toEqual([
+      'client_id',
+      'client_secret',
+      'code',
+      'grant_type',
+      'redirect_uri',
+    ])
+    expect(fields.refresh_token).toEqual([
+      'client_id',
+      'client_secret',
+      'grant_type',
+      'redirect_uri',
+      'refresh_token',
+    ])
+  })
+
+  it('renews the access token before it expires, as the seed advises, while the old one still works at the platform', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    const conn = fixture.keeper.connection('acme-bs/main')
+    const first = await conn.accessToken()
+    fixture.advance(7200 - 120) // two minutes before the 2-hour token expires
+    const stillValid = await fetch(`${fixture.emulator.info.apiUrl}/rentals`, {
+      headers: { authorization: `Bearer ${first}` },
+    })
+    expect(stillValid.status).toBe(200)
+    const second = await conn.accessToken()
+    expect(second).not.toBe(first)
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(1)
+    expect(fixture.emulator.stats().apiRequests.unauthorized).toBe(0)
+  })
+
   it('warns about nothing when every scope is one BookingSync lists', async () => {
     fixture = await setup('bookingsync')
     await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))

@@ -64,6 +64,20 @@ describe('BookyFlow through the library', () => {
     expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(2)
   })
 
+  it("answers BookyFlow's 401 for an expired token as the seed says: a new client-credentials token, and the call again", async () => {
+    fixture = await setup('bookyflow')
+    await connect(fixture)
+    const conn = fixture.keeper.connection('acme-bf')
+    const first = await conn.accessToken()
+    // Only the platform's clock moves: our clock still thinks the token is fresh, so the 401 drives the renewal.
+    fixture.emulator.advance(3600)
+    const listed = await conn.json<{ data: unknown[] }>('/properties')
+    expect(Array.isArray(listed.data)).toBe(true)
+    expect(fixture.emulator.stats().apiRequests.unauthorized).toBe(1)
+    expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(2)
+    expect(await conn.accessToken()).not.toBe(first)
+  })
+
   it('asks for a scope an API plugin defines in its scopes.json, beyond read/write/delete', async () => {
     fixture = await setup('bookyflow', { emulator: { config: { extraScopes: ['channels_write'] } } })
     await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))
