@@ -87,6 +87,15 @@ describe('BookyFlow through the library', () => {
     expect(claims.scope).toBe('read channels_write')
   })
 
+  it('asks for read alone when the app names no scope: "Request only the scopes your application needs"', async () => {
+    fixture = await setup('bookyflow')
+    await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))
+    const result = await fixture.keeper.connect('acme-bf')
+    expect(result.kind === 'connected' && result.connection.scopes).toEqual(['read'])
+    const claims = decodeJwtPayload(await fixture.keeper.connection('acme-bf').accessToken())
+    expect(claims.scope).toBe('read')
+  })
+
   it('leaves an unknown scope to BookyFlow, and reports its refusal', async () => {
     fixture = await setup('bookyflow')
     await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))

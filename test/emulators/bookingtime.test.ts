@@ -130,6 +130,12 @@ describe('bookingtime emulator', () => {
     expect(answer.status).toBe(401)
   })
 
+  it('refuses a request without a token: "Unauthenticated requests are not allowed"', async () => {
+    const base = `${emulator.info.apiUrl}/de/organization/${emulator.info.organizationId}`
+    expect((await get(`${base}/show`)).status).toBe(401)
+    expect((await postJson(`${base}/customer/add`, { firstName: 'John', lastName: 'Doe' })).status).toBe(401)
+  })
+
   it('lets the Module API client authenticate with an empty or omitted secret', async () => {
     const omitted = await refreshToken(emulator.info.moduleClientId!, null)
     const empty = await refreshToken(emulator.info.moduleClientId!, '')
