@@ -3,6 +3,7 @@
 // under `src/cli/commands/`. Errors end here: one or two sentences on stderr and a stable exit code.
 import { Command, CommanderError } from 'commander'
 import { resolveHome } from '../connections/home.js'
+import { inFlightCount, whenNothingInFlight } from '../connections/in-flight.js'
 import { isInnkeeperError } from '../errors.js'
 import { loadProviderFiles, providersDirectory } from '../providers/files.js'
 import { defaultProviders } from '../providers/registry.js'
@@ -24,6 +25,7 @@ import { registerTransfer } from './commands/transfer.js'
 import { registerWebhooks } from './commands/webhooks.js'
 import { registerWorker } from './commands/worker.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
+import { say } from './output.js'
 
 export function buildProgram(): Command {
   const program = new Command('innkeeper')
@@ -104,8 +106,56 @@ function refuseAllButProviders(program: Command, failure: unknown): void {
   })
 }
 
+/** Commands with their own SIGINT/SIGTERM handling (they finish in-flight work themselves). */
+const OWN_SIGNAL_HANDLING = new Set(['serve', 'worker', 'emulate'])
+/** The longest a Ctrl-C waits for a token request in flight (its timeouts and retries included). */
+const IN_FLIGHT_WAIT_MS = 60_000
+
+/**
+ * Ctrl-C (or SIGTERM) while a token request is in flight would lose its answer: a rotating
+ * platform has already retired the old refresh token, so the next refresh would reuse it and the
+ * grant would be revoked. The first signal lets that request finish and be saved (bounded), then
+ * exits; a second one exits at once and says what may be lost.
+ */
+function finishTokenRequestsOnSignal(): void {
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGINT' ? 130 : 143
+    if (stopping) {
+      say(
+        'innkeeper: stopped while a token request was in flight. If the platform answered it, the new tokens were not saved and a rotating platform may already have retired the old refresh token: check with `innkeeper show <connection>` and connect again if it needs authorization.',
+      )
+      process.exit(code)
+    }
+    stopping = true
+    if (inFlightCount() === 0) process.exit(code)
+    say(
+      'innkeeper: finishing the token request in flight so its new tokens are saved (press Ctrl-C again to quit now and risk losing them)…',
+    )
+    setTimeout(() => {
+      say('innkeeper: the token request in flight did not finish in time; stopping.')
+      process.exit(code)
+    }, IN_FLIGHT_WAIT_MS).unref()
+    void whenNothingInFlight().then(() => process.exit(code))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
+
+/** The command named on the command line (the first word that is not a global option). */
+function commandName(argv: string[]): string {
+  const args = argv.slice(2)
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index]!
+    if (arg === '--store') index += 1
+    else if (!arg.startsWith('-')) return arg
+  }
+  return ''
+}
+
 async function main(argv: string[]): Promise<void> {
   exitQuietlyOnClosedPipe()
+  if (!OWN_SIGNAL_HANDLING.has(commandName(argv))) finishTokenRequestsOnSignal()
   const failure = loadUserProviders()
   const program = buildProgram()
   if (failure !== undefined) refuseAllButProviders(program, failure)

@@ -42,6 +42,7 @@ import {
   startAuthorization,
 } from './flows.js'
 import { ensureHome, resolveHome } from './home.js'
+import { inFlight } from './in-flight.js'
 import { LruMap } from './lru.js'
 import { completePendingSteps, type PendingOutcome, pendingSteps } from './pending-steps.js'
 import { BackgroundRefresher, type RefresherOptions } from './refresher.js'
@@ -267,7 +268,9 @@ export class Innkeeper {
     /** `replace: false` refuses (`conflict`) to replace an existing connection of the same name. */
     options: { replace?: boolean } = {},
   ): Promise<ConnectionInfo> {
-    const record = await completeAuthorization(this.ctx, response, expectedState, undefined, options)
+    const record = await inFlight(() =>
+      completeAuthorization(this.ctx, response, expectedState, undefined, options),
+    )
     this.keeper.forget(record.id)
     const app = await this.ctx.resolveApp(record.app)
     return toConnectionInfo(record, app.provider.name, this.ctx.now())

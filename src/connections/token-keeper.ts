@@ -15,6 +15,7 @@ import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { isApiKeyConnection } from './credential.js'
+import { inFlight } from './in-flight.js'
 import { rerunStepsForNewToken } from './post-connect.js'
 import { reconnectCommand } from './reconnect.js'
 import { renewTokens } from './renew.js'
@@ -197,11 +198,16 @@ export class TokenKeeper {
         options.lease ??
         (await store.acquireLease(refreshLeaseKey(id), this.ctx.owner, this.ctx.leaseMs, this.ctx.now()))
       if (lease) {
-        try {
-          return await this.refreshHoldingLease(id, lease, options, seenVersion)
-        } finally {
-          if (!options.lease) await store.releaseLease(lease).catch(() => false)
-        }
+        // Counted in flight until the lease is released: a CLI interrupted now waits for the
+        // new tokens to be saved (and the lease freed) before it exits.
+        const seen = seenVersion
+        return await inFlight(async () => {
+          try {
+            return await this.refreshHoldingLease(id, lease, options, seen)
+          } finally {
+            if (!options.lease) await store.releaseLease(lease).catch(() => false)
+          }
+        })
       }
       // Someone else is refreshing: wait for their commit (or their lease to lapse), then look again.
       if (this.ctx.now() > deadline) {
