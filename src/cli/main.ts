@@ -10,6 +10,7 @@ import { defaultProviders } from '../providers/registry.js'
 import { registerApps } from './commands/apps.js'
 import { registerAudit } from './commands/audit.js'
 import { registerConnect } from './commands/connect.js'
+import { registerConnectLink } from './commands/connect-link.js'
 import { registerConnections } from './commands/connections.js'
 import { registerDemo } from './commands/demo.js'
 import { registerDisconnect } from './commands/disconnect.js'
@@ -54,6 +55,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
   registerApps(program)
   registerProviders(program)
   registerConnect(program)
+  registerConnectLink(program)
   registerConnections(program)
   registerShow(program)
   registerToken(program)

@@ -65,8 +65,9 @@ export function hashConnectToken(token: string): string {
 /** `/connect/<token>` for a token's shape: `ikc_` and 43 base64url characters. */
 export const CONNECT_TOKEN = /^ikc_[A-Za-z0-9_-]{43}$/
 
+/** A request the caller must fix (HTTP 400, CLI usage exit). */
 function invalid(message: string): InnkeeperError {
-  return new InnkeeperError('invalid_request', message)
+  return new ConfigError('invalid_config', message)
 }
 
 function readOptions(input: unknown, allowed: string[]): Record<string, string> {
@@ -134,8 +135,7 @@ export async function createConnectSession(
     const allowList = returnUrlAllowList(app.settings)
     const allowed = allowedReturnUrl(input.returnUrl, allowList)
     if (!allowed) {
-      throw new ConfigError(
-        'invalid_request',
+      throw invalid(
         allowList.length === 0
           ? `The app ${app.name} allows no return URL yet. Add its allow-list: \`innkeeper apps set ${app.name} --return-url-allow https://your-app.example/path/\`.`
           : `This return URL is not in the allow-list of ${app.name} (origin and path prefix must match one of: ${allowList.join(', ')}).`,
@@ -254,4 +254,9 @@ export function returnUrlWith(session: ConnectSession, connectionId: string): st
   const url = new URL(session.returnUrl)
   url.searchParams.set('connection', connectionId)
   return url.href
+}
+
+/** The link as the end user opens it: `<public url>/connect/<token>`. */
+export function connectLinkUrl(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/connect/${token}`
 }

@@ -1,4 +1,4 @@
-// `innkeeper apps add|list|remove`: the OAuth applications registered on each platform. The
+// `innkeeper apps add|set|list|remove`: the OAuth applications registered on each platform. The
 // client secret is read from stdin (or, with a warning, from the command line) and never shown.
 import { type Command, Option } from 'commander'
 import type { AppInfo } from '../../connections/apps.js'
@@ -23,7 +23,12 @@ interface AddOptions {
   moduleApiUrl?: string
   revokeUrl?: string
   keepAlive?: string
+  returnUrlAllow?: string[]
   json?: boolean
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
 }
 
 export function splitScopes(value: string | undefined): string[] | undefined {
@@ -51,6 +56,7 @@ async function clientSecretFrom(options: AddOptions): Promise<string | undefined
 function describeApp(app: AppInfo): void {
   const provider = getProvider(app.provider)
   out(`Added app ${app.name} (${provider.displayName}).`)
+  if (app.returnUrls.length > 0) say(`Connect links may return to: ${app.returnUrls.join(', ')}`)
   if (app.connectMode === 'authorization_code') {
     say(`Redirect URI: ${app.redirectUri ?? '(none: add --redirect-uri or use connect --listen)'}`)
     say(`Next: innkeeper connect ${app.name}`)
@@ -89,6 +95,11 @@ function registerAdd(apps: Command): void {
     )
     .option('--revoke-url <url>', 'override the revocation endpoint')
     .option('--keep-alive <seconds>', 'refresh at least this often, even when idle')
+    .option(
+      '--return-url-allow <url>',
+      'where connect links may return end users: origin + path prefix (repeatable)',
+      collect,
+    )
     .option('--json', 'print the app as JSON')
     .addHelpText(
       'after',
@@ -117,12 +128,53 @@ Example:
           moduleApiUrl: options.moduleApiUrl,
           revokeUrl: options.revokeUrl,
           keepAliveSeconds,
+          returnUrls: options.returnUrlAllow,
         }),
       )
       for (const warning of scopeWarnings(getProvider(app.provider), app.scopes)) warn(warning)
       if (options.json) printJson(app)
       else describeApp(app)
     })
+}
+
+function registerSet(apps: Command): void {
+  apps
+    .command('set')
+    .description("change an app's connect-link return-URL allow-list (replaces the list)")
+    .argument('<app>', 'the app name')
+    .option(
+      '--return-url-allow <url>',
+      'where connect links may return end users: origin + path prefix (repeatable)',
+      collect,
+    )
+    .option('--no-return-url-allow', 'allow no return URL (connect links end on their own success page)')
+    .option('--json', 'print the app as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  innkeeper apps set smily --return-url-allow https://app.example/innkeeper/',
+    )
+    .action(
+      async (
+        name: string,
+        options: { returnUrlAllow?: string[] | false; json?: boolean },
+        command: Command,
+      ) => {
+        if (options.returnUrlAllow === undefined) {
+          throw new ConfigError(
+            'invalid_config',
+            'Say what to change: --return-url-allow <url> (repeatable), or --no-return-url-allow.',
+          )
+        }
+        const urls = options.returnUrlAllow === false ? [] : options.returnUrlAllow
+        const app = await withKeeper(command, (keeper) => keeper.apps.setReturnUrls(name, urls))
+        if (options.json) return printJson(app)
+        say(
+          app.returnUrls.length > 0
+            ? `Connect links of ${app.name} may return to: ${app.returnUrls.join(', ')}`
+            : `Connect links of ${app.name} may return nowhere; they end on their own success page.`,
+        )
+      },
+    )
 }
 
 function registerList(apps: Command): void {
@@ -173,6 +225,7 @@ export function registerApps(program: Command): void {
     .description('register, list and remove OAuth apps')
     .addHelpText('after', '\nExample:\n  innkeeper apps list')
   registerAdd(apps)
+  registerSet(apps)
   registerList(apps)
   registerRemove(apps)
 }

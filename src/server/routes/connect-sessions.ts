@@ -10,6 +10,7 @@ import {
   bindState,
   type ConnectSession,
   type ConnectSessionInput,
+  connectLinkUrl,
   createConnectSession,
   findConnectSession,
   forgetState,
@@ -31,11 +32,6 @@ type Body = Record<string, unknown>
 function field(body: Body, name: string): string | undefined {
   const value = body[name]
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
-}
-
-/** The link as the end user opens it. */
-export function connectLinkUrl(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/connect/${token}`
 }
 
 export function registerConnectSessionApi(api: FastifyInstance, ctx: ServerContext): void {
