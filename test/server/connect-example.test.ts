@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { buildBackend } from '../../docs/examples/connect-backend.mjs'
 import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
-import { json, type ServerFixture, startServer, Visitor } from './support.js'
+import { type ServerFixture, startServer, Visitor } from './support.js'
 
 const run = promisify(execFile)
 const DOC = readFileSync('docs/server.md', 'utf8')
