@@ -16,6 +16,7 @@ import { registerDemo } from './commands/demo.js'
 import { registerDisconnect } from './commands/disconnect.js'
 import { registerDoctor } from './commands/doctor.js'
 import { registerEmulate } from './commands/emulate.js'
+import { registerOpen } from './commands/open.js'
 import { registerProviders } from './commands/providers.js'
 import { registerRefresh } from './commands/refresh.js'
 import { registerRequest } from './commands/request.js'
@@ -67,6 +68,7 @@ Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
   registerEmulate(program)
   registerWorker(program)
   registerServe(program)
+  registerOpen(program)
   registerTransfer(program)
   registerAudit(program)
   registerWebhooks(program)

@@ -131,6 +131,7 @@ describe('CLI usage errors and help', () => {
       ['disconnect'],
       ['demo'],
       ['doctor'],
+      ['open'],
     ]
     const helps = await Promise.all(commands.map((command) => home.run([...command, '--help'])))
     for (const [index, help] of helps.entries()) {
