@@ -33,6 +33,11 @@ export async function createEmulatorApp(core: EmulatorCore): Promise<FastifyInst
     if (core.config.latencyMs > 0) await sleep(core.config.latencyMs)
     if (kind === 'api') {
       core.stats.apiRequests.total += 1
+      core.stats.lastApiRequestHeaders = {}
+      for (const name of ['accept', 'accept-language']) {
+        const value = request.headers[name]
+        if (typeof value === 'string') core.stats.lastApiRequestHeaders[name] = value
+      }
       if (sendFault(reply, takeApiFault(core))) return reply
     }
   })

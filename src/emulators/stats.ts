@@ -30,6 +30,11 @@ export interface EmulatorStatsSnapshot {
   /** Most token requests in progress at the same moment. */
   peakConcurrentTokenRequests: number
   apiRequests: { total: number; unauthorized: number; forbidden: number }
+  /**
+   * The `accept` and `accept-language` headers of the last API request (absent ones left out):
+   * content negotiation only, never a credential.
+   */
+  lastApiRequestHeaders: Record<string, string>
   families: { total: number; active: number; revoked: number }
   clock: { nowMs: number; advancedSeconds: number }
 }
@@ -47,6 +52,7 @@ export class EmulatorStats {
   refreshesByFamily = new Map<string, number>()
   refreshesByToken = new Map<string, number>()
   apiRequests = { total: 0, unauthorized: 0, forbidden: 0 }
+  lastApiRequestHeaders: Record<string, string> = {}
   private inFlight = 0
   peakConcurrentTokenRequests = 0
 
@@ -63,6 +69,7 @@ export class EmulatorStats {
     this.refreshesByFamily.clear()
     this.refreshesByToken.clear()
     this.apiRequests = { total: 0, unauthorized: 0, forbidden: 0 }
+    this.lastApiRequestHeaders = {}
     this.peakConcurrentTokenRequests = this.inFlight
   }
 
@@ -115,6 +122,7 @@ export class EmulatorStats {
       maxUsesOfOneRefreshToken: max,
       peakConcurrentTokenRequests: this.peakConcurrentTokenRequests,
       apiRequests: { ...this.apiRequests },
+      lastApiRequestHeaders: { ...this.lastApiRequestHeaders },
       ...extra,
     }
   }

@@ -40,6 +40,11 @@ describe('Booking Experts through the library', () => {
       .connection('acme-be/main')
       .json<{ data: unknown[] }>('/v3/administrations')
     expect(Array.isArray(answer.data)).toBe(true)
+    // The seed's example request: `accept: application/vnd.api+json`, `accept-language: en,nl`.
+    expect(fixture.emulator.stats().lastApiRequestHeaders).toEqual({
+      accept: 'application/vnd.api+json',
+      'accept-language': 'en,nl',
+    })
   })
 
   it('refreshes once when the API says the access token expired, and retries the call', async () => {
