@@ -1,12 +1,16 @@
 // A lost key file is not silently replaced: a store that already holds sealed data refuses to
 // open under a new key, naming the key it needs. One record sealed with a key this process does
 // not have is listed as `key_unavailable` and does not hide the others (library, CLI).
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { Innkeeper } from '../../src/index.js'
+import { createApiKey } from '../../src/server/api-keys.js'
+import { createServer } from '../../src/server/server.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
 import { cliEnv, runCli } from './cli.js'
@@ -82,7 +86,24 @@ describe('a record sealed with a key this process does not have', () => {
     await both.close()
 
     const onlyNew = await Innkeeper.open({ store, keys: K2 })
+    const server = await createServer({ keeper: onlyNew, logger: false })
     try {
+      await server.listen({ host: '127.0.0.1', port: 0 })
+      const { port } = server.server.address() as AddressInfo
+      const { key } = await createApiKey(onlyNew.store, 'tests')
+      const api = (path: string) =>
+        fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${key}` } })
+      const all = await api('/api/connections')
+      expect(all.status).toBe(200)
+      const body = (await all.json()) as { connections: Array<{ id: string; state: string }> }
+      expect(body.connections.map((c) => [c.id, c.state])).toEqual([
+        ['bs/new', 'active'],
+        ['bs/old', 'key_unavailable'],
+      ])
+      const one = await api('/api/connections/bs/old')
+      expect(one.status).toBe(200)
+      expect(await one.json()).toMatchObject({ state: 'key_unavailable' })
+
       const listed = await onlyNew.connections()
       expect(listed.map((c) => [c.id, c.state])).toEqual([
         ['bs/new', 'active'],
@@ -96,6 +117,7 @@ describe('a record sealed with a key this process does not have', () => {
         code: 'key_unavailable',
       })
     } finally {
+      await server.close()
       await onlyNew.close()
     }
 
