@@ -28,6 +28,26 @@ describe('bookingtime through the library', () => {
     expect(organization).toMatchObject({ class: 'ORGANIZATION', id: organizationId })
   })
 
+  it('adds a customer with a JSON body, as the seed\'s "Add your first customer" does', async () => {
+    fixture = await setup('bookingtime')
+    const { organizationId } = fixture.emulator.info
+    await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
+    await fixture.keeper.connect('acme-bt', { organizationId })
+    const customer = await fixture.keeper
+      .connection('acme-bt/main')
+      .json<Record<string, unknown>>('/de/organization/{organizationId}/customer/add', {
+        method: 'POST',
+        json: { firstName: 'John', lastName: 'Doe' },
+        params: { organizationId: organizationId! },
+      })
+    expect(customer).toMatchObject({
+      class: 'CUSTOMER_SHORT',
+      firstName: 'John',
+      lastName: 'Doe',
+      organizationId,
+    })
+  })
+
   it('exchanges the refresh token with client_id, refresh_token and organization_id and nothing else', async () => {
     fixture = await setup('bookingtime')
     const { organizationId } = fixture.emulator.info

@@ -50,6 +50,13 @@ describe('consent page', () => {
     })
   })
 
+  it('refuses to be framed (X-Frame-Options: DENY), as BookingSync does, and carries account_id through the form', async () => {
+    const page = await open({ client_id: emulator.info.clientId, redirect_uri: CALLBACK, account_id: '42' })
+    expect(page.status).toBe(200)
+    expect(page.headers.get('x-frame-options')).toBe('DENY')
+    expect(readConsentForm(await page.text()).fields).toMatchObject({ account_id: '42' })
+  })
+
   it('redirects to a registered loopback URI with code and state on approval', async () => {
     const { location, code } = await consent(emulator.info.authorizeUrl!, {
       client_id: emulator.info.clientId,
