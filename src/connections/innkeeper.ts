@@ -103,6 +103,11 @@ export interface InnkeeperOptions {
    * (`1`/`true`); `serve --demo` turns it on.
    */
   allowPrivateWebhooks?: boolean
+  /**
+   * Connection records (with their tokens) kept in memory at most, least recently used dropped
+   * first (default 10,000: about 11 MB). Only connections this process asked a token of are kept.
+   */
+  cachedConnections?: number
 }
 
 /** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
@@ -144,7 +149,12 @@ export class Innkeeper {
     failureWindowMs?: number,
     auditOptions: Pick<
       InnkeeperOptions,
-      'actor' | 'audit' | 'requestTimeoutMs' | 'maxResponseBytes' | 'allowPrivateWebhooks'
+      | 'actor'
+      | 'audit'
+      | 'requestTimeoutMs'
+      | 'maxResponseBytes'
+      | 'allowPrivateWebhooks'
+      | 'cachedConnections'
     > = {},
     /** The provider definitions in use: built-ins, `<home>/providers/*.json`, then `providers`. */
     readonly providers: ProviderCatalogue = defaultProviders,
@@ -171,7 +181,7 @@ export class Innkeeper {
     )
     this.outboxWriter.attach(this.events)
     this.ctx.eventOutbox = this.outboxWriter
-    this.keeper = new TokenKeeper(this.ctx)
+    this.keeper = new TokenKeeper(this.ctx, auditOptions.cachedConnections)
     this.apps = new Apps(this.ctx)
   }
 
@@ -322,6 +332,14 @@ export class Innkeeper {
     const handle = new Connection(normalised, this.ctx, this.keeper, this.audit)
     if (this.keeper.knows(normalised)) this.handles.set(normalised, handle)
     return handle
+  }
+
+  /**
+   * How many connection records (with their tokens) this process keeps in memory: at most
+   * TOKEN_CACHE_KEPT, and none for connections only the background refresher touched.
+   */
+  get cachedConnectionRecords(): number {
+    return this.keeper.cachedRecords
   }
 
   /** How many connection handles this process keeps for reuse (bounded; for monitoring and tests). */

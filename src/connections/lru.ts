@@ -1,6 +1,7 @@
 // A small least-recently-used map with a fixed capacity (a Map keeps insertion order: a hit
 // moves the entry to the end, and the first entry is the one to drop). Used for the connection
-// handles `keeper.connection(id)` hands out, so a caller asking for many ids cannot grow memory.
+// handles `keeper.connection(id)` hands out and for the token cache (TokenKeeper), so a caller
+// asking for many ids, or a worker refreshing many connections, cannot grow memory.
 
 export class LruMap<K, V> {
   private readonly entries = new Map<K, V>()
@@ -21,6 +22,11 @@ export class LruMap<K, V> {
       this.entries.set(key, value)
     }
     return value
+  }
+
+  /** Whether `key` is held (without counting as a use). */
+  has(key: K): boolean {
+    return this.entries.has(key)
   }
 
   set(key: K, value: V): void {

@@ -7,6 +7,10 @@
 // Records are cached only while the store's changes feed is live: a change anywhere (a
 // disconnect, a revoke, a reauthorization, another process's refresh) drops the cached record,
 // so no process keeps handing out a token another one has disconnected.
+// Memory stays bounded however many connections pass through: the cache keeps the
+// TOKEN_CACHE_KEPT most recently used records, a refresh under a claimed lease (the background
+// refresher) only updates a record someone here already asked for, and the changes heard are
+// remembered for the most recent TOKEN_CACHE_KEPT connections only.
 import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
 import type { TokenSet } from '../oauth/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
@@ -16,6 +20,7 @@ import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/st
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { isApiKeyConnection } from './credential.js'
 import { inFlight } from './in-flight.js'
+import { LruMap } from './lru.js'
 import { rerunStepsForNewToken } from './post-connect.js'
 import { reconnectCommand } from './reconnect.js'
 import { renewTokens } from './renew.js'
@@ -38,20 +43,41 @@ export interface RefreshOptions {
 const WAIT_MIN_MS = 20
 const WAIT_MAX_MS = 100
 
+/** Connection records one process keeps in memory at most (least recently used dropped first). */
+export const TOKEN_CACHE_KEPT = 10_000
+
 export class TokenKeeper {
   private readonly inflight = new Map<string, Promise<ConnectionRecord>>()
   /** The last committed record per connection, and until when its access token counts as fresh. */
-  private readonly cache = new Map<string, { record: ConnectionRecord; freshUntil: number }>()
+  private readonly cache: LruMap<string, { record: ConnectionRecord; freshUntil: number }>
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
-  private readonly loading = new Map<string, Promise<{ record: ConnectionRecord | null; stamp: string }>>()
-  /** Changes heard per connection (and for all of them), so a read that raced a change is not cached. */
-  private readonly generations = new Map<string, number>()
-  private epoch = 0
+  private readonly loading = new Map<string, Promise<{ record: ConnectionRecord | null; stamp: number }>>()
+  /**
+   * Changes heard, numbered: the number of the last change per connection (oldest first, at most
+   * `cacheSize` of them), so a read that raced a change is not cached. A connection whose entry
+   * was dropped counts as changed at `forgottenUpTo`; `*` counts as a change of every one.
+   */
+  private readonly lastChange = new Map<string, number>()
+  private changes = 0
+  private forgottenUpTo = 0
+  private everythingChangedAt = 0
+  /** Connections being refreshed under a lease the caller claimed (the background refresher). */
+  private readonly claimed = new Set<string>()
   private watching: Promise<void> | undefined
   private subscription: ChangesSubscription | undefined
   private closed = false
 
-  constructor(private readonly ctx: KeeperContext) {}
+  constructor(
+    private readonly ctx: KeeperContext,
+    private readonly cacheSize: number = TOKEN_CACHE_KEPT,
+  ) {
+    this.cache = new LruMap(cacheSize)
+  }
+
+  /** How many connection records this process holds in memory (bounded by `cacheSize`). */
+  get cachedRecords(): number {
+    return this.cache.size
+  }
 
   /** The cached token set while it is fresh, without touching the store: the hot path. */
   freshCached(id: string): (TokenSet & { accessToken: string }) | undefined {
@@ -119,27 +145,46 @@ export class TokenKeeper {
   }
 
   private changed(id: string): void {
+    this.changes += 1
     if (id === ANY_CONNECTION) {
-      this.epoch += 1
+      this.everythingChangedAt = this.changes
+      this.lastChange.clear()
       this.cache.clear()
       this.loading.clear()
       return
     }
-    this.generations.set(id, (this.generations.get(id) ?? 0) + 1)
+    this.lastChange.delete(id)
+    this.lastChange.set(id, this.changes)
+    if (this.lastChange.size > this.cacheSize) {
+      const [oldest, at] = this.lastChange.entries().next().value as [string, number]
+      this.lastChange.delete(oldest)
+      this.forgottenUpTo = at
+    }
     this.cache.delete(id)
     this.loading.delete(id)
   }
 
-  private stamp(id: string): string {
-    return `${this.epoch}:${this.generations.get(id) ?? 0}`
+  /** The number of changes heard so far: what a read starting now is compared against. */
+  private stamp(_id: string): number {
+    return this.changes
+  }
+
+  /** Whether a change of `id` may have been heard since `stamp`. */
+  private changedSince(id: string, stamp: number): boolean {
+    if (this.everythingChangedAt > stamp) return true
+    const last = this.lastChange.get(id) ?? this.forgottenUpTo
+    return last > stamp
   }
 
   /**
    * Caches a record read or written at `stamp` (see `stamp`), unless a change was heard since:
    * then the record may already be out of date, and the next caller reads the store again.
+   * A connection refreshed under a claimed lease is only updated if it is cached already: the
+   * background refresher must not fill memory with connections nobody here asked for.
    */
-  remember(record: ConnectionRecord, stamp?: string): void {
-    if (stamp !== undefined && stamp !== this.stamp(record.id)) return
+  remember(record: ConnectionRecord, stamp?: number): void {
+    if (stamp !== undefined && this.changedSince(record.id, stamp)) return
+    if (this.claimed.has(record.id) && !this.cache.has(record.id)) return
     const tokens = record.tokens
     const freshUntil = tokens?.accessToken
       ? (accessTokenDueAt(tokens) ?? Number.POSITIVE_INFINITY)
@@ -169,8 +214,10 @@ export class TokenKeeper {
   refresh(id: string, options: RefreshOptions = {}): Promise<ConnectionRecord> {
     const running = this.inflight.get(id)
     if (running && !options.lease) return running
+    if (options.lease) this.claimed.add(id)
     const promise = this.refreshAcrossProcesses(id, options).finally(() => {
       if (this.inflight.get(id) === promise) this.inflight.delete(id)
+      if (options.lease) this.claimed.delete(id)
     })
     if (!options.lease) this.inflight.set(id, promise)
     return promise
