@@ -13,7 +13,8 @@ export function linkStartPage(options: {
   csrf: string
   /** Connect options the person fills in (client-credentials platforms). */
   fields: ConnectOption[]
-  redirects: boolean
+  /** The connect step behind Continue: the consent redirect, the out-of-band code, or at once. */
+  step: 'redirect' | 'code' | 'credentials'
   expiresAt: number
 }): string {
   const fields = options.fields.map(
@@ -26,11 +27,13 @@ export function linkStartPage(options: {
     body: html`<section class="card" id="connect-link">
   <h1>Connect your ${options.providerName} account</h1>
   <p>${
-    options.redirects
-      ? `Continue to ${options.providerName} to approve access; you come back here afterwards.`
-      : options.fields.length > 0
-        ? `Fill in the details below to connect ${options.providerName}.`
-        : `Continue to connect ${options.providerName}.`
+    options.step === 'redirect'
+      ? `Continue to ${options.providerName} to approve access; you come back afterwards.`
+      : options.step === 'code'
+        ? `Continue, then approve access on ${options.providerName}: it shows a code to paste back here.`
+        : options.fields.length > 0
+          ? `Fill in the details below to connect ${options.providerName}.`
+          : `Continue to connect ${options.providerName}.`
   }</p>
   <form method="post" action="${options.action}" id="start-form">
     <input type="hidden" name="_csrf" value="${options.csrf}">

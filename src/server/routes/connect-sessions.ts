@@ -22,7 +22,7 @@ import type { ConnectionInfo } from '../../connections/view.js'
 import { apiKeyIdOf, requireApiKey } from '../auth.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
-import { outOfBandPage } from '../pages/connect.js'
+import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { linkDonePage, linkFailedPage, linkRefusedPage, linkStartPage } from '../pages/connect-link.js'
 import { OOB_REDIRECT_URI } from '../pages/dashboard.js'
 import { sendPage } from '../pages/layout.js'
@@ -58,6 +58,17 @@ export function registerConnectSessionApi(api: FastifyInstance, ctx: ServerConte
       connectionId: `${session.app}/${session.name}`,
     })
   })
+}
+
+/**
+ * Lets this page's forms end in a redirect to the session's return URL: browsers hold the
+ * redirect after a form submission to the page's CSP `form-action`, which is 'self' otherwise.
+ */
+function allowReturnRedirect(reply: FastifyReply, session: ConnectSession): void {
+  if (!session.returnUrl) return
+  const policy = String(reply.getHeader('content-security-policy') ?? '')
+  const origin = new URL(session.returnUrl).origin
+  reply.header('content-security-policy', policy.replace(/form-action [^;]*/, `form-action 'self' ${origin}`))
 }
 
 /** Where the end user goes once connected: the return URL, or the success page. */
@@ -102,6 +113,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
     const info = await keeper.apps.get(session.app)
     const provider = keeper.providers.get(info.provider)
     const credentials = info.connectMode === 'client_credentials'
+    if (credentials) allowReturnRedirect(reply, session)
     return sendPage(
       reply,
       linkStartPage({
@@ -112,7 +124,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
         fields: credentials
           ? provider.connectOptions.filter((option) => !(option.name in session.options))
           : [],
-        redirects: !credentials && info.redirectUri !== OOB_REDIRECT_URI,
+        step: credentials ? 'credentials' : info.redirectUri === OOB_REDIRECT_URI ? 'code' : 'redirect',
         expiresAt: session.expiresAt,
       }),
     )
@@ -153,6 +165,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       }
       await bindState(keeper.store, result.state, session, result.expiresAt)
       if (result.redirectUri === OOB_REDIRECT_URI) {
+        allowReturnRedirect(reply, session)
         return sendPage(
           reply,
           outOfBandPage({
@@ -167,7 +180,17 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
           }),
         )
       }
-      return reply.redirect(result.url, 303)
+      // A page that moves on to the consent page (a link and a script, not a redirect: the
+      // form's CSP `form-action 'self'` would stop a redirect to another origin).
+      return sendPage(
+        reply,
+        redirectPage({
+          connectionId: `${session.app}/${session.name}`,
+          providerName: provider.displayName,
+          url: result.url,
+          nonce: reply.cspNonce.script,
+        }),
+      )
     } catch (error) {
       return sendLinkFailure(request, reply, error)
     }
