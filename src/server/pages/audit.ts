@@ -2,7 +2,7 @@
 // first, filterable by connection and time. Entries hold public facts only.
 import type { AuditEntry } from '../../stores/store.js'
 import { html, type SafeHtml } from '../html.js'
-import { layout } from './layout.js'
+import { connectionPath, layout } from './layout.js'
 import { relativeTime } from './time.js'
 
 export interface AuditPageModel {
@@ -23,7 +23,7 @@ export function auditTable(entries: AuditEntry[], now: number): SafeHtml {
   <td>${relativeTime(entry.at, now)}</td>
   <td><code>${entry.actor}</code></td>
   <td>${entry.action}</td>
-  <td>${entry.connection ? html`<a href="/audit?connection=${encodeURIComponent(entry.connection)}">${entry.connection}</a>` : html`<span class="muted">—</span>`}</td>
+  <td>${entry.connection ? html`<a href="${connectionPath(entry.connection)}">${entry.connection}</a>` : html`<span class="muted">—</span>`}</td>
   <td>${entry.outcome}</td>
   <td class="muted">${Object.entries(entry.detail ?? {})
     .map(([key, value]) => `${key}=${value}`)

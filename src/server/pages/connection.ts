@@ -81,10 +81,11 @@ function actions(model: ConnectionPageModel): SafeHtml {
 export function connectionPage(model: ConnectionPageModel): string {
   const { connection, now } = model
   const marks = timelineMarks(model.entries)
+  const filtered = `/audit?connection=${encodeURIComponent(connection.id)}`
   const older =
     model.entries.length >= model.limit
-      ? html` Showing the newest ${model.limit}; <a href="/audit?connection=${encodeURIComponent(connection.id)}">filter the audit trail</a> for more.`
-      : ''
+      ? html` Showing the newest ${model.limit}; <a href="${filtered}">the audit trail</a> filters by time for older ones.`
+      : html` <a href="${filtered}">On the audit trail page</a> they filter by time.`
   return layout({
     title: connection.id,
     logoutCsrf: model.logoutCsrf,
