@@ -47,6 +47,7 @@ function formDecode(value: string): string {
 
 export class ClientRegistry {
   private readonly clients = new Map<string, EmulatorClient>()
+  private readonly originalSecrets = new Map<string, string | null>()
 
   constructor(private readonly extraRedirectUris: () => string[] = () => []) {}
 
@@ -60,6 +61,20 @@ export class ClientRegistry {
     }
     this.clients.set(client.id, client)
     return client
+  }
+
+  /** Gives a client a new secret (the platform rotated it); `restoreSecrets` undoes it. */
+  setSecret(client: EmulatorClient, secret: string): void {
+    if (!this.originalSecrets.has(client.id)) this.originalSecrets.set(client.id, client.secret)
+    client.secret = secret
+  }
+
+  restoreSecrets(): void {
+    for (const [id, secret] of this.originalSecrets) {
+      const client = this.clients.get(id)
+      if (client) client.secret = secret
+    }
+    this.originalSecrets.clear()
   }
 
   get(id: string | undefined): EmulatorClient | undefined {

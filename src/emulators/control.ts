@@ -1,5 +1,6 @@
 // The control API under `/__admin` (unauthenticated: a loopback test tool): info, switches,
-// clock, stats, families, revocation (the owner uninstalls the app), approval and reset.
+// clock, stats, families, revocation (the owner uninstalls the app), a client's new secret,
+// approval and reset.
 import type { FastifyInstance } from 'fastify'
 import { ConfigPatchError } from './config.js'
 import { type AuthorizationPolicy, approveDirectly } from './consent-page.js'
@@ -43,6 +44,20 @@ export function registerControlApi(
     return { advancedSeconds: core.clock.advancedSeconds, now: new Date(core.clock.nowMs()).toISOString() }
   })
   app.get(`${p}/stats`, admin, async () => core.snapshot())
+  // The platform's side of "Periodically rotate your API credentials" (BookyFlow): the client
+  // gets a new secret, and the old one is refused from then on.
+  app.post(`${p}/clients/:id/secret`, admin, async (request, reply) => {
+    const client = core.clients.get((request.params as { id: string }).id)
+    const secret = ((request.body ?? {}) as Record<string, unknown>).secret
+    if (!client) return reply.code(404).send({ error: 'not_found', error_description: 'No such client.' })
+    if (typeof secret !== 'string' || secret === '') {
+      return reply
+        .code(400)
+        .send({ error: 'invalid_request', error_description: 'Give {"secret": "…"}, a non-empty string.' })
+    }
+    core.clients.setSecret(client, secret)
+    return { clientId: client.id }
+  })
   app.get(`${p}/families`, admin, async () => ({ families: core.authority.listFamilies() }))
   app.post(`${p}/revoke-all`, admin, async () => ({ familiesRevoked: core.authority.revokeAll() }))
   app.post(`${p}/revoke`, admin, async (request, reply) => {

@@ -63,6 +63,7 @@ export class EmulatorCore {
     this.clock.reset()
     this.stats.reset()
     this.authority.reset()
+    this.clients.restoreSecrets()
   }
 
   snapshot(): EmulatorStatsSnapshot {

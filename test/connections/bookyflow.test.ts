@@ -96,6 +96,39 @@ describe('BookyFlow through the library', () => {
     expect(claims.scope).toBe('read')
   })
 
+  it('keeps the connection when the app is added again with a rotated secret: "Periodically rotate your API credentials"', async () => {
+    fixture = await setup('bookyflow')
+    await connect(fixture)
+    const { adminUrl, clientId, clientSecret, tokenUrl } = fixture.emulator.info
+    const rotated = await fetch(`${adminUrl}/clients/${clientId}/secret`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: 'rotated-secret-0123456789' }),
+    })
+    expect(rotated.status).toBe(200)
+    const withOld = await fetch(tokenUrl, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        scope: 'read',
+      }),
+    })
+    expect(withOld.status).toBe(401)
+    await fixture.keeper.apps.add(
+      'acme-bf',
+      appFor(fixture.emulator, 'bookyflow', { clientSecret: 'rotated-secret-0123456789' }),
+    )
+    fixture.advance(3600)
+    const conn = fixture.keeper.connection('acme-bf')
+    await conn.json('/cmf/properties')
+    expect((await conn.info()).state).toBe('active')
+    // The connect, the refused request with the old secret, and the renewal with the new one.
+    expect(fixture.emulator.stats().tokenRequests.client_credentials).toBe(3)
+    expect(fixture.emulator.stats().tokenErrors).toEqual({ invalid_client: 1 })
+  })
+
   it('leaves an unknown scope to BookyFlow, and reports its refusal', async () => {
     fixture = await setup('bookyflow')
     await fixture.keeper.apps.add('acme-bf', appFor(fixture.emulator, 'bookyflow'))

@@ -228,6 +228,24 @@ describe('emulator switches', () => {
     expect((await adminGet('/info')).body).toEqual(emulator.info)
   })
 
+  it('rotates a client secret through the control API: the old one is refused, reset restores it', async () => {
+    const cc = (secret: string) =>
+      postForm(emulator.info.tokenUrl, {
+        client_id: emulator.info.clientId,
+        client_secret: secret,
+        grant_type: 'client_credentials',
+      })
+    expect((await admin(`/clients/${emulator.info.clientId}/secret`, { secret: 'new-secret' })).status).toBe(
+      200,
+    )
+    expect((await cc(emulator.info.clientSecret)).body.error).toBe('invalid_client')
+    expect((await cc('new-secret')).status).toBe(200)
+    expect((await admin('/clients/nobody/secret', { secret: 'x' })).status).toBe(404)
+    expect((await admin(`/clients/${emulator.info.clientId}/secret`, {})).status).toBe(400)
+    await admin('/reset')
+    expect((await cc(emulator.info.clientSecret)).status).toBe(200)
+  })
+
   it('resets state and switches through the control API', async () => {
     const first = await connect()
     emulator.configure({ latencyMs: 5 })
