@@ -11,6 +11,7 @@ import type { ProviderDefinition } from '../providers/schema.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
 import type { AppRecord, Store } from '../stores/store.js'
 import type { InnkeeperEvents } from './events.js'
+import type { RecoveryJournal } from './recovery-journal.js'
 import type { ConnectionInfo } from './view.js'
 
 export interface ResolvedApp {
@@ -59,6 +60,8 @@ export class KeeperContext {
   private readonly apps = new Map<string, ResolvedApp>()
   /** Set by Innkeeper when webhooks are on (always, today). */
   eventOutbox: EventOutbox | undefined
+  /** Where a rotated token set the store refused is kept (`<home>/recovery`); none for the memory store. */
+  journal: RecoveryJournal | undefined
 
   constructor(
     readonly store: Store,

@@ -3,6 +3,7 @@
 // connection handles and events.
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { runAsActor, scopedActor, workerActor } from '../audit/actor.js'
 import { auditRetentionDays } from '../audit/retention.js'
 import { AuditTrail } from '../audit/trail.js'
@@ -45,6 +46,7 @@ import { ensureHome, resolveHome } from './home.js'
 import { inFlight } from './in-flight.js'
 import { LruMap } from './lru.js'
 import { completePendingSteps, type PendingOutcome, pendingSteps } from './pending-steps.js'
+import { RECOVERY_DIRECTORY, RecoveryJournal } from './recovery-journal.js'
 import { BackgroundRefresher, type RefresherOptions } from './refresher.js'
 import { isAccessTokenFresh } from './timing.js'
 import { TokenKeeper, unknownConnection } from './token-keeper.js'
@@ -155,6 +157,7 @@ export class Innkeeper {
       | 'maxResponseBytes'
       | 'allowPrivateWebhooks'
       | 'cachedConnections'
+      | 'home'
     > = {},
     /** The provider definitions in use: built-ins, `<home>/providers/*.json`, then `providers`. */
     readonly providers: ProviderCatalogue = defaultProviders,
@@ -181,6 +184,9 @@ export class Innkeeper {
     )
     this.outboxWriter.attach(this.events)
     this.ctx.eventOutbox = this.outboxWriter
+    // Nothing is at rest in the memory store, and its writes cannot fail: it keeps no journal.
+    if (store.kind !== 'memory' && auditOptions.home)
+      this.ctx.journal = new RecoveryJournal(join(auditOptions.home, RECOVERY_DIRECTORY), store)
     this.keeper = new TokenKeeper(this.ctx, auditOptions.cachedConnections)
     this.apps = new Apps(this.ctx)
   }
@@ -202,7 +208,18 @@ export class Innkeeper {
       providers.apply(definition, `providers[${index}] (${String(definition.name)})`)
     }
     if (options.store && typeof options.store !== 'string') {
-      return new Innkeeper(options.store, now, retry, leaseMs, false, failureWindowMs, options, providers)
+      return Innkeeper.recovered(
+        new Innkeeper(
+          options.store,
+          now,
+          retry,
+          leaseMs,
+          false,
+          failureWindowMs,
+          { ...options, home: where.home },
+          providers,
+        ),
+      )
     }
     const inMemory = where.storeUrl.startsWith('memory:') && !where.keys
     if (options.create === false && missingSqliteStore(where.storeUrl)) {
@@ -225,7 +242,46 @@ export class Innkeeper {
           }),
         }
       : await openStoreWithKeys(where.storeUrl, { keys: where.keys, keyFile: where.keyFile })
-    return new Innkeeper(store, now, retry, leaseMs, true, failureWindowMs, options, providers)
+    return Innkeeper.recovered(
+      new Innkeeper(
+        store,
+        now,
+        retry,
+        leaseMs,
+        true,
+        failureWindowMs,
+        { ...options, home: where.home },
+        providers,
+      ),
+    )
+  }
+
+  /**
+   * Replays the recovery journal (token sets a refresh could not commit, see
+   * `recovery-journal.ts`) into the just-opened store; entries that cannot go in yet stay.
+   */
+  private static async recovered(innkeeper: Innkeeper): Promise<Innkeeper> {
+    await innkeeper.keeper.recoverJournal()
+    return innkeeper
+  }
+
+  /**
+   * Token sets a refresh could not commit and kept in `<home>/recovery` (see
+   * docs/operations.md): `pending` ones go into the store on the next use once it accepts
+   * writes; `other` ones belong to another store or key, or to a grant since replaced.
+   */
+  recoveryJournal(): Array<{
+    path: string
+    connection: string
+    createdAt: number
+    status: 'pending' | 'other'
+  }> {
+    return this.keeper.journalEntries().map(({ path, connection, createdAt, status }) => ({
+      path,
+      connection,
+      createdAt,
+      status,
+    }))
   }
 
   /**

@@ -11,6 +11,9 @@
 // TOKEN_CACHE_KEPT most recently used records, a refresh under a claimed lease (the background
 // refresher) only updates a record someone here already asked for, and the changes heard are
 // remembered for the most recent TOKEN_CACHE_KEPT connections only.
+// A rotated refresh token is never dropped on a store failure: the commit is retried while the
+// refresh lease is held, then the token set is sealed into the recovery journal
+// (`recovery-journal.ts`) and replayed into the store before the connection is next used here.
 import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
 import type { TokenSet } from '../oauth/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
@@ -23,7 +26,8 @@ import { inFlight } from './in-flight.js'
 import { LruMap } from './lru.js'
 import { rerunStepsForNewToken } from './post-connect.js'
 import { reconnectCommand } from './reconnect.js'
-import { renewTokens } from './renew.js'
+import type { JournalEntry } from './recovery-journal.js'
+import { type RenewResult, renewTokens } from './renew.js'
 import { accessTokenDueAt, isAccessTokenFresh, isAccessTokenUsable, nextRefreshDue } from './timing.js'
 import { toConnectionInfo } from './view.js'
 
@@ -42,6 +46,11 @@ export interface RefreshOptions {
 
 const WAIT_MIN_MS = 20
 const WAIT_MAX_MS = 100
+/** Pauses between attempts to commit a rotated token set to a store that refuses writes. */
+const COMMIT_RETRY_MIN_MS = 100
+const COMMIT_RETRY_MAX_MS = 2_000
+/** Errors thrown after the token set was journaled: reported as they are, never retried as a renewal. */
+const journaled = new WeakSet<object>()
 
 /** Connection records one process keeps in memory at most (least recently used dropped first). */
 export const TOKEN_CACHE_KEPT = 10_000
@@ -63,6 +72,8 @@ export class TokenKeeper {
   private everythingChangedAt = 0
   /** Connections being refreshed under a lease the caller claimed (the background refresher). */
   private readonly claimed = new Set<string>()
+  /** Journal entries judged not to belong to this store (another keyring, another grant): not reopened. */
+  private readonly stale = new Set<string>()
   private watching: Promise<void> | undefined
   private subscription: ChangesSubscription | undefined
   private closed = false
@@ -110,6 +121,7 @@ export class TokenKeeper {
   /** One store read per connection at a time; concurrent callers join it. Caches what it read. */
   private async load(id: string): Promise<ConnectionRecord | null> {
     await this.watch()
+    await this.recover(id)
     let running = this.loading.get(id)
     if (!running) {
       const stamp = this.stamp(id)
@@ -228,6 +240,9 @@ export class TokenKeeper {
     let wait = WAIT_MIN_MS
     let seenVersion: number | undefined
     const deadline = this.ctx.now() + this.ctx.leaseMs * 2
+    // A token set journaled on this machine goes into the store before anything else is decided.
+    if (options.lease) await this.replayJournal(id)
+    else if (await this.recover(id)) options = { ...options, known: undefined }
     // A record the caller read a moment ago saves the first look (the look under the lease stays).
     let known = options.known
     for (;;) {
@@ -304,6 +319,10 @@ export class TokenKeeper {
     options: RefreshOptions,
     seenVersion: number,
   ): Promise<ConnectionRecord> {
+    const margin = Math.min(5_000, this.ctx.leaseMs / 4)
+    const held = { until: this.ctx.now() + this.ctx.leaseMs - margin, margin }
+    // Under the lease: a journal another process on this machine wrote since goes in first.
+    await this.replayJournal(id)
     // Read again under the lease: the previous holder may have committed just before releasing.
     let record = await this.ctx.store.getConnection(id)
     if (!record) throw unknownConnection(id)
@@ -318,7 +337,7 @@ export class TokenKeeper {
       try {
         const renewed = await renewTokens(app, record, this.ctx.now)
         const stamp = this.stamp(id)
-        record = await this.commit(record, app, renewed.tokens, renewed.rotatedFrom)
+        record = await this.commitDurably(record, app, renewed, lease, held)
         // Committed first (a rotated refresh token must never be lost), then the steps the
         // provider repeats for every token; if they fail, the renewal is retried as a whole.
         record = await this.rerunSteps(record, app)
@@ -328,6 +347,7 @@ export class TokenKeeper {
         this.emit('refreshed', record, app)
         return record
       } catch (error) {
+        if (typeof error === 'object' && error !== null && journaled.has(error)) throw error
         if (isGrantGone(error)) {
           record = await this.markNeedsReauth(record, app, error)
           throw needsReauth(record, error, app.provider)
@@ -341,9 +361,191 @@ export class TokenKeeper {
           throw error
         }
         await this.ctx.sleep(delay)
-        await this.ctx.store.renewLease(lease, this.ctx.leaseMs, this.ctx.now()).catch(() => false)
+        const renewing = this.ctx.now()
+        if (await this.ctx.store.renewLease(lease, this.ctx.leaseMs, renewing).catch(() => false))
+          held.until = renewing + this.ctx.leaseMs - held.margin
       }
     }
+  }
+
+  /**
+   * Commits a renewed token set. When the platform rotated the refresh token, the old one is
+   * already dead there: a store that refuses the write is retried (renewing the lease, so nobody
+   * else refreshes with the dead token meanwhile) for as long as the lease is surely held and at
+   * most one lease life; past that the token set is sealed into the recovery journal and a loud
+   * `store_unavailable` error is thrown. Nobody is handed the new access token before one of the
+   * two holds it.
+   */
+  private async commitDurably(
+    record: ConnectionRecord,
+    app: ResolvedApp,
+    renewed: RenewResult,
+    lease: Lease,
+    held: { until: number; margin: number },
+  ): Promise<ConnectionRecord> {
+    const { rotatedFrom } = renewed
+    if (!rotatedFrom) return this.commit(record, app, renewed.tokens)
+    const started = this.ctx.now()
+    let delay = COMMIT_RETRY_MIN_MS
+    for (;;) {
+      try {
+        return await this.commit(record, app, renewed.tokens, rotatedFrom)
+      } catch (error) {
+        if (error instanceof InnkeeperError && error.code === 'unknown_connection') throw error
+        const now = this.ctx.now()
+        // Renewing tells us whether the lease is still ours; an unreachable store answers nothing.
+        const kept = await this.ctx.store.renewLease(lease, this.ctx.leaseMs, now).then(
+          (ok) => ok,
+          () => undefined,
+        )
+        if (kept) held.until = now + this.ctx.leaseMs - held.margin
+        const giveUpAt = Math.min(held.until, started + this.ctx.leaseMs)
+        if (kept === false || this.ctx.now() + delay >= giveUpAt)
+          throw this.journal(record, app, { tokens: renewed.tokens, rotatedFrom }, error)
+        await this.ctx.sleep(delay)
+        delay = Math.min(COMMIT_RETRY_MAX_MS, delay * 2)
+      }
+    }
+  }
+
+  /** Keeps an uncommitted rotated token set in the recovery journal and says so loudly (no secret). */
+  private journal(
+    record: ConnectionRecord,
+    app: ResolvedApp,
+    recovered: { tokens: TokenSet; rotatedFrom: string },
+    cause: unknown,
+  ): InnkeeperError {
+    const { journal } = this.ctx
+    const platform = app.provider.displayName
+    let path: string | undefined
+    let writeError: unknown
+    try {
+      path = journal?.write(record.id, recovered, this.ctx.now())
+    } catch (error) {
+      writeError = error
+    }
+    const reason = cause instanceof InnkeeperError ? scrubTokenLike(cause.message) : 'the write failed'
+    const message = path
+      ? `${platform} rotated the refresh token of ${record.id}, but the store could not be written (${reason}). The new tokens are kept, sealed, in the recovery journal ${path}; they are written to the store the next time this connection is used on this machine (or run \`innkeeper refresh ${record.id}\` once the store is back). Until then, do not refresh it from another machine.`
+      : `${platform} rotated the refresh token of ${record.id}, but neither the store nor the recovery journal could be written (${reason}${writeError ? `; journal: ${(writeError as NodeJS.ErrnoException).code ?? 'write failed'}` : journal ? '' : '; this store keeps no journal'}). The new refresh token is lost: connect it again with \`${reconnectCommand(record, app.provider)}\`.`
+    process.emitWarning(message, { code: path ? 'INNKEEPER_REFRESH_JOURNALED' : 'INNKEEPER_REFRESH_LOST' })
+    const error = new StoreError('store_unavailable', message, {
+      cause,
+      details: { connection: record.id, journaled: path !== undefined, ...(path ? { journal: path } : {}) },
+    })
+    journaled.add(error)
+    const now = this.ctx.now()
+    this.emit(
+      'error',
+      { ...record, state: 'error', lastError: { code: 'store_unavailable', message, at: now } },
+      app,
+    )
+    return error
+  }
+
+  /**
+   * The recovery journal's entries still on disk (for `innkeeper doctor`): `pending` ones wait
+   * for the store to accept them; `other` ones do not belong to this store (another store or
+   * key, or the connection was connected again since) and are never replayed into it.
+   */
+  journalEntries(): Array<JournalEntry & { status: 'pending' | 'other' }> {
+    const { journal, store } = this.ctx
+    return (journal?.entries() ?? []).map((entry) => ({
+      ...entry,
+      status: entry.store === store.kind && !this.stale.has(entry.path) ? 'pending' : 'other',
+    }))
+  }
+
+  /**
+   * Replays every journal entry of this store kind (on open); an entry that cannot go in yet (the
+   * store is still down, someone holds the lease) stays for the next open or refresh. Answers how
+   * many connections were restored.
+   */
+  async recoverJournal(): Promise<number> {
+    const { journal, store } = this.ctx
+    if (!journal) return 0
+    const ids = new Set(
+      journal
+        .entries()
+        .filter((entry) => entry.store === store.kind)
+        .map((entry) => entry.connection),
+    )
+    let restored = 0
+    for (const id of ids) {
+      if (await this.recover(id).catch(() => false)) restored += 1
+    }
+    return restored
+  }
+
+  /**
+   * Replays this connection's journal entries, taking the refresh lease for it (someone holding
+   * it replays them under theirs). Answers whether an entry was applied.
+   */
+  private async recover(id: string): Promise<boolean> {
+    if (!this.ctx.journal?.entriesFor(id).some((entry) => !this.stale.has(entry.path))) return false
+    const { store } = this.ctx
+    const lease = await store.acquireLease(
+      refreshLeaseKey(id),
+      this.ctx.owner,
+      this.ctx.leaseMs,
+      this.ctx.now(),
+    )
+    if (!lease) return false
+    try {
+      return await this.replayJournal(id)
+    } finally {
+      await store.releaseLease(lease).catch(() => false)
+    }
+  }
+
+  /**
+   * Under the refresh lease: writes journaled token sets into the store when it still holds the
+   * refresh token they replaced (compare-and-swap), and removes them once written or superseded.
+   */
+  private async replayJournal(id: string): Promise<boolean> {
+    const { journal, store } = this.ctx
+    if (!journal) return false
+    let applied = false
+    for (const entry of journal.entriesFor(id)) {
+      if (this.stale.has(entry.path) || entry.store !== store.kind) continue
+      const recovered = journal.open(entry)
+      if (!recovered) {
+        this.stale.add(entry.path)
+        continue
+      }
+      const record = await store.getConnection(id)
+      if (await this.applyJournaled(entry, record, recovered)) applied = true
+    }
+    if (applied) this.forget(id)
+    return applied
+  }
+
+  private async applyJournaled(
+    entry: JournalEntry,
+    record: ConnectionRecord | null,
+    recovered: { tokens: TokenSet; rotatedFrom: string },
+  ): Promise<boolean> {
+    const journal = this.ctx.journal
+    const current = record?.tokens?.refreshToken
+    // Already written (by a commit that did land after all, or another replay).
+    if (record && current === recovered.tokens.refreshToken) {
+      journal?.remove(entry)
+      return false
+    }
+    // The store moved on (reconnected, revoked) or never held this grant: nothing to restore here.
+    if (!record || current !== recovered.rotatedFrom || record.state === 'revoked') {
+      this.stale.add(entry.path)
+      return false
+    }
+    const app = await this.ctx.resolveApp(record.app)
+    const saved = await this.commit(record, app, recovered.tokens, recovered.rotatedFrom)
+    journal?.remove(entry)
+    if (saved.tokens?.refreshToken !== recovered.tokens.refreshToken) return false
+    // Its webhook event went into the outbox with the commit (see `commit`).
+    this.ctx.eventOutbox?.committed(['refreshed'], saved.id)
+    this.emit('refreshed', saved, app)
+    if (record.state === 'needs_reauth') this.emit('recovered', saved, app)
+    return true
   }
 
   /** The post-connect steps marked `afterEveryToken`, with the token just committed. */

@@ -179,6 +179,7 @@ async function storeChecks(store: string | undefined, now: number): Promise<Chec
       }
     }
     checks.push(...connectionChecks(await keeper.connections(), now))
+    checks.push(...journalChecks(keeper))
     return checks
   } catch (error) {
     return [
@@ -192,6 +193,25 @@ async function storeChecks(store: string | undefined, now: number): Promise<Chec
   } finally {
     await keeper.close()
   }
+}
+
+/** Refreshed token sets the store refused, waiting in the recovery journal (docs/operations.md). */
+function journalChecks(keeper: Innkeeper): Check[] {
+  return keeper.recoveryJournal().map((entry) =>
+    entry.status === 'pending'
+      ? {
+          check: `recovery ${entry.connection}`,
+          status: 'fail' as const,
+          message: `Renewed tokens of ${entry.connection} (since ${new Date(entry.createdAt).toISOString()}) are kept in ${entry.path}: the store refused them. They go in on the next use of the connection on this machine once the store accepts writes; do not refresh it from another machine until then.`,
+          fix: `innkeeper refresh ${entry.connection}`,
+          exitCode: EXIT.unexpected,
+        }
+      : {
+          check: `recovery ${entry.connection}`,
+          status: 'warn' as const,
+          message: `${entry.path} holds renewed tokens of ${entry.connection} that do not belong to this store (another store or key, or the connection was connected again since). Check it with that store's doctor, or delete the file once no store needs it.`,
+        },
+  )
 }
 
 const MARK: Record<Status, [string, Parameters<typeof paint>[0]]> = {
