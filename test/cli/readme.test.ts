@@ -20,6 +20,9 @@ describe('README: how it stays correct', () => {
     expect(text).toMatch(/SIGKILL, a crash, a power cut/)
     expect(text).toMatch(/`needs_reauth`/)
     expect(text).toMatch(/grace period/)
+    // A store refusing the write is no longer part of the window: the recovery journal covers it.
+    expect(text).toMatch(/recovery journal/)
+    expect(text).toMatch(/`test\/connections\/store-outage\.test\.ts`/)
     const files = [...text.matchAll(/`(test\/[^`]+\.ts)`/g)].map((match) => match[1]!)
     expect(files.length).toBeGreaterThan(0)
     for (const file of files) expect(existsSync(file), file).toBe(true)
