@@ -34,6 +34,14 @@ export const emulatorConfigSchema = z.object({
   reuseGraceSeconds: z.number().min(0),
   /** Delay added to every token and API request. */
   latencyMs: z.number().min(0),
+  /** Each delay is `latencyMs` ± up to this much, uniformly (never below 0): a real endpoint's spread. */
+  latencyJitterMs: z.number().min(0),
+  /**
+   * Token requests accepted per second per client (0: no limit); one more within the same second
+   * is answered 429 with `Retry-After` (seconds until the next second), as platforms rate-limit
+   * per OAuth client. Only accepted requests count.
+   */
+  tokenRequestsPerSecond: z.number().int().min(0),
   failNextTokenRequests: tokenFailSchema,
   dropNextTokenResponses: dropSchema,
   rateLimitNext: rateLimitSchema,
@@ -80,6 +88,8 @@ export const BASE_CONFIG: EmulatorConfig = {
   reuseDetection: false,
   reuseGraceSeconds: 0,
   latencyMs: 0,
+  latencyJitterMs: 0,
+  tokenRequestsPerSecond: 0,
   failNextTokenRequests: { count: 0, status: 503, body: 'json' },
   dropNextTokenResponses: { count: 0, afterCommit: false },
   rateLimitNext: { count: 0, retryAfter: 1 },

@@ -1,8 +1,47 @@
 // Injected faults for the next N requests: 429 with Retry-After, a 5xx, or a connection dropped
 // before or after the token request is committed (the lost-response case). Counters are taken
-// synchronously on arrival, so N concurrent requests see exactly N faults.
+// synchronously on arrival, so N concurrent requests see exactly N faults. Also the standing
+// ones: a per-client token rate limit (`tokenRequestsPerSecond`) and latency with jitter.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { EmulatorCore } from './core.js'
+
+/** Accepted token requests per client in the current one-second window, per emulator. */
+const windows = new WeakMap<EmulatorCore, Map<string, { second: number; accepted: number }>>()
+
+/**
+ * The per-client token rate limit: a 429 plan when `clientId` already had
+ * `tokenRequestsPerSecond` requests accepted in this (real-time) second, else none, counting it.
+ */
+function takeRateLimit(core: EmulatorCore, clientId: string): FaultPlan | undefined {
+  const limit = core.config.tokenRequestsPerSecond
+  if (limit <= 0) return undefined
+  let perClient = windows.get(core)
+  if (!perClient) {
+    perClient = new Map()
+    windows.set(core, perClient)
+  }
+  const now = Date.now()
+  const second = Math.floor(now / 1000)
+  const window = perClient.get(clientId)
+  if (!window || window.second !== second) {
+    perClient.set(clientId, { second, accepted: 1 })
+    return undefined
+  }
+  if (window.accepted < limit) {
+    window.accepted += 1
+    return undefined
+  }
+  core.stats.injected.rateLimited += 1
+  core.stats.overRateLimit += 1
+  return { kind: 'rateLimit', retryAfter: Math.max(1, Math.ceil(((second + 1) * 1000 - now) / 1000)) }
+}
+
+/** How long this request waits: `latencyMs` ± `latencyJitterMs`, never below 0. */
+export function latencyFor(core: EmulatorCore): number {
+  const { latencyMs, latencyJitterMs } = core.config
+  if (latencyJitterMs <= 0) return latencyMs
+  return Math.max(0, latencyMs + (Math.random() * 2 - 1) * latencyJitterMs)
+}
 
 export type FaultPlan =
   | { kind: 'none' }
@@ -10,8 +49,10 @@ export type FaultPlan =
   | { kind: 'fail'; status: number; body: 'json' | 'html' }
   | { kind: 'drop'; afterCommit: boolean }
 
-export function takeTokenFault(core: EmulatorCore, grantType: string | undefined): FaultPlan {
+export function takeTokenFault(core: EmulatorCore, grantType: string | undefined, clientId = ''): FaultPlan {
   const { config, stats } = core
+  const limited = takeRateLimit(core, clientId)
+  if (limited) return limited
   if (config.rateLimitNext.count > 0) {
     config.rateLimitNext.count -= 1
     stats.injected.rateLimited += 1

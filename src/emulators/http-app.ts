@@ -4,7 +4,7 @@
 import formbody from '@fastify/formbody'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { EmulatorCore } from './core.js'
-import { sendFault, takeApiFault } from './faults.js'
+import { latencyFor, sendFault, takeApiFault } from './faults.js'
 
 /** What a route is, for hooks: latency and faults skip the admin API. */
 export type RouteKind = 'token' | 'api' | 'page' | 'admin' | 'public'
@@ -30,7 +30,8 @@ export async function createEmulatorApp(core: EmulatorCore): Promise<FastifyInst
     const kind = request.routeOptions.config?.kind
     // The token endpoint applies its own latency after taking its fault counters.
     if (kind === 'admin' || kind === 'token') return
-    if (core.config.latencyMs > 0) await sleep(core.config.latencyMs)
+    const delay = latencyFor(core)
+    if (delay > 0) await sleep(delay)
     if (kind === 'api') {
       core.stats.apiRequests.total += 1
       core.stats.lastApiRequestHeaders = {}

@@ -14,7 +14,10 @@ export interface EmulatorStatsSnapshot {
   tokensIssued: number
   /** Token-endpoint error answers by RFC 6749 error code. */
   tokenErrors: Record<string, number>
+  /** 429s sent: injected by `rateLimitNext` and from `tokenRequestsPerSecond` together. */
   injected: { failures: number; drops: number; dropsAfterCommit: number; rateLimited: number }
+  /** Token requests answered 429 because their client was over `tokenRequestsPerSecond`. */
+  overRateLimit: number
   reuseDetected: number
   familiesRevoked: number
   /** Rotated refresh tokens accepted inside the grace period. */
@@ -45,6 +48,7 @@ export class EmulatorStats {
   lastTokenRequestFields: Record<string, string[]> = {}
   tokenErrors: Record<string, number> = {}
   injected = { failures: 0, drops: 0, dropsAfterCommit: 0, rateLimited: 0 }
+  overRateLimit = 0
   reuseDetected = 0
   familiesRevoked = 0
   graceReplays = 0
@@ -62,6 +66,7 @@ export class EmulatorStats {
     this.lastTokenRequestFields = {}
     this.tokenErrors = {}
     this.injected = { failures: 0, drops: 0, dropsAfterCommit: 0, rateLimited: 0 }
+    this.overRateLimit = 0
     this.reuseDetected = 0
     this.familiesRevoked = 0
     this.graceReplays = 0
@@ -113,6 +118,7 @@ export class EmulatorStats {
       lastTokenRequestFields: structuredClone(this.lastTokenRequestFields),
       tokenErrors: { ...this.tokenErrors },
       injected: { ...this.injected },
+      overRateLimit: this.overRateLimit,
       reuseDetected: this.reuseDetected,
       familiesRevoked: this.familiesRevoked,
       graceReplays: this.graceReplays,

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { EmulatorClient } from './clients.js'
 import type { EmulatorCore } from './core.js'
-import { dropConnection, sendFault, takeTokenFault } from './faults.js'
+import { dropConnection, latencyFor, sendFault, takeTokenFault } from './faults.js'
 import { OAuthError } from './oauth-error.js'
 
 export interface GrantRequest {
@@ -40,6 +40,17 @@ function stringParams(...sources: unknown[]): Record<string, string> {
   return params
 }
 
+/** The client a token request names (form or Basic credentials), for the per-client rate limit. */
+function requestClientId(params: Record<string, string>, authorization: string | undefined): string {
+  if (params.client_id) return params.client_id
+  if (authorization?.toLowerCase().startsWith('basic ')) {
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    return decodeURIComponent(colon >= 0 ? decoded.slice(0, colon) : decoded)
+  }
+  return ''
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export function registerTokenEndpoint(
@@ -62,8 +73,9 @@ export function registerTokenEndpoint(
       }
       const grantType = params.grant_type
       stats.countTokenRequest(grantType ?? 'missing')
-      const fault = takeTokenFault(core, grantType)
-      if (core.config.latencyMs > 0) await sleep(core.config.latencyMs)
+      const fault = takeTokenFault(core, grantType, requestClientId(params, request.headers.authorization))
+      const delay = latencyFor(core)
+      if (delay > 0) await sleep(delay)
       if (sendFault(reply, fault)) return reply
       if (fault.kind === 'drop' && !fault.afterCommit) {
         dropConnection(request, reply)

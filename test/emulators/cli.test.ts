@@ -83,6 +83,20 @@ describe('innkeeper emulate', () => {
     expect(await exited).toBe(0)
   })
 
+  it('starts a realistic profile: --latency 150 --jitter 50 --rate-limit 20', async () => {
+    child = spawn(
+      process.execPath,
+      [CLI, 'emulate', 'smily', '--json', '--latency', '150', '--jitter', '50', '--rate-limit', '20'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    const { bookingsync } = JSON.parse(await firstLine(child)) as EmulatorDescription
+    const config = (await (await fetch(`${bookingsync!.adminUrl}/config`)).json()) as Record<string, unknown>
+    expect(config).toMatchObject({ latencyMs: 150, latencyJitterMs: 50, tokenRequestsPerSecond: 20 })
+    const exited = new Promise((resolve) => child!.once('exit', resolve))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  })
+
   it('refuses an unknown platform with a usage error that lists the choices', () => {
     let status = 0
     let stderr = ''

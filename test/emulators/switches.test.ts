@@ -170,6 +170,38 @@ describe('emulator switches', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(140)
   })
 
+  it('rate-limits token requests per client: over N a second, 429 with Retry-After', async () => {
+    emulator.configure({ tokenRequestsPerSecond: 2 })
+    const ask = () => postForm(emulator.info.tokenUrl, { ...client(), grant_type: 'client_credentials' })
+    // However the requests fall across second boundaries, at most 2 per second pass: 40 in a
+    // row cannot all pass on any machine that sends them within 20 seconds.
+    let limited: Awaited<ReturnType<typeof ask>> | undefined
+    let passed = 0
+    for (let i = 0; i < 40 && !limited; i++) {
+      const answer = await ask()
+      if (answer.status === 429) limited = answer
+      else passed += 1
+    }
+    expect(limited?.status).toBe(429)
+    expect(limited?.body.error).toBe('rate_limited')
+    expect(Number(limited?.headers.get('retry-after'))).toBe(1)
+    expect(passed).toBeGreaterThanOrEqual(2)
+    const stats = emulator.stats()
+    expect(stats.overRateLimit).toBe(1)
+    expect(stats.injected.rateLimited).toBe(1)
+    emulator.configure({ tokenRequestsPerSecond: 0 })
+    for (let i = 0; i < 5; i++) expect((await ask()).status).toBe(200)
+  })
+
+  it('varies the latency by the jitter (the switch is validated)', async () => {
+    emulator.configure({ latencyMs: 20, latencyJitterMs: 10 })
+    expect(emulator.config()).toMatchObject({ latencyMs: 20, latencyJitterMs: 10 })
+    expect(
+      (await postForm(emulator.info.tokenUrl, { ...client(), grant_type: 'client_credentials' })).status,
+    ).toBe(200)
+    expect(() => emulator.configure({ latencyJitterMs: -1 })).toThrow(/latencyJitterMs/)
+  })
+
   it('uses the configured token lifetimes', async () => {
     emulator.configure({ accessTokenTtl: 60, refreshTokenTtl: 120 })
     const first = await connect()
