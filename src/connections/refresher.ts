@@ -3,9 +3,15 @@
 // twice for one expiry), renews them under the claimed lease, and backs off on failures.
 // Stopping finishes what is in flight and releases every lease it holds.
 
-import type { ClaimedConnection, Store } from '../stores/store.js'
-import type { Innkeeper } from './innkeeper.js'
+import { isInnkeeperError } from '../errors.js'
+import type { ClaimedConnection, Lease, Store } from '../stores/store.js'
 import { PollingLoop } from './polling-loop.js'
+
+/** What the refresher needs of the library: the clock, and a refresh under a claimed lease. */
+export interface ClaimedRefresh {
+  now(): number
+  refreshClaimed(id: string, lease: Lease): Promise<unknown>
+}
 
 export interface RefresherOptions {
   /** Connections claimed per round (default 50). */
@@ -34,7 +40,7 @@ export class BackgroundRefresher {
   private readonly options: Required<RefresherOptions>
 
   constructor(
-    private readonly keeper: Innkeeper,
+    private readonly keeper: ClaimedRefresh,
     private readonly store: Store,
     private readonly owner: string,
     options: RefresherOptions = {},
@@ -78,7 +84,7 @@ export class BackgroundRefresher {
       await this.keeper.refreshClaimed(connection.id, lease)
       this.stats.refreshed += 1
     } catch (error) {
-      if ((error as { code?: string })?.code === 'needs_reauth') this.stats.needsReauth += 1
+      if (isInnkeeperError(error) && error.code === 'needs_reauth') this.stats.needsReauth += 1
       else this.stats.failed += 1
     } finally {
       await this.store.releaseLease(lease).catch(() => false)

@@ -7,7 +7,6 @@
 
 import type { PoolClient } from 'pg'
 import { StoreError } from '../errors.js'
-import { POSTGRES_OUTBOX_MIGRATION } from './postgres-outbox.js'
 
 export interface PostgresMigration {
   version: number
@@ -115,7 +114,32 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `CREATE INDEX innkeeper_audit_connection ON {schema}.innkeeper_audit (connection, at, id)`,
     ],
   },
-  POSTGRES_OUTBOX_MIGRATION,
+  // The webhook outbox (see postgres-outbox.ts).
+  {
+    version: 4,
+    name: 'webhook outbox',
+    statements: [
+      // One row per (event, receiver) still to deliver, or dead; delivered rows are deleted.
+      `CREATE TABLE {schema}.innkeeper_outbox (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT COLLATE "C" NOT NULL UNIQUE,
+        event_id TEXT NOT NULL,
+        receiver_id TEXT COLLATE "C" NOT NULL,
+        ordering_key TEXT COLLATE "C" NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        claim_owner TEXT,
+        claim_expires_at BIGINT
+      )`,
+      `CREATE INDEX innkeeper_outbox_by_key ON {schema}.innkeeper_outbox (ordering_key, seq) WHERE state = 'pending'`,
+      `CREATE INDEX innkeeper_outbox_by_due ON {schema}.innkeeper_outbox (next_attempt_at) WHERE state = 'pending'`,
+      `CREATE INDEX innkeeper_outbox_by_receiver ON {schema}.innkeeper_outbox (receiver_id, seq)`,
+    ],
+  },
 ]
 
 /** `"name"`, with embedded quotes doubled (the schema name comes from a URL). */

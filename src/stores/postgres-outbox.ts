@@ -1,4 +1,5 @@
-// The webhook outbox of the PostgreSQL store (table `innkeeper_outbox`, migration 4). Claims are
+// The webhook outbox of the PostgreSQL store (table `innkeeper_outbox`, migration 4 in
+// `postgres-migrations.ts`). Claims are
 // one statement that row-locks due heads with `FOR UPDATE SKIP LOCKED`, so concurrent
 // dispatchers on many machines pass over each other's entries instead of queueing, and sets
 // the claim in the same statement. See `outbox.ts` for the contract.
@@ -10,33 +11,6 @@ import {
   type OutboxEntryInput,
   type OutboxStore,
 } from './outbox.js'
-import type { PostgresMigration } from './postgres-migrations.js'
-
-export const POSTGRES_OUTBOX_MIGRATION: PostgresMigration = {
-  version: 4,
-  name: 'webhook outbox',
-  statements: [
-    // One row per (event, receiver) still to deliver, or dead; delivered rows are deleted.
-    `CREATE TABLE {schema}.innkeeper_outbox (
-      seq BIGSERIAL PRIMARY KEY,
-      id TEXT COLLATE "C" NOT NULL UNIQUE,
-      event_id TEXT NOT NULL,
-      receiver_id TEXT COLLATE "C" NOT NULL,
-      ordering_key TEXT COLLATE "C" NOT NULL,
-      body TEXT NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
-      attempts INTEGER NOT NULL DEFAULT 0,
-      last_error TEXT,
-      created_at BIGINT NOT NULL,
-      next_attempt_at BIGINT NOT NULL,
-      claim_owner TEXT,
-      claim_expires_at BIGINT
-    )`,
-    `CREATE INDEX innkeeper_outbox_by_key ON {schema}.innkeeper_outbox (ordering_key, seq) WHERE state = 'pending'`,
-    `CREATE INDEX innkeeper_outbox_by_due ON {schema}.innkeeper_outbox (next_attempt_at) WHERE state = 'pending'`,
-    `CREATE INDEX innkeeper_outbox_by_receiver ON {schema}.innkeeper_outbox (receiver_id, seq)`,
-  ],
-}
 
 type Query = (operation: string, sql: string, values: unknown[]) => Promise<pg.QueryResult>
 
