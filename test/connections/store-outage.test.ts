@@ -3,9 +3,11 @@
 // refresh lease, a long one leaves the new tokens sealed in the recovery journal, replayed into
 // the store on the next open. Either way nobody consents again and the emulator sees no reuse.
 // The outage is real: a PostgreSQL trigger that refuses every write of a connection row, added
-// and dropped from another session.
+// and dropped from another session. `innkeeper doctor` (built) reports an entry still waiting.
+import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { InnkeeperError } from '../../src/errors.js'
@@ -21,10 +23,12 @@ import {
 
 const postgres = await requirePostgres()
 const ID = 'acme-bs/main'
+const run = promisify(execFile)
 
 let fixture: Fixture | undefined
 let admin: pg.Client | undefined
 let schema: string | undefined
+let storeUrl = ''
 afterEach(async () => {
   await fixture?.close()
   fixture = undefined
@@ -36,11 +40,12 @@ afterEach(async () => {
 /** A BookingSync connection (rotation and reuse detection on) on a PostgreSQL schema of its own. */
 async function connected(leaseMs: number): Promise<Fixture> {
   schema = uniqueTestName('outage')
+  storeUrl = withQueryParam(POSTGRES_TEST_URL, 'schema', schema)
   admin = new pg.Client({ connectionString: POSTGRES_TEST_URL })
   await admin.connect()
   const f = await setup('bookingsync', {
     emulator: { config: { reuseDetection: true } },
-    keeper: { store: withQueryParam(POSTGRES_TEST_URL, 'schema', schema), leaseMs },
+    keeper: { store: storeUrl, leaseMs },
   })
   fixture = f
   await f.keeper.apps.add('acme-bs', appFor(f.emulator, 'bookingsync'))
@@ -150,6 +155,23 @@ describe.skipIf(!postgres.available && !mustFailWhenUnavailable())(
         expect.objectContaining({ connection: ID, path: file, status: 'pending' }),
       ])
 
+      const doctor = await run(process.execPath, [resolve('dist/cli/main.js'), 'doctor'], {
+        env: {
+          ...process.env,
+          INNKEEPER_HOME: f.dir,
+          INNKEEPER_STORE: storeUrl,
+          INNKEEPER_KEYS: f.keys,
+          NO_COLOR: '1',
+        },
+      }).then(
+        () => ({ code: 0, stdout: '' }),
+        (error: { code: number; stdout: string }) => error,
+      )
+      expect(doctor.code).toBe(1)
+      expect(doctor.stdout).toContain(`Renewed tokens of ${ID}`)
+      expect(doctor.stdout).toContain(file)
+      expect(doctor.stdout).toContain(`innkeeper refresh ${ID}`)
+
       await acceptConnectionWrites()
       const other = await f.reopen()
       expect(other.recoveryJournal()).toEqual([])
@@ -175,6 +197,28 @@ describe.skipIf(!postgres.available && !mustFailWhenUnavailable())(
       expect(stats.tokenRequests.authorization_code).toBe(1)
       expect(stats.reuseDetected).toBe(0)
       expect(stats.tokenErrors.invalid_grant).toBeUndefined()
+      expect((await other.connection(ID).info()).state).toBe('active')
+    })
+
+    it('never replays a journaled token set over a connection connected again since', async () => {
+      const f = await connected(1_500)
+      f.advance(7200)
+      await refuseConnectionWrites()
+      await expect(f.keeper.connection(ID).accessToken()).rejects.toMatchObject({ code: 'store_unavailable' })
+      const [file] = journalFiles(f)
+      expect(file).toBeDefined()
+
+      // The store comes back and a person connects the account again before anyone replays.
+      await acceptConnectionWrites()
+      const start = await f.keeper.authorize('acme-bs', { scopes: ['rentals_read'] })
+      await start.complete({ code: (await answerConsent(start.url)).code })
+      const reconnected = await f.keeper.store.getConnection(ID)
+
+      const other = await f.reopen()
+      expect(other.recoveryJournal()).toEqual([expect.objectContaining({ path: file, status: 'other' })])
+      const stored = await other.store.getConnection(ID)
+      expect(stored?.tokens?.refreshToken).toBe(reconnected?.tokens?.refreshToken)
+      expect(stored?.version).toBe(reconnected?.version)
       expect((await other.connection(ID).info()).state).toBe('active')
     })
   },
