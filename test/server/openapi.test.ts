@@ -1,10 +1,11 @@
 // `/openapi.json` is a valid OpenAPI 3.1 document (checked by @readme/openapi-parser) and describes
 // exactly the routes the server registers under `/api` and `/proxy`, with the operations routes:
 // a route added without its description fails here, naming its method and path.
-import { compileErrors, validate } from '@readme/openapi-parser'
+import { compileErrors, dereference, validate } from '@readme/openapi-parser'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { registeredRoutes } from '../../src/server/route-list.js'
-import { json, type ServerFixture, startServer } from './support.js'
+import { connectBookingSync, json, type ServerFixture, startServer } from './support.js'
 
 let f: ServerFixture
 afterEach(async () => f?.close())
@@ -111,6 +112,78 @@ describe('/openapi.json', () => {
         }
       }
     }
+  })
+})
+
+describe('the answers', () => {
+  it('match the schemas the document gives them, errors included', async () => {
+    f = await startServer('bookingsync', {}, { allowPrivateWebhooks: true })
+    await connectBookingSync(f)
+    const document: Json = await dereference(await json(await fetch(`${f.baseUrl}/openapi.json`)))
+    const ajv = new Ajv2020({ strict: false, validateFormats: false })
+    const checked: string[] = []
+    async function check(
+      method: string,
+      template: string,
+      path: string,
+      init: RequestInit & { key?: string } = {},
+    ) {
+      const answer = await f.api(path, { ...init, method })
+      const operation = document.paths[template][method.toLowerCase()]
+      const described = operation.responses[String(answer.status)]
+      expect(described, `${method} ${path} answered ${answer.status}`).toBeDefined()
+      const schema = described.content?.['application/json']?.schema
+      const text = await answer.text()
+      if (schema) {
+        const valid = ajv.validate(schema, JSON.parse(text))
+        expect(valid, `${method} ${path} ${answer.status}: ${ajv.errorsText()}`).toBe(true)
+      } else {
+        expect(text, `${method} ${path} ${answer.status} has no described body`).toBe('')
+      }
+      checked.push(`${method} ${template} ${answer.status}`)
+      return text
+    }
+    const post = (body: unknown): RequestInit => ({
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+
+    const added = JSON.parse(
+      await check(
+        'POST',
+        '/api/webhooks',
+        '/api/webhooks',
+        post({ url: 'http://127.0.0.1:9/in', events: ['connection.refreshed'] }),
+      ),
+    )
+    await check('POST', '/api/webhooks', '/api/webhooks', post({ url: 'http://hooks.example.com/in' }))
+    await check('GET', '/api/connections', '/api/connections')
+    await check('GET', '/api/connections/{id}', '/api/connections/acme-bs%2Fmain')
+    await check('GET', '/api/connections/{id}', '/api/connections/nobody%2Fmain')
+    await check('GET', '/api/connections/{app}/{name}', '/api/connections/acme-bs/main')
+    await check('POST', '/api/connections/{id}/token', '/api/connections/acme-bs%2Fmain/token')
+    await check('POST', '/api/connections/{app}/{name}/token', '/api/connections/acme-bs/main/token')
+    await check('POST', '/api/connections/{id}/refresh', '/api/connections/acme-bs%2Fmain/refresh')
+    await check('POST', '/api/connections/{app}/{name}/refresh', '/api/connections/acme-bs/main/refresh')
+    // The refreshes left deliveries waiting for the receiver (nothing delivers them in this test).
+    const listed = JSON.parse(await check('GET', '/api/webhooks', '/api/webhooks'))
+    expect(listed.deliveries.length).toBeGreaterThan(0)
+    await check('DELETE', '/api/webhooks/{id}', `/api/webhooks/${added.id}`)
+    await check('DELETE', '/api/webhooks/{id}', `/api/webhooks/${added.id}`)
+    await check(
+      'POST',
+      '/api/connect-sessions',
+      '/api/connect-sessions',
+      post({ app: 'acme-bs', name: 'guest' }),
+    )
+    await check('GET', '/api/connections', '/api/connections', { key: 'wrong' })
+    await check('GET', '/proxy/{app}/{name}/{path}', '/proxy/acme-bs/nobody/rentals')
+    await check('GET', '/healthz', '/healthz')
+    await check('GET', '/readyz', '/readyz')
+    expect(checked).toContain('DELETE /api/webhooks/{id} 404')
+    expect(checked).toContain('POST /api/webhooks 400')
+    expect(checked).toContain('GET /api/connections 401')
+    expect(checked).toContain('POST /api/connect-sessions 201')
   })
 })
 
