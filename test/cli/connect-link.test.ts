@@ -26,7 +26,7 @@ afterAll(async () => {
 function serveOrigin(child: { stdout: NodeJS.ReadableStream }): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let seen = ''
-    const timer = setTimeout(() => reject(new Error(`no start line: ${seen}`)), 15_000)
+    const timer = setTimeout(() => reject(new Error(`no start line: ${seen}`)), 60_000)
     child.stdout.on('data', (chunk: string) => {
       seen += chunk
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen)

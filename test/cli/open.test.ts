@@ -78,7 +78,7 @@ describe('innkeeper open', () => {
       const said = await inTerminal('acme/main --url http://127.0.0.1:4999')
       expect(said).toContain('Opened http://127.0.0.1:4999/connections/acme/main in your browser.')
       await expect
-        .poll(() => (existsSync(opened) ? readFileSync(opened, 'utf8') : ''), { timeout: 10_000 })
+        .poll(() => (existsSync(opened) ? readFileSync(opened, 'utf8') : ''), { timeout: 60_000 })
         .toBe('http://127.0.0.1:4999/connections/acme/main\n')
       const printed = await inTerminal('--print --url http://127.0.0.1:4999')
       expect(printed.trim()).toBe('http://127.0.0.1:4999/')

@@ -7,7 +7,7 @@ import { type Home, makeHome } from './cli.js'
 function startedOrigin(child: { stderr: NodeJS.ReadableStream }): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let seen = ''
-    const timer = setTimeout(() => reject(new Error(`no start line; stderr: ${seen}`)), 15_000)
+    const timer = setTimeout(() => reject(new Error(`no start line; stderr: ${seen}`)), 60_000)
     child.stderr.on('data', (chunk: string) => {
       seen += chunk
       const match = /serving on (http:\/\/127\.0\.0\.1:\d+)\//.exec(seen)
@@ -68,7 +68,7 @@ describe('innkeeper serve', () => {
     // The start line shows the public URL; the address is needed to reach the process.
     const origin = await new Promise<string>((resolve, reject) => {
       let seen = ''
-      const timer = setTimeout(() => reject(new Error(`no start line; stderr: ${seen}`)), 15_000)
+      const timer = setTimeout(() => reject(new Error(`no start line; stderr: ${seen}`)), 60_000)
       running.child.stdout.on('data', (chunk: string) => {
         seen += chunk
         const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen)

@@ -179,7 +179,7 @@ describe('installs started in the Booking Experts App Store', () => {
           const info = await fixture.keeper.connection(installed.id).info()
           expect(info.metadata.pendingSteps).toBeUndefined()
         },
-        { timeout: 20_000, interval: 50 },
+        { timeout: 60_000, interval: 50 },
       )
     } finally {
       await refresher.stop()

@@ -61,6 +61,15 @@ async function connect(keeper: Innkeeper, name: string): Promise<void> {
   await start.complete({ code: consent.code })
 }
 
+/** Polls `check` every 50 ms until it holds (at most 60 s, however busy the machine). */
+async function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 function keyFile(dir: string): { current: string; keys: Record<string, string> } {
   return JSON.parse(readFileSync(join(dir, 'keys.json'), 'utf8'))
 }
@@ -81,29 +90,47 @@ describe('innkeeper keys rotate', () => {
       const oldKey = keyFile(home).current
       const env = cliEnv({ INNKEEPER_HOME: home, ...(store ? { INNKEEPER_STORE: store } : {}) })
 
+      // Four loops of `innkeeper token`. Each call notes when it started and ended, so the test can
+      // tell which calls overlapped the rotation without counting how many fit in a time window.
       let stop = false
       const failures: CliResult[] = []
-      let calls = 0
-      const loops = ['main', 'second', 'third', 'main'].map(async (name) => {
+      const calls: Array<{ loop: number; startedAt: number; endedAt: number }> = []
+      const loops = ['main', 'second', 'third', 'main'].map(async (name, loop) => {
         while (!stop) {
+          const startedAt = Date.now()
           const result = await runCli(['token', `bs/${name}`], env)
-          calls += 1
+          calls.push({ loop, startedAt, endedAt: Date.now() })
           if (result.code !== 0 || !/^\S+\n$/.test(result.stdout)) failures.push(result)
         }
       })
-      await new Promise((resolve) => setTimeout(resolve, 1_500))
-      const callsBefore = calls
+      // Before the rotation: every loop has completed a call and a refresh has rotated a token.
+      await until(
+        'every loop to complete a call and a refresh to happen',
+        () =>
+          [0, 1, 2, 3].every((loop) => calls.some((call) => call.loop === loop)) &&
+          (emulator!.stats().tokenRequests.refresh_token ?? 0) > 0,
+      )
+      const rotationStartedAt = Date.now()
       const rotation = await runCli(['keys', 'rotate', '--batch', '1'], env)
-      const callsDuring = calls - callsBefore
-      await new Promise((resolve) => setTimeout(resolve, 1_500))
+      const rotationEndedAt = Date.now()
+      // After it: every loop completes a call that started once the rotation was over.
+      await until('every loop to complete a call after the rotation', () =>
+        [0, 1, 2, 3].every((loop) =>
+          calls.some((call) => call.loop === loop && call.startedAt >= rotationEndedAt),
+        ),
+      )
       stop = true
       await Promise.all(loops)
 
       expect(rotation.stderr).toContain('re-encrypted')
       expect(rotation.code, rotation.stderr).toBe(0)
       expect(failures.map((failure) => failure.stderr)).toEqual([])
-      // The loops really ran while the rotation did (it waits 2.5 s for running processes first).
-      expect(callsDuring).toBeGreaterThanOrEqual(4)
+      // The loops really ran while the rotation did: every loop had a call in flight during it
+      // (the rotation waits 2.5 s for running processes first), and none of those calls failed.
+      const during = calls.filter(
+        (call) => call.startedAt < rotationEndedAt && call.endedAt > rotationStartedAt,
+      )
+      expect(new Set(during.map((call) => call.loop)).size).toBe(4)
       expect(emulator.stats().tokenRequests.refresh_token ?? 0).toBeGreaterThan(0)
       expect(emulator.stats().reuseDetected).toBe(0)
 
@@ -128,7 +155,7 @@ describe('innkeeper keys rotate', () => {
       await reopened.close()
       expect(receiver?.secret).toBe(webhook.secret)
     },
-    120_000,
+    240_000,
   )
 
   it('with INNKEEPER_KEYS, re-encrypts under the first key and explains that no key is added', async () => {

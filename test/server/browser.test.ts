@@ -105,7 +105,9 @@ describe.runIf(haveBrowser || IS_CI)('the dashboard in a browser', () => {
     await page.goto(`${baseUrl}/login`)
     await page.fill('#password', 'nope')
     await page.click('#login button[type=submit]')
-    await expect.poll(() => page.locator('#login-error').textContent()).toContain('not right')
+    await expect
+      .poll(() => page.locator('#login-error').textContent(), { timeout: 30_000 })
+      .toContain('not right')
     await context.close()
   })
 

@@ -112,11 +112,11 @@ function sortedBy<T>(items: T[], key: (item: T) => string): T[] {
   return [...items].sort((a, b) => key(a).localeCompare(key(b)))
 }
 
-/** Polls `check` every 20 ms for up to 15 s (feeds deliver within about a second). */
+/** Polls `check` every 20 ms for up to 60 s (feeds deliver within about a second on an idle machine). */
 async function waitUntil(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 15_000
+  const deadline = Date.now() + 60_000
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('the change was not heard within 15 s')
+    if (Date.now() > deadline) throw new Error('the change was not heard within 60 s')
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }

@@ -38,7 +38,7 @@ async function closedPort(): Promise<number> {
 }
 
 async function waitFor<T>(read: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 60_000
   for (;;) {
     const value = await read()
     if (value !== undefined) return value

@@ -26,7 +26,7 @@ export async function startReceiver(): Promise<TestReceiver> {
     url: '',
     deliveries: [],
     script: [],
-    async waitForAccepted(count, timeoutMs = 15_000) {
+    async waitForAccepted(count, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
         const accepted = receiver.deliveries.filter((d) => d.status >= 200 && d.status < 300)

@@ -60,7 +60,7 @@ for (const kind of ['sqlite', 'postgres', 'redis'] as StoreKind[]) {
             () => undefined,
             (error: unknown) => error as { code?: string },
           ),
-        15_000,
+        60_000,
         50,
       )
       expect(refusal.code).toBe('unknown_connection')
@@ -87,7 +87,7 @@ for (const kind of ['sqlite', 'postgres', 'redis'] as StoreKind[]) {
           const current = await connection.accessToken()
           return current !== token ? current : undefined
         },
-        15_000,
+        60_000,
         50,
       )
       expect(next).toBe(stored.tokens?.accessToken)

@@ -273,7 +273,7 @@ export async function stopAllWorkers(): Promise<void> {
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
   everyMs = 20,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs

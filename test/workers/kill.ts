@@ -57,7 +57,7 @@ export function killTests(kind: StoreKind): void {
           const record = await w!.keeper.store.getConnection(id)
           return record && record.version > version ? record : undefined
         },
-        15_000,
+        60_000,
         50,
       )
     } catch (error) {
