@@ -208,6 +208,15 @@ export async function useConnectSession(
   return value ? fromDocument(session.id, value) : null
 }
 
+/**
+ * Gives a used session back (its holder only, right after `useConnectSession`): the connect it
+ * started failed and changed nothing, so the person may try again with the same link.
+ */
+export async function releaseConnectSession(store: Store, session: ConnectSession): Promise<void> {
+  const { id, usedAt: _usedAt, ...value } = session
+  await store.putDocument(CONNECT_SESSIONS_COLLECTION, id, value)
+}
+
 /** Binds an authorization's `state` to the session that started it. */
 export async function bindState(
   store: Store,

@@ -241,12 +241,19 @@ describe('the connect link page', () => {
     expect((await f.keeper.store.listDocuments('connect_sessions'))[0]?.value.usedAt).toBeUndefined()
   })
 
-  it('asks for the client-credentials options the session left open, then connects at once', async () => {
+  it('asks for the client-credentials options the session left open, connects at once, and a refused try leaves the link usable', async () => {
     await withApp('bookingtime')
     const { path } = await newLink({ name: 'org-1' })
     const visitor = new Visitor(f.baseUrl)
     const page = await visitor.request(path)
     expect(page.text).toContain('name="option.organizationId"')
+    // A refused organization changes nothing, so the link still works for a second try.
+    const wrong = await visitor.post(path, { 'option.organizationId': 'not-our-organization' })
+    expect(wrong.status).toBeGreaterThanOrEqual(400)
+    expect(wrong.text).toContain('data-link-usable="yes"')
+    expect(wrong.text).toContain('id="try-again"')
+    expect(await f.keeper.connections()).toEqual([])
+    expect((await visitor.request(path)).status).toBe(200)
     const done = await visitor.post(path, { 'option.organizationId': f.emulator.info.organizationId ?? '' })
     expect(done.status).toBe(303)
     expect(new URL(done.headers.get('location') ?? '').searchParams.get('connection')).toBe('acme/org-1')

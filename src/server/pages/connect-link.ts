@@ -88,13 +88,18 @@ export function linkRefusedPage(reason: LinkRefusal): string {
   })
 }
 
-export function linkFailedPage(code: string, message: string): string {
+/** `again`: the link still works (nothing changed), and this is where to try again. */
+export function linkFailedPage(code: string, message: string, again?: string): string {
   return layout({
     title: 'Connecting failed',
-    body: html`<section class="card error" id="link-failed">
+    body: html`<section class="card error" id="link-failed" data-link-usable="${again ? 'yes' : 'no'}">
   <h1>Connecting failed</h1>
   <p class="message">${message}</p>
-  <p>This connect link is used up. Ask the app that sent you for a new link to try again.</p>
+  ${
+    again
+      ? html`<p>Nothing was changed and this link still works. <a class="button" id="try-again" href="${again}">Try again</a></p>`
+      : html`<p>This connect link is used up. Ask the app that sent you for a new link to try again.</p>`
+  }
   <p class="muted">Error code: <code id="error-code">${code}</code></p>
 </section>`,
   })

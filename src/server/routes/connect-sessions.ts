@@ -14,6 +14,7 @@ import {
   createConnectSession,
   findConnectSession,
   forgetState,
+  releaseConnectSession,
   returnUrlWith,
   sessionOfState,
   useConnectSession,
@@ -83,14 +84,24 @@ export function sendConnected(
   return sendPage(reply, linkDonePage(connection.id, providerName))
 }
 
-export function sendLinkFailure(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+export function sendLinkFailure(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  /** The link was given back (nothing changed): the page offers to try again on the link's page. */
+  linkStillUsable = false,
+) {
   const status = statusFor(error)
   const body = errorBody(error)
   if (status >= 500) request.log.error({ err: error }, 'connect link failed')
   else request.log.warn({ code: body.error.code }, 'connect link refused')
   return sendPage(
     reply.code(status >= 500 ? status : 400),
-    linkFailedPage(body.error.code, body.error.message),
+    linkFailedPage(
+      body.error.code,
+      body.error.message,
+      linkStillUsable ? request.url.split('?')[0] : undefined,
+    ),
   )
 }
 
@@ -147,6 +158,8 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       }
     }
     // The single use: of two submits (or two tabs) exactly one gets past this line.
+    const connectionId = `${opened.app}/${opened.name}`
+    const before = await keeper.store.getConnection(connectionId)
     const session = await useConnectSession(keeper.store, opened, keeper.now())
     if (!session) return sendPage(reply.code(410), linkRefusedPage('used'))
     try {
@@ -192,6 +205,13 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
         }),
       )
     } catch (error) {
+      // Nothing changed (a refused organization, the platform down before any grant): the link
+      // stays usable, so the person can correct the form and try again.
+      const after = await keeper.store.getConnection(connectionId).catch(() => undefined)
+      if (after !== undefined && (after?.version ?? 0) === (before?.version ?? 0)) {
+        await releaseConnectSession(keeper.store, session).catch(() => undefined)
+        return sendLinkFailure(request, reply, error, true)
+      }
       return sendLinkFailure(request, reply, error)
     }
   })
