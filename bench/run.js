@@ -1,8 +1,9 @@
 // `npm run bench`: runs every benchmark suite against the built library (dist/), each figure
 // beside its baseline measured in the same run on the same machine (medians of interleaved
 // rounds, and their ratio), prints one table and writes bench/results.json.
-// `node bench/run.js [suite …]` runs some suites only; BENCH_QUICK=1 uses small sizes.
-import { writeFileSync } from 'node:fs'
+// `node bench/run.js [suite …]` (or `--suite <name>`) runs some suites only and keeps the other
+// suites' figures already in results.json; BENCH_QUICK=1 uses small sizes.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -16,10 +17,11 @@ const SUITES = {
   'token-api': () => import('./suites/token-api.js').then((m) => m.tokenApi),
   scale: () => import('./suites/scale.js').then((m) => m.scale),
   memory: () => import('./suites/memory.js').then((m) => m.memory),
+  'cold-start': () => import('./suites/cold-start.js').then((m) => m.coldStart),
 }
 
 const quick = process.env.BENCH_QUICK === '1'
-const wanted = process.argv.slice(2)
+const wanted = process.argv.slice(2).filter((arg) => arg !== '--suite')
 for (const name of wanted) {
   if (!SUITES[name]) {
     console.error(`Unknown suite "${name}". Choose from: ${Object.keys(SUITES).join(', ')}.`)
@@ -109,5 +111,13 @@ const results = {
   suites,
 }
 const out = join(ROOT, 'bench/results.json')
+if (wanted.length > 0 && existsSync(out)) {
+  // A partial run replaces its own suites' figures and keeps the others (each suite records when it ran).
+  const previous = JSON.parse(readFileSync(out, 'utf8'))
+  for (const name of names) suites[name].timestamp = startedAt.toISOString()
+  results.suites = { ...previous.suites, ...suites }
+  results.table = [...(previous.table ?? []).filter((row) => !names.includes(row.suite)), ...rows]
+  results.partial = { suites: names, previousTimestamp: previous.timestamp }
+}
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 console.log(`Wrote ${out}`)

@@ -7,29 +7,15 @@ import { inFlightCount, whenNothingInFlight } from '../connections/in-flight.js'
 import { isInnkeeperError } from '../errors.js'
 import { loadProviderFiles, providersDirectory } from '../providers/files.js'
 import { defaultProviders } from '../providers/registry.js'
-import { registerApps } from './commands/apps.js'
-import { registerAudit } from './commands/audit.js'
-import { registerConnect } from './commands/connect.js'
-import { registerConnectLink } from './commands/connect-link.js'
-import { registerConnections } from './commands/connections.js'
-import { registerDemo } from './commands/demo.js'
-import { registerDisconnect } from './commands/disconnect.js'
-import { registerDoctor } from './commands/doctor.js'
-import { registerEmulate } from './commands/emulate.js'
-import { registerOpen } from './commands/open.js'
-import { registerProviders } from './commands/providers.js'
-import { registerRefresh } from './commands/refresh.js'
-import { registerRequest } from './commands/request.js'
-import { registerServe } from './commands/serve.js'
-import { registerShow } from './commands/show.js'
-import { registerToken } from './commands/token.js'
-import { registerTransfer } from './commands/transfer.js'
-import { registerWebhooks } from './commands/webhooks.js'
-import { registerWorker } from './commands/worker.js'
+import { registerCommands } from './command-table.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 import { say } from './output.js'
 
-export function buildProgram(): Command {
+/**
+ * The program with the command `name` registered (every command when `name` is not one of
+ * them: `--help`, `help`, or a word commander should suggest a correction for).
+ */
+export async function buildProgram(name: string): Promise<Command> {
   const program = new Command('innkeeper')
     .description(
       'Keeps the keys to every booking platform your application connects to.\n' +
@@ -53,25 +39,7 @@ Examples:
 Exit codes: 0 ok, 1 unexpected, 2 usage (bad flag, unknown app or connection),
 3 a person must authorize again, 4 the provider refused, 5 the provider is unreachable.`,
     )
-  registerApps(program)
-  registerProviders(program)
-  registerConnect(program)
-  registerConnectLink(program)
-  registerConnections(program)
-  registerShow(program)
-  registerToken(program)
-  registerRefresh(program)
-  registerRequest(program)
-  registerDisconnect(program)
-  registerDemo(program)
-  registerDoctor(program)
-  registerEmulate(program)
-  registerWorker(program)
-  registerServe(program)
-  registerOpen(program)
-  registerTransfer(program)
-  registerAudit(program)
-  registerWebhooks(program)
+  await registerCommands(program, name)
   return program
 }
 
@@ -159,9 +127,10 @@ function commandName(argv: string[]): string {
 
 async function main(argv: string[]): Promise<void> {
   exitQuietlyOnClosedPipe()
-  if (!OWN_SIGNAL_HANDLING.has(commandName(argv))) finishTokenRequestsOnSignal()
+  const name = commandName(argv)
+  if (!OWN_SIGNAL_HANDLING.has(name)) finishTokenRequestsOnSignal()
   const failure = loadUserProviders()
-  const program = buildProgram()
+  const program = await buildProgram(name)
   if (failure !== undefined) refuseAllButProviders(program, failure)
   try {
     await program.parseAsync(argv)
