@@ -86,22 +86,27 @@ export async function connectWithApiKey(
   const tokens: TokenSet = { accessToken: key, tokenType: API_KEY_TOKEN_TYPE, obtainedAt: now }
   const existing = await ctx.store.getConnection(id)
   // Connecting a name again is the owner's own call (library or CLI): the new key replaces it.
-  const saved = await ctx.store.saveConnection({
-    id,
-    app: app.record.name,
-    name,
-    state: 'active',
-    tokens,
-    scopes: [],
-    metadata: { grant: 'api_key' },
-    failures: 0,
-    // Never due: the background refresher has nothing to renew.
-    refreshDueAt: undefined,
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-    lastRefreshAt: now,
-    version: existing?.version ?? 0,
-  })
+  const saved = await ctx.saveWithEvents(
+    {
+      id,
+      app: app.record.name,
+      name,
+      state: 'active',
+      tokens,
+      scopes: [],
+      metadata: { grant: 'api_key' },
+      failures: 0,
+      // Never due: the background refresher has nothing to renew.
+      refreshDueAt: undefined,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+      lastRefreshAt: now,
+      version: existing?.version ?? 0,
+    },
+    undefined,
+    ['connected'],
+    app.provider.name,
+  )
   ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
   return saved
 }

@@ -9,10 +9,10 @@ import { type AppEndpoints, resolveAppEndpoints } from '../providers/endpoints.j
 import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
-import type { AppRecord, Store } from '../stores/store.js'
+import type { AppRecord, ConnectionRecord, Store } from '../stores/store.js'
 import type { InnkeeperEvents } from './events.js'
 import type { RecoveryJournal } from './recovery-journal.js'
-import type { ConnectionInfo } from './view.js'
+import { type ConnectionInfo, toConnectionInfo } from './view.js'
 
 export interface ResolvedApp {
   record: AppRecord
@@ -29,12 +29,12 @@ export interface ResolvedApp {
  * that causes them (the webhook OutboxWriter; absent without webhooks).
  */
 export interface EventOutbox {
-  entriesFor(
-    events: ReadonlyArray<'refreshed' | 'recovered' | 'needs_reauth'>,
-    connection: ConnectionInfo,
-  ): Promise<OutboxEntryInput[]>
-  committed(events: ReadonlyArray<'refreshed' | 'recovered' | 'needs_reauth'>, id: string): void
+  entriesFor(events: ReadonlyArray<WrittenEvent>, connection: ConnectionInfo): Promise<OutboxEntryInput[]>
+  committed(events: ReadonlyArray<WrittenEvent>, id: string): void
 }
+
+/** Library events whose webhook entries are written with the save that causes them. */
+export type WrittenEvent = 'connected' | 'refreshed' | 'recovered' | 'needs_reauth' | 'failed'
 
 export interface RetryPolicy {
   /** Token-request attempts on transient failures before giving up (first try included). */
@@ -96,6 +96,26 @@ export class KeeperContext {
     this.apps.delete(name)
   }
 
+  /**
+   * Saves a connection with the webhook entries of `events` in the same atomic write (see
+   * `Store.saveConnection`); the caller emits the events right after, as before.
+   */
+  async saveWithEvents(
+    record: ConnectionRecord,
+    expectedVersion: number | undefined,
+    events: ReadonlyArray<WrittenEvent>,
+    provider: string,
+  ): Promise<ConnectionRecord> {
+    const outbox =
+      this.eventOutbox && events.length > 0
+        ? await this.eventOutbox.entriesFor(events, toConnectionInfo(record, provider, this.now()))
+        : []
+    const saved = await this.store.saveConnection(record, expectedVersion, outbox)
+    crashPointAfterCommit()
+    if (events.length > 0) this.eventOutbox?.committed(events, saved.id)
+    return saved
+  }
+
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms))
   }
@@ -120,4 +140,12 @@ export function resolveApp(
     templateApp: { ...record.settings, redirectUri, apiUrl: endpoints.apiUrl, clientId: record.clientId },
     limits,
   }
+}
+
+/**
+ * Test hook: with INNKEEPER_TEST_CRASH_AFTER_COMMIT=1 the process SIGKILLs itself right after a
+ * connection write that carries webhook events has committed (test/webhooks/crash.test.ts).
+ */
+export function crashPointAfterCommit(): void {
+  if (process.env.INNKEEPER_TEST_CRASH_AFTER_COMMIT === '1') process.kill(process.pid, 'SIGKILL')
 }

@@ -392,7 +392,7 @@ async function keepGrantAwaitingAccessToken(
     lastError: { ...errorSummary(error, now), since: now },
     refreshDueAt: now + 30_000,
   }
-  const saved = await saveConnectionRecord(ctx, record, keep)
+  const saved = await saveConnectionRecord(ctx, record, keep, app.provider.name)
   ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
   const reason = error instanceof Error ? error.message : 'unknown error'
   throw new InnkeeperError(
@@ -475,7 +475,7 @@ async function finishInstall(
     if (name.length > 64) break
     const record = newRecord(ctx, app, name, tokens, chooseScopes(app), full, error)
     try {
-      const saved = await ctx.store.saveConnection(record, 0)
+      const saved = await ctx.saveWithEvents(record, 0, ['connected'], app.provider.name)
       ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
       return saved
     } catch (caught) {
@@ -554,9 +554,11 @@ async function saveConnectionRecord(
   ctx: KeeperContext,
   record: ConnectionRecord,
   keepExisting: boolean,
+  provider: string,
 ): Promise<ConnectionRecord> {
   try {
-    return await ctx.store.saveConnection(record, keepExisting ? 0 : undefined)
+    // Its `connection.created` webhook event is written with it.
+    return await ctx.saveWithEvents(record, keepExisting ? 0 : undefined, ['connected'], provider)
   } catch (error) {
     if (keepExisting && error instanceof StoreError && error.code === 'conflict') {
       throw new InnkeeperError(
@@ -592,7 +594,7 @@ async function finishConnect(
   // Replacing an existing connection here is the owner's reconnect (the flow carried the state
   // of an authorization started by them): the new grant supersedes it. With `replace: false`
   // (a connect link) the name must still be free when the tokens arrive (DESIGN.md invariant 7).
-  const saved = await saveConnectionRecord(ctx, record, keep)
+  const saved = await saveConnectionRecord(ctx, record, keep, app.provider.name)
   ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
   if (postConnectError) {
     const reason = postConnectError instanceof Error ? postConnectError.message : 'unknown error'

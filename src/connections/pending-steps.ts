@@ -97,7 +97,7 @@ export async function adoptGrant(
       lastRefreshAt: now,
     }
     try {
-      const saved = await ctx.store.saveConnection(next, base.version)
+      const saved = await ctx.saveWithEvents(next, base.version, ['connected'], app.provider.name)
       ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
       return saved
     } catch (error) {

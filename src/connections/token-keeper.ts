@@ -20,7 +20,7 @@ import type { ProviderDefinition } from '../providers/schema.js'
 import { scrubTokenLike } from '../redact.js'
 import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
-import type { KeeperContext, ResolvedApp } from './context.js'
+import { crashPointAfterCommit, type KeeperContext, type ResolvedApp, type WrittenEvent } from './context.js'
 import { isApiKeyConnection } from './credential.js'
 import { inFlight } from './in-flight.js'
 import { LruMap } from './lru.js'
@@ -599,7 +599,7 @@ export class TokenKeeper {
       const outbox = await this.outboxFor(events, next, app)
       try {
         const saved = await this.ctx.store.saveConnection(next, base.version, outbox)
-        if (process.env.INNKEEPER_TEST_CRASH_AFTER_COMMIT === '1') process.kill(process.pid, 'SIGKILL')
+        crashPointAfterCommit()
         if (record.state === 'error') {
           this.ctx.eventOutbox?.committed(['recovered'], saved.id)
           this.emit('recovered', saved, app)
@@ -629,9 +629,8 @@ export class TokenKeeper {
         lastError: errorSummary(error, this.ctx.now()),
         refreshDueAt: undefined,
       }),
-      { events: ['needs_reauth'], app },
+      { events: () => ['needs_reauth'], app },
     )
-    this.ctx.eventOutbox?.committed(['needs_reauth'], saved.id)
     this.emit('needs_reauth', saved, app)
     return saved
   }
@@ -652,18 +651,22 @@ export class TokenKeeper {
       30_000 * 2 ** Math.min(failures - 1, 7),
       Math.max(1_000, untilExpiry),
     )
-    const saved = await this.updateState(record, (latest) => {
-      // The failure window: failing continuously since `since` for too long means giving up.
-      const since = (latest.failures > 0 ? latest.lastError?.since : undefined) ?? now
-      const final = now - since >= this.ctx.failureWindowMs
-      return {
-        ...latest,
-        state: 'error',
-        failures,
-        lastError: { ...errorSummary(error, now), since, ...(final ? { final } : {}) },
-        refreshDueAt: final ? undefined : now + backoff,
-      }
-    })
+    const saved = await this.updateState(
+      record,
+      (latest) => {
+        // The failure window: failing continuously since `since` for too long means giving up.
+        const since = (latest.failures > 0 ? latest.lastError?.since : undefined) ?? now
+        const final = now - since >= this.ctx.failureWindowMs
+        return {
+          ...latest,
+          state: 'error',
+          failures,
+          lastError: { ...errorSummary(error, now), since, ...(final ? { final } : {}) },
+          refreshDueAt: final ? undefined : now + backoff,
+        }
+      },
+      { events: (next) => (isGivenUp(next) && !isGivenUp(record) ? ['failed'] : []), app },
+    )
     this.emit('error', saved, app)
     if (isGivenUp(saved) && !isGivenUp(record)) this.emit('failed', saved, app)
     return saved
@@ -672,15 +675,17 @@ export class TokenKeeper {
   private async updateState(
     record: ConnectionRecord,
     change: (latest: ConnectionRecord) => ConnectionRecord,
-    written?: { events: ReadonlyArray<'needs_reauth'>; app: ResolvedApp },
+    written?: { events: (next: ConnectionRecord) => WrittenEvent[]; app: ResolvedApp },
   ): Promise<ConnectionRecord> {
     let latest = record
     for (let tries = 0; ; tries++) {
       try {
         const stamp = this.stamp(record.id)
         const next = { ...change(latest), updatedAt: this.ctx.now() }
-        const outbox = written ? await this.outboxFor(written.events, next, written.app) : []
+        const events = written ? written.events(next) : []
+        const outbox = written && events.length > 0 ? await this.outboxFor(events, next, written.app) : []
         const saved = await this.ctx.store.saveConnection(next, latest.version, outbox)
+        if (events.length > 0) this.ctx.eventOutbox?.committed(events, saved.id)
         this.remember(saved, stamp)
         return saved
       } catch (error) {
@@ -693,11 +698,7 @@ export class TokenKeeper {
   }
 
   /** The outbox entries of events a save is about to cause (none without webhooks). */
-  private outboxFor(
-    events: ReadonlyArray<'refreshed' | 'recovered' | 'needs_reauth'>,
-    record: ConnectionRecord,
-    app: ResolvedApp,
-  ) {
+  private outboxFor(events: ReadonlyArray<WrittenEvent>, record: ConnectionRecord, app: ResolvedApp) {
     const outbox = this.ctx.eventOutbox
     if (!outbox) return Promise.resolve([])
     return outbox.entriesFor(events, toConnectionInfo(record, app.provider.name, this.ctx.now()))

@@ -1,10 +1,11 @@
 // Turns the library's connection events into outbox entries: one per receiver subscribed to the
-// event's type. Refreshes, recoveries and lost grants are written WITH the change that causes
-// them (`entriesFor` before the save, `Store.saveConnection(…, outbox)` in one atomic write), so
-// a crash at any point loses none of them. Other events (connected, failed for good,
-// disconnected) are still enqueued right after their commit, in emit order; if the process dies
-// between such a commit and its enqueue, that event is lost (docs/webhooks.md).
+// event's type. Connecting, refreshes, recoveries, lost grants and giving up are written WITH the
+// change that causes them (`entriesFor` before the save, `Store.saveConnection(…, outbox)` in one
+// atomic write), so a crash at any point loses none of them. A disconnect's events
+// (`connection.revoked`, `connection.deleted`) are still enqueued right after the delete, in emit
+// order; if the process dies between that delete and its enqueue, they are lost (docs/webhooks.md).
 import { randomUUID } from 'node:crypto'
+import type { WrittenEvent } from '../connections/context.js'
 import type { InnkeeperEvents } from '../connections/events.js'
 import type { ConnectionInfo } from '../connections/view.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
@@ -18,13 +19,15 @@ import { WEBHOOKS_COLLECTION } from './receivers.js'
  */
 export const RECEIVERS_CACHE_MS = 5_000
 
-/** Library events the token keeper writes with their change (see `entriesFor`). */
-export type TransactionalEvent = 'refreshed' | 'recovered' | 'needs_reauth'
+/** Library events written with their change (see `entriesFor`). */
+export type TransactionalEvent = WrittenEvent
 
 const WEBHOOK_TYPE: Record<TransactionalEvent, WebhookEventType> = {
+  connected: 'connection.created',
   refreshed: 'connection.refreshed',
   recovered: 'connection.recovered',
   needs_reauth: 'connection.needs_reauth',
+  failed: 'connection.error',
 }
 
 export class OutboxWriter {
@@ -43,10 +46,10 @@ export class OutboxWriter {
 
   /** Subscribes to the library's events. */
   attach(events: InnkeeperEvents): void {
-    events.on('connected', (info) => this.record('connection.created', info))
+    events.on('connected', (info) => this.recordUnlessWritten('connected', info))
     events.on('needs_reauth', (info) => this.recordUnlessWritten('needs_reauth', info))
     events.on('recovered', (info) => this.recordUnlessWritten('recovered', info))
-    events.on('failed', (info) => this.record('connection.error', info))
+    events.on('failed', (info) => this.recordUnlessWritten('failed', info))
     events.on('refreshed', (info) => this.recordUnlessWritten('refreshed', info))
     events.on('disconnected', (info, details) => {
       if (details?.revoked) this.record('connection.revoked', info)

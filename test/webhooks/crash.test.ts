@@ -26,9 +26,14 @@ for (const store of await storeCases()) {
         keeper: { allowPrivateWebhooks: true, ...(url ? { store: url } : {}) },
       })
       const storeUrl = url ?? fixture.storeUrl
-      await fixture.keeper.webhooks.add('http://127.0.0.1:9/hooks', { events: ['connection.refreshed'] })
+      await fixture.keeper.webhooks.add('http://127.0.0.1:9/hooks', {
+        events: ['connection.refreshed', 'connection.created'],
+      })
       await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
       await fixture.keeper.connect('acme-bt', { organizationId: fixture.emulator.info.organizationId })
+      // The connect's own event (written with it in this process) is not what this test is about.
+      for (const entry of await fixture.keeper.store.outbox.list())
+        await fixture.keeper.store.outbox.complete(entry.id)
       const before = (await fixture.keeper.store.getConnection('acme-bt/main'))!
       expect(await fixture.keeper.store.outbox.list()).toEqual([])
 
@@ -66,6 +71,48 @@ for (const store of await storeCases()) {
       )
       expect(events.map((event) => [event.type, event.connection.id])).toEqual([
         ['connection.refreshed', 'acme-bt/main'],
+      ])
+    })
+  })
+}
+
+for (const store of await storeCases()) {
+  describe(`[${store.name}] connecting`, () => {
+    let fixture: Fixture | undefined
+    afterEach(async () => {
+      await fixture?.close()
+      fixture = undefined
+    })
+
+    it('a process killed right after committing a new connection leaves its webhook event in the outbox', async () => {
+      const url = store.url()
+      fixture = await setup('bookingtime', {
+        keeper: { allowPrivateWebhooks: true, ...(url ? { store: url } : {}) },
+      })
+      await fixture.keeper.webhooks.add('http://127.0.0.1:9/hooks', { events: ['connection.created'] })
+      await fixture.keeper.apps.add('acme-bt', appFor(fixture.emulator, 'bookingtime'))
+      const child = spawn(process.execPath, [join(here, 'child-refresh.mjs')], {
+        env: {
+          ...process.env,
+          STORE: url ?? fixture.storeUrl,
+          KEYS: fixture.keys,
+          ACTION: 'connect',
+          APP: 'acme-bt',
+          ORGANIZATION: String(fixture.emulator.info.organizationId),
+          INNKEEPER_TEST_CRASH_AFTER_COMMIT: '1',
+        },
+        stdio: ['ignore', 'ignore', 'ignore'],
+      })
+      const exit = await new Promise<string | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      )
+      expect(exit).toBe('SIGKILL')
+      expect((await fixture.keeper.store.getConnection('acme-bt/second'))?.state).toBe('active')
+      const events = (await fixture.keeper.store.outbox.list()).map(
+        (entry) => JSON.parse(entry.body) as { type: string; connection: { id: string } },
+      )
+      expect(events.map((event) => [event.type, event.connection.id])).toEqual([
+        ['connection.created', 'acme-bt/second'],
       ])
     })
   })
