@@ -3,16 +3,7 @@
 export { AppClient, type PublicRequestInit } from './connections/app-client.js'
 export type { AppInfo, AppInput } from './connections/apps.js'
 export { type AccessTokenInfo, Connection } from './connections/connection.js'
-export type { DisconnectDetails, InnkeeperEventMap, InnkeeperEventName } from './connections/events.js'
 export type { AuthorizationResponse, AuthorizationStart, ConnectOptions } from './connections/flows.js'
-export {
-  type CompletedConnect,
-  Innkeeper,
-  type InnkeeperOptions,
-  normaliseConnectionId,
-  type PendingConnect,
-} from './connections/innkeeper.js'
-export type { ConnectionInfo } from './connections/view.js'
 export {
   ApiError,
   ConfigError,
@@ -25,7 +16,16 @@ export {
   TokenEndpointError,
 } from './errors.js'
 export type { ApiRequestInit } from './http/client.js'
-export type { TokenSet } from './oauth/token-set.js'
+export {
+  type CompletedConnect,
+  Innkeeper,
+  type InnkeeperOptions,
+  normaliseConnectionId,
+  type PendingConnect,
+} from './innkeeper.js'
+export type { ConnectionInfo, ConnectionState } from './model/connection.js'
+export type { DisconnectDetails, InnkeeperEventMap, InnkeeperEventName } from './model/events.js'
+export type { TokenSet } from './model/token-set.js'
 export {
   defineProvider,
   getProvider,
@@ -36,7 +36,7 @@ export {
   type ProviderOverride,
   registerProvider,
 } from './providers/index.js'
-export type { AppRecord, ConnectionRecord, ConnectionState, Store } from './stores/store.js'
+export type { AppRecord, ConnectionRecord, Store } from './stores/store.js'
 export {
   type AddedWebhook,
   DEFAULT_WEBHOOK_EVENTS,

@@ -3,8 +3,8 @@
 // facts only (ids, actions, error codes, key ids, counts), never a token or a secret. Writing an
 // entry never fails the operation it describes: a store error is counted and the entry dropped.
 import { randomBytes } from 'node:crypto'
-import type { InnkeeperEvents } from '../connections/events.js'
-import type { ConnectionInfo } from '../connections/view.js'
+import type { ConnectionInfo } from '../model/connection.js'
+import type { InnkeeperEvents } from '../model/events.js'
 import type { AuditEntry, ListAuditFilter, Store } from '../stores/store.js'
 import { scopedActor } from './actor.js'
 import { retentionCutoff } from './retention.js'

@@ -2,13 +2,14 @@
 // in-memory store, narrated step by step: BookingSync/Smily out of band, Booking Experts through a
 // loopback redirect, bookingtime's two-step client credentials, BookyFlow's channel announce, and
 // finally a refresh with rotation after the clocks jump past expiry.
-import { Innkeeper } from '../connections/innkeeper.js'
+
 import {
   appSettingsFor,
   type EmulatorHandle,
   type EmulatorPlatform,
   startEmulators,
 } from '../emulators/index.js'
+import { Innkeeper } from '../innkeeper.js'
 import { fingerprint } from '../redact.js'
 import { startCallbackServer } from './callback-server.js'
 import { approveConsentPage } from './consent-form.js'

@@ -2,7 +2,7 @@
 // afterwards, so every command sees the same store the same way.
 import type { Command } from 'commander'
 import { cliActor } from '../audit/actor.js'
-import { Innkeeper, type InnkeeperOptions } from '../connections/innkeeper.js'
+import { Innkeeper, type InnkeeperOptions } from '../innkeeper.js'
 
 export function storeOption(command: Command): string | undefined {
   return (command.optsWithGlobals() as { store?: string }).store

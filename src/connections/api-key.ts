@@ -3,7 +3,7 @@
 // no expiry, no refresh token and no refresh due, so nothing ever renews it.
 import { ConfigError, InnkeeperError } from '../errors.js'
 import { type ApiTarget, authenticatedFetch, readJson } from '../http/client.js'
-import type { TokenSet } from '../oauth/token-set.js'
+import type { TokenSet } from '../model/token-set.js'
 import { fillTemplates } from '../providers/template.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'

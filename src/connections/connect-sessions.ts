@@ -9,9 +9,10 @@
 // invariant 7) unless it was created with `replace: true`.
 import { createHash, randomBytes } from 'node:crypto'
 import { ConfigError, InnkeeperError } from '../errors.js'
+import type { ProviderCatalogue } from '../providers/registry.js'
 import type { Store } from '../stores/store.js'
+import type { Apps } from './apps.js'
 import { checkName } from './flows.js'
-import type { Innkeeper } from './innkeeper.js'
 import { allowedReturnUrl, returnUrlAllowList } from './return-urls.js'
 
 export const CONNECT_SESSIONS_COLLECTION = 'connect_sessions'
@@ -105,9 +106,17 @@ function readSeconds(value: unknown): number {
   return value
 }
 
+/** What creating a session needs of the library (the Innkeeper facade is one). */
+export interface ConnectSessionHost {
+  readonly apps: Pick<Apps, 'get'>
+  readonly providers: ProviderCatalogue
+  readonly store: Store
+  now(): number
+}
+
 /** Checks a request and stores a new session; the token is returned once and never stored. */
 export async function createConnectSession(
-  keeper: Innkeeper,
+  keeper: ConnectSessionHost,
   input: ConnectSessionInput,
   actor: string,
 ): Promise<CreatedConnectSession> {

@@ -1,8 +1,8 @@
 // The handle a caller holds for one connection: a valid access token whenever asked, and
 // authenticated requests to the platform's API.
-import type { AuditTrail } from '../audit/trail.js'
 import { type ApiRequestInit, type ApiTarget, authenticatedFetch, readJson } from '../http/client.js'
 import { resolveRequestUrl } from '../http/request-url.js'
+import type { ConnectionInfo } from '../model/connection.js'
 import { fillTemplates } from '../providers/template.js'
 import { type ConnectionRecord, refreshLeaseKey } from '../stores/store.js'
 import { apiKeyTarget } from './api-key.js'
@@ -16,7 +16,7 @@ import {
 import { completePendingSteps, movedError, PENDING_RETRY_MS, pendingSteps } from './pending-steps.js'
 import type { TokenKeeper } from './token-keeper.js'
 import { unknownConnection } from './token-keeper.js'
-import { type ConnectionInfo, toConnectionInfo } from './view.js'
+import { toConnectionInfo } from './view.js'
 
 export interface AccessTokenInfo {
   /** The OAuth access token, or the API key of an API-key connection. */
@@ -30,6 +30,17 @@ export interface AccessTokenInfo {
   header: CredentialHeader
 }
 
+/** Where handed-out tokens are recorded as `token.issued` (the facade passes its audit trail). */
+export interface TokenIssuedLog {
+  record(input: {
+    action: 'token.issued'
+    connection: string
+    outcome?: 'failed'
+    actor?: string
+    detail?: { code: string }
+  }): Promise<void>
+}
+
 export class Connection {
   private lastTarget: { record: ConnectionRecord; target: ApiTarget } | undefined
   private pendingRun: Promise<ConnectionRecord> | undefined
@@ -38,7 +49,7 @@ export class Connection {
     readonly id: string,
     private readonly ctx: KeeperContext,
     private readonly keeper: TokenKeeper,
-    private readonly audit?: AuditTrail,
+    private readonly audit?: TokenIssuedLog,
   ) {}
 
   /** A valid access token, renewed first if it is due. */

@@ -5,14 +5,15 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { InnkeeperError } from '../errors.js'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../http/limits.js'
+import type { ConnectionInfo } from '../model/connection.js'
+import type { InnkeeperEvents } from '../model/events.js'
 import { type AppEndpoints, resolveAppEndpoints } from '../providers/endpoints.js'
 import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
 import type { AppRecord, ConnectionRecord, Store } from '../stores/store.js'
-import type { InnkeeperEvents } from './events.js'
 import type { RecoveryJournal } from './recovery-journal.js'
-import { type ConnectionInfo, toConnectionInfo } from './view.js'
+import { toConnectionInfo } from './view.js'
 
 export interface ResolvedApp {
   record: AppRecord

@@ -3,7 +3,7 @@
 // (`apiKey.header` / `apiKey.format`, e.g. Booking Experts' `X-API-KEY`). API-key connections
 // are told apart by the token type kept in their sealed token set, never by the provider.
 import { InnkeeperError } from '../errors.js'
-import type { TokenSet } from '../oauth/token-set.js'
+import type { TokenSet } from '../model/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 
 /** The `tokenType` of an API key's token set (it has no expiry and no refresh token). */

@@ -4,10 +4,10 @@
 // Both run the provider's post-connect steps and commit the tokens before returning.
 import { randomBytes } from 'node:crypto'
 import { ConfigError, InnkeeperError, isTransient, StoreError } from '../errors.js'
+import type { TokenSet } from '../model/token-set.js'
 import { buildAuthorizationUrl } from '../oauth/authorize.js'
 import { excerpt } from '../oauth/errors.js'
 import { createPkcePair, createState } from '../oauth/pkce.js'
-import type { TokenSet } from '../oauth/token-set.js'
 import { type ConnectGrant, connectGrantsOf, type ProviderDefinition } from '../providers/schema.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'

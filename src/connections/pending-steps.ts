@@ -5,7 +5,7 @@
 // connection then takes the newer grant and the pending one is removed, so one organization
 // never holds two connections (DESIGN.md invariant 7: names are never taken over by an install).
 import { InnkeeperError, StoreError } from '../errors.js'
-import type { TokenSet } from '../oauth/token-set.js'
+import type { TokenSet } from '../model/token-set.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { runPostConnectSteps } from './post-connect.js'

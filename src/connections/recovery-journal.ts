@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import type { TokenSet } from '../oauth/token-set.js'
+import type { TokenSet } from '../model/token-set.js'
 import { writePrivateFile } from '../private-file.js'
 import type { Store } from '../stores/store.js'
 

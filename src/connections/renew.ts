@@ -3,8 +3,8 @@
 // grant for providers without refresh tokens, and bookingtime's two steps (client credentials
 // → refresh token → organization access token). No storage here: the caller commits.
 import { InnkeeperError, NeedsReauthError, TokenEndpointError } from '../errors.js'
+import type { TokenSet } from '../model/token-set.js'
 import { requestToken } from '../oauth/token-request.js'
-import type { TokenSet } from '../oauth/token-set.js'
 import type { Grant } from '../providers/schema.js'
 import { fillTemplates } from '../providers/template.js'
 import type { ConnectionRecord } from '../stores/store.js'

@@ -1,7 +1,7 @@
 // When a token counts as due: a refresh margin proportional to the token's lifetime, so a
 // 5-minute bookingtime token and a 7-day Booking Experts token are both renewed in time,
 // and the next moment a connection needs work (for the background refresher).
-import type { TokenSet } from '../oauth/token-set.js'
+import type { TokenSet } from '../model/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 
 /** Fraction of a token's lifetime kept in reserve before it counts as due. */

@@ -15,7 +15,7 @@
 // refresh lease is held, then the token set is sealed into the recovery journal
 // (`recovery-journal.ts`) and replayed into the store before the connection is next used here.
 import { InnkeeperError, isTransient, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
-import type { TokenSet } from '../oauth/token-set.js'
+import type { TokenSet } from '../model/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import { scrubTokenLike } from '../redact.js'
 import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'

@@ -1,25 +1,8 @@
 // The public view of a connection: what the CLI, the service and event listeners see.
 // Never a token; the state includes the derived `expiring` and `refreshing`.
-import type { ConnectionError, ConnectionRecord, ConnectionState } from '../stores/store.js'
+import type { ConnectionError, ConnectionInfo, ConnectionState } from '../model/connection.js'
+import type { ConnectionRecord } from '../stores/store.js'
 import { isAccessTokenFresh } from './timing.js'
-
-export interface ConnectionInfo {
-  id: string
-  app: string
-  name: string
-  provider: string
-  state: ConnectionState
-  scopes: string[]
-  metadata: Record<string, unknown>
-  accessTokenExpiresAt: number | null
-  refreshTokenExpiresAt: number | null
-  hasRefreshToken: boolean
-  lastRefreshAt: number | null
-  refreshDueAt: number | null
-  lastError: ConnectionError | null
-  createdAt: number
-  updatedAt: number
-}
 
 export function connectionState(record: ConnectionRecord, now: number, leased: boolean): ConnectionState {
   if (record.unreadable) return 'key_unavailable'

@@ -3,8 +3,8 @@
 // returns a refresh token with no access token and `expires_in` as a string, Booking Experts
 // says `expires`, and lifetimes may only be found in a JWT's `exp` claim.
 import { TokenEndpointError } from '../errors.js'
+import type { TokenSet } from '../model/token-set.js'
 import type { Grant, ProviderDefinition } from '../providers/schema.js'
-import type { TokenSet } from './token-set.js'
 
 export interface NormaliseContext {
   provider: ProviderDefinition

@@ -2,8 +2,8 @@
 // the dashboard loads anyway), refreshes and failures per hour over the last 24 hours (counted by
 // the store, `countAudit`, never listed), and refreshes due per hour over the next 24 hours (from
 // each connection's due time, else its access token's expiry).
-import type { ConnectionInfo } from '../connections/view.js'
-import type { ConnectionState, Store } from '../stores/store.js'
+import type { ConnectionInfo, ConnectionState } from '../model/connection.js'
+import type { Store } from '../stores/store.js'
 
 export const HOUR_MS = 3_600_000
 export const FLEET_WINDOW_HOURS = 24

@@ -13,15 +13,10 @@
 
 import type { Keyring } from '../crypto/keyring.js'
 import { CryptoError, StoreError } from '../errors.js'
-import type { TokenSet } from '../oauth/token-set.js'
+import type { ConnectionError, StoredConnectionState } from '../model/connection.js'
+import type { TokenSet } from '../model/token-set.js'
 import type { AppSettings } from '../providers/endpoints.js'
-import type {
-  AppRecord,
-  ConnectionError,
-  ConnectionRecord,
-  PendingAuthorization,
-  StoredConnectionState,
-} from './store.js'
+import type { AppRecord, ConnectionRecord, PendingAuthorization } from './store.js'
 
 export function connectionSecretsAad(id: string): string {
   return `connection:${id}:secrets`

@@ -2,7 +2,8 @@
 // records it holds. Stores encrypt every secret field with the keyring they are given
 // (see `src/stores/codec.ts`); callers hand them plaintext records and get plaintext back.
 
-import type { TokenSet } from '../oauth/token-set.js'
+import type { ConnectionError, StoredConnectionState } from '../model/connection.js'
+import type { TokenSet } from '../model/token-set.js'
 import type { AppSettings } from '../providers/endpoints.js'
 import type { ChangeListener, ChangesSubscription } from './changes.js'
 import type { OutboxEntryInput, OutboxStore } from './outbox.js'
@@ -20,21 +21,6 @@ export interface AppRecord {
   settings: AppSettings
   createdAt: number
   updatedAt: number
-}
-
-/** Stored states; `expiring` and `refreshing` are derived when a connection is shown. */
-export type StoredConnectionState = 'active' | 'needs_reauth' | 'error' | 'revoked'
-/** `key_unavailable`: listed, but its secrets are sealed with a key this process does not have. */
-export type ConnectionState = StoredConnectionState | 'expiring' | 'refreshing' | 'key_unavailable'
-
-export interface ConnectionError {
-  code: string
-  message: string
-  at: number
-  /** When the current run of failures began (kept across failures, cleared by a success). */
-  since?: number
-  /** The failures outlasted the failure window: no more automatic retries until a manual refresh. */
-  final?: boolean
 }
 
 /** One authorized account of an app: `<app>/<name>`. */

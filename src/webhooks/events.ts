@@ -1,7 +1,7 @@
 // The webhook events Innkeeper sends, which of the library's connection events raise them, and
 // the delivery body: `{ id, type, createdAt, connection }` where `connection` is the public
 // ConnectionInfo (never a token).
-import type { ConnectionInfo } from '../connections/view.js'
+import type { ConnectionInfo } from '../model/connection.js'
 
 export const WEBHOOK_EVENT_TYPES = [
   'connection.created',

@@ -6,8 +6,8 @@
 // order; if the process dies between that delete and its enqueue, they are lost (docs/webhooks.md).
 import { randomUUID } from 'node:crypto'
 import type { WrittenEvent } from '../connections/context.js'
-import type { InnkeeperEvents } from '../connections/events.js'
-import type { ConnectionInfo } from '../connections/view.js'
+import type { ConnectionInfo } from '../model/connection.js'
+import type { InnkeeperEvents } from '../model/events.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
 import type { WebhookEvent, WebhookEventType } from './events.js'

@@ -2,7 +2,7 @@
 // together by `advance`), the server from `createServer` on a real port, and an API key.
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import type { InnkeeperOptions } from '../../src/connections/innkeeper.js'
+import type { InnkeeperOptions } from '../../src/innkeeper.js'
 import { createApiKey } from '../../src/server/api-keys.js'
 import { createServer, type ServerOptions } from '../../src/server/server.js'
 import { answerConsent } from '../support/consent.js'

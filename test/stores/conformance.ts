@@ -13,7 +13,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { KeyEntry, Keyring } from '../../src/crypto/keyring.js'
 import { StoreError } from '../../src/errors.js'
-import type { TokenSet } from '../../src/oauth/token-set.js'
+import type { TokenSet } from '../../src/model/token-set.js'
 import type {
   AppRecord,
   AuditEntry,

@@ -9,7 +9,7 @@
 import { afterEach, expect, it } from 'vitest'
 import { accessTokenDueAt } from '../../src/connections/timing.js'
 import { tokenFingerprint } from '../../src/emulators/index.js'
-import type { TokenSet } from '../../src/oauth/token-set.js'
+import type { TokenSet } from '../../src/model/token-set.js'
 import {
   connectMany,
   type StoreKind,

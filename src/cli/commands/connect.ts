@@ -2,9 +2,9 @@
 // line of stdout) and reads the code from stdin, or completes a pending one with `--code`, or
 // receives the redirect itself with `--listen`. Client credentials: connects at once.
 import { type Command, Option } from 'commander'
-import type { Innkeeper } from '../../connections/innkeeper.js'
-import type { ConnectionInfo } from '../../connections/view.js'
 import { ConfigError, InnkeeperError } from '../../errors.js'
+import type { Innkeeper } from '../../innkeeper.js'
+import type { ConnectionInfo } from '../../model/connection.js'
 import { getProvider } from '../../providers/registry.js'
 import {
   CONNECT_GRANTS,

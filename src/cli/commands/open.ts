@@ -3,8 +3,8 @@
 // one; prints the URL on stdout when there is none, or with --print. Needs no store: only the
 // service's address (--url, else INNKEEPER_PUBLIC_URL, else serve's default http://127.0.0.1:4180).
 import type { Command } from 'commander'
-import { normaliseConnectionId } from '../../connections/innkeeper.js'
 import { InnkeeperError } from '../../errors.js'
+import { normaliseConnectionId } from '../../innkeeper.js'
 import { refuseUrlCredentials } from '../../providers/endpoints.js'
 import { openBrowser } from '../browser.js'
 import { out, say } from '../output.js'

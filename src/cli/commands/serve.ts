@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Command, InvalidArgumentError } from 'commander'
 import { auditRetentionDays } from '../../audit/retention.js'
-import { Innkeeper } from '../../connections/innkeeper.js'
+import { Innkeeper } from '../../innkeeper.js'
 import { refuseUrlCredentials } from '../../providers/endpoints.js'
 import type { DemoSetup } from '../../server/demo.js'
 import { isLoopbackHost } from '../../server/session.js'

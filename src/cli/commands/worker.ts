@@ -5,10 +5,10 @@
 // SIGTERM/SIGINT: stop claiming, finish what is in flight, release every lease, close the store,
 // exit 0. A second signal exits at once (leases then lapse after --lease-ms).
 import type { Command } from 'commander'
-import { Innkeeper } from '../../connections/innkeeper.js'
 import type { RefresherStats } from '../../connections/refresher.js'
-import type { ConnectionInfo } from '../../connections/view.js'
 import { ConfigError } from '../../errors.js'
+import { Innkeeper } from '../../innkeeper.js'
+import type { ConnectionInfo } from '../../model/connection.js'
 import { DEFAULT_TOKEN_TIMEOUT_MS } from '../../oauth/index.js'
 import { storeOption } from '../keeper.js'
 

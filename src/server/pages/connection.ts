@@ -1,7 +1,7 @@
 // One connection's page (`/connections/<app>/<name>`): its refresh timeline, what Innkeeper knows
 // about it (state, expiry times, scopes, public metadata; never a token or secret) and its audit
 // entries, with Reconnect and Disconnect.
-import type { ConnectionInfo } from '../../connections/view.js'
+import type { ConnectionInfo } from '../../model/connection.js'
 import type { ProviderDefinition } from '../../providers/index.js'
 import { redact } from '../../redact.js'
 import type { AuditEntry } from '../../stores/store.js'

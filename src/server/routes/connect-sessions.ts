@@ -19,7 +19,7 @@ import {
   sessionOfState,
   useConnectSession,
 } from '../../connections/connect-sessions.js'
-import type { ConnectionInfo } from '../../connections/view.js'
+import type { ConnectionInfo } from '../../model/connection.js'
 import { apiKeyIdOf, requireApiKey } from '../auth.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'

@@ -1,7 +1,7 @@
 // Events an application can react to: a connection was made, refreshed, lost its grant,
 // started failing, or was removed. Payloads are public views, never tokens.
 import { EventEmitter } from 'node:events'
-import type { ConnectionInfo } from './view.js'
+import type { ConnectionInfo } from './connection.js'
 
 export interface InnkeeperEventMap {
   connected: [ConnectionInfo]
