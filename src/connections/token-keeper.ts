@@ -74,6 +74,8 @@ export class TokenKeeper {
   private readonly claimed = new Set<string>()
   /** Journal entries judged not to belong to this store (another keyring, another grant): not reopened. */
   private readonly stale = new Set<string>()
+  /** Replays of entries this process journaled, retried in the background until the store takes them. */
+  private readonly replayTimers = new Map<string, NodeJS.Timeout>()
   private watching: Promise<void> | undefined
   private subscription: ChangesSubscription | undefined
   private closed = false
@@ -217,6 +219,8 @@ export class TokenKeeper {
   async close(): Promise<void> {
     this.closed = true
     this.cache.clear()
+    for (const timer of this.replayTimers.values()) clearTimeout(timer)
+    this.replayTimers.clear()
     await this.watching
     await this.subscription?.close()
     this.subscription = undefined
@@ -434,6 +438,7 @@ export class TokenKeeper {
       details: { connection: record.id, journaled: path !== undefined, ...(path ? { journal: path } : {}) },
     })
     journaled.add(error)
+    if (path) this.scheduleReplay(record.id)
     const now = this.ctx.now()
     this.emit(
       'error',
@@ -454,6 +459,28 @@ export class TokenKeeper {
       ...entry,
       status: entry.store === store.kind && !this.stale.has(entry.path) ? 'pending' : 'other',
     }))
+  }
+
+  /**
+   * Tries the replay again in the background (1 s, doubling to 1 min) until the store takes the
+   * entry or someone else replayed it: the sooner it is in, the shorter the time another machine
+   * could refresh with the dead token. The timer never keeps the process alive.
+   */
+  private scheduleReplay(id: string, delayMs = 1_000): void {
+    if (this.closed || this.replayTimers.has(id)) return
+    const again = () => {
+      const waiting = this.ctx.journal
+        ?.entriesFor(id)
+        .some((entry) => entry.store === this.ctx.store.kind && !this.stale.has(entry.path))
+      if (waiting) this.scheduleReplay(id, Math.min(60_000, delayMs * 2))
+    }
+    const timer = setTimeout(() => {
+      this.replayTimers.delete(id)
+      if (this.closed) return
+      this.recover(id).then(again, again)
+    }, delayMs)
+    timer.unref()
+    this.replayTimers.set(id, timer)
   }
 
   /**

@@ -172,6 +172,8 @@ describe.skipIf(!postgres.available && !mustFailWhenUnavailable())(
       expect(doctor.stdout).toContain(file)
       expect(doctor.stdout).toContain(`innkeeper refresh ${ID}`)
 
+      // The process that journaled stops (so its background replay does not run): the next open replays.
+      await f.keeper.close()
       await acceptConnectionWrites()
       const other = await f.reopen()
       expect(other.recoveryJournal()).toEqual([])
@@ -208,11 +210,14 @@ describe.skipIf(!postgres.available && !mustFailWhenUnavailable())(
       const [file] = journalFiles(f)
       expect(file).toBeDefined()
 
-      // The store comes back and a person connects the account again before anyone replays.
+      // The process that journaled stops (no background replay); another opens while the store
+      // still refuses, the store comes back, and a person connects the account again there.
+      await f.keeper.close()
+      const next = await f.reopen()
       await acceptConnectionWrites()
-      const start = await f.keeper.authorize('acme-bs', { scopes: ['rentals_read'] })
+      const start = await next.authorize('acme-bs', { scopes: ['rentals_read'] })
       await start.complete({ code: (await answerConsent(start.url)).code })
-      const reconnected = await f.keeper.store.getConnection(ID)
+      const reconnected = await next.store.getConnection(ID)
 
       const other = await f.reopen()
       expect(other.recoveryJournal()).toEqual([expect.objectContaining({ path: file, status: 'other' })])
@@ -220,6 +225,24 @@ describe.skipIf(!postgres.available && !mustFailWhenUnavailable())(
       expect(stored?.tokens?.refreshToken).toBe(reconnected?.tokens?.refreshToken)
       expect(stored?.version).toBe(reconnected?.version)
       expect((await other.connection(ID).info()).state).toBe('active')
+    })
+
+    it('writes the journaled tokens into the store by itself once the store is back', async () => {
+      const f = await connected(1_500)
+      const before = await f.keeper.store.getConnection(ID)
+      f.advance(7200)
+      await refuseConnectionWrites()
+      await expect(f.keeper.connection(ID).accessToken()).rejects.toMatchObject({ code: 'store_unavailable' })
+      expect(journalFiles(f)).toHaveLength(1)
+
+      await acceptConnectionWrites()
+      // Nobody uses the connection: the process that journaled retries the replay in the background.
+      await until(() => journalFiles(f).length === 0, 'the background replay')
+      const stored = await f.keeper.store.getConnection(ID)
+      expect(stored?.state).toBe('active')
+      expect(stored?.previousRefreshToken).toBe(before?.tokens?.refreshToken)
+      expect(stored?.tokens?.refreshToken).not.toBe(before?.tokens?.refreshToken)
+      expect(f.emulator.stats().reuseDetected).toBe(0)
     })
   },
 )
