@@ -43,10 +43,11 @@ import { openStoreWithKeys } from './keys/open-with-keys.js'
 import type { ConnectionInfo } from './model/connection.js'
 import { type InnkeeperEventMap, type InnkeeperEventName, InnkeeperEvents } from './model/events.js'
 import { revokeToken } from './oauth/revoke.js'
-import { loadProviderFiles, providersDirectory } from './providers/files.js'
+import { loadProviderFiles, prepareProviderFiles, providersDirectory } from './providers/files.js'
 import type { ProviderOverride } from './providers/overrides.js'
 import { defaultProviders, type ProviderCatalogue } from './providers/registry.js'
 import type { ProviderDefinitionInput } from './providers/schema.js'
+import { loadProviderValidation } from './providers/validation.js'
 import { openStore, parseStoreUrl } from './stores/open.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from './stores/store.js'
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhooks/dispatcher.js'
@@ -204,7 +205,10 @@ export class Innkeeper {
     })
     // Checked before the store opens: a broken definition file stops here, naming file and field.
     const providers = defaultProviders.clone()
-    loadProviderFiles(providers, providersDirectory(where.home))
+    const directory = providersDirectory(where.home)
+    await prepareProviderFiles(directory)
+    if ((options.providers ?? []).length > 0) await loadProviderValidation()
+    loadProviderFiles(providers, directory)
     for (const [index, definition] of (options.providers ?? []).entries()) {
       providers.apply(definition, `providers[${index}] (${String(definition.name)})`)
     }

@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { resolveHome } from '../connections/home.js'
 import { inFlightCount, whenNothingInFlight } from '../connections/in-flight.js'
 import { isInnkeeperError } from '../errors.js'
-import { loadProviderFiles, providersDirectory } from '../providers/files.js'
+import { loadProviderFiles, prepareProviderFiles, providersDirectory } from '../providers/files.js'
 import { defaultProviders } from '../providers/registry.js'
 import { registerCommands } from './command-table.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -61,9 +61,11 @@ function exitQuietlyOnClosedPipe(): void {
  * flags and choices come from it). A broken file stops every command but `providers`, which is
  * how it gets fixed.
  */
-function loadUserProviders(): unknown {
+async function loadUserProviders(): Promise<unknown> {
   try {
-    loadProviderFiles(defaultProviders, providersDirectory(resolveHome().home))
+    const directory = providersDirectory(resolveHome().home)
+    await prepareProviderFiles(directory)
+    loadProviderFiles(defaultProviders, directory)
     return undefined
   } catch (error) {
     return error
@@ -129,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
   exitQuietlyOnClosedPipe()
   const name = commandName(argv)
   if (!OWN_SIGNAL_HANDLING.has(name)) finishTokenRequestsOnSignal()
-  const failure = loadUserProviders()
+  const failure = await loadUserProviders()
   const program = await buildProgram(name)
   if (failure !== undefined) refuseAllButProviders(program, failure)
   try {

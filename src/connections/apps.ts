@@ -2,8 +2,8 @@
 // (provider name, required settings, HTTPS URLs, known scopes), stored with the secret encrypted.
 import { ConfigError, InnkeeperError } from '../errors.js'
 import { type AppSettings, refuseUrlCredentials } from '../providers/endpoints.js'
+import { type ConnectGrant, connectGrantsOf } from '../providers/grants.js'
 import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
-import { type ConnectGrant, connectGrantsOf } from '../providers/schema.js'
 import type { AppRecord } from '../stores/store.js'
 import { type KeeperContext, resolveApp } from './context.js'
 import { chooseScopes } from './flows.js'

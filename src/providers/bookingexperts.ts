@@ -1,9 +1,9 @@
 // Booking Experts (seed 002): authorization code with a real redirect URL, `/v3/subscription`
 // fetched and kept right after install, JSON:API with `accept-language`, and a refresh answer
 // that says `expires` instead of `expires_in`.
-import { defineProvider } from './schema.js'
+import { builtInProvider } from './built-in.js'
 
-export const bookingexperts = defineProvider({
+export const bookingexperts = builtInProvider({
   name: 'bookingexperts',
   aliases: ['booking-experts'],
   displayName: 'Booking Experts',

@@ -1,9 +1,9 @@
 // BookingSync API v3, also sold as Smily (seeds 000 and 001; PLATFORMS.md). Doorkeeper-based:
 // authorization code with the out-of-band redirect, 2-hour tokens, refresh tokens that rotate
 // on every refresh, and the first step's `redirect_uri` repeated on refresh.
-import { defineProvider } from './schema.js'
+import { builtInProvider } from './built-in.js'
 
-export const bookingsync = defineProvider({
+export const bookingsync = builtInProvider({
   name: 'bookingsync',
   aliases: ['smily'],
   displayName: 'BookingSync (Smily)',

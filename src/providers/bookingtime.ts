@@ -1,9 +1,9 @@
 // bookingtime (seed 003): both grants answer first with a *refresh* token (a 30-day JWT), which
 // is exchanged with an `organization_id` for a 5-minute access token whose `expires_in` is a
 // string. The Module API uses the same flow with an empty client secret.
-import { defineProvider } from './schema.js'
+import { builtInProvider } from './built-in.js'
 
-export const bookingtime = defineProvider({
+export const bookingtime = builtInProvider({
   name: 'bookingtime',
   displayName: 'bookingtime',
   docsUrl: 'https://developer.bookingtime.com/',

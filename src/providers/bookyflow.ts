@@ -2,9 +2,9 @@
 // credentials with required scopes, 1-hour tokens and no refresh token; the Channel Management
 // Framework needs a channel announce and the `X-BOOKYFLOW-channel-name` header afterwards;
 // paths carry `@variable` placeholders.
-import { defineProvider } from './schema.js'
+import { builtInProvider } from './built-in.js'
 
-export const bookyflow = defineProvider({
+export const bookyflow = builtInProvider({
   name: 'bookyflow',
   displayName: 'BookyFlow',
   docsUrl: 'https://bookyflow.com/docs/api/authentication',

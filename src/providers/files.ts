@@ -4,9 +4,18 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError } from '../errors.js'
 import type { ProviderCatalogue } from './registry.js'
+import { loadProviderValidation } from './validation.js'
 
 export function providersDirectory(home: string): string {
   return join(home, 'providers')
+}
+
+/**
+ * Loads the schema the folder's files are checked with, when it holds any: a home without
+ * provider files never loads zod. Await it before `loadProviderFiles`.
+ */
+export async function prepareProviderFiles(directory: string): Promise<void> {
+  if (providerFiles(directory).length > 0) await loadProviderValidation()
 }
 
 /** The `*.json` files of the folder, sorted; none when it does not exist. */

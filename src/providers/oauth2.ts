@@ -1,7 +1,7 @@
 // Any standard OAuth 2.0 provider (RFC 6749 + PKCE): every URL comes from the app's settings.
-import { defineProvider } from './schema.js'
+import { builtInProvider } from './built-in.js'
 
-export const oauth2 = defineProvider({
+export const oauth2 = builtInProvider({
   name: 'oauth2',
   aliases: ['generic'],
   displayName: 'Generic OAuth 2.0',

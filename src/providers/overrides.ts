@@ -3,7 +3,8 @@
 // `postConnect` steps by `name`, other values replaced, `null` removes a field), then the whole
 // is checked by the same schema as the built-ins. Errors name the source and the field.
 import { ConfigError } from '../errors.js'
-import { type ProviderDefinition, type ProviderDefinitionInput, providerDefinitionSchema } from './schema.js'
+import type { ProviderDefinition, ProviderDefinitionInput } from './schema.js'
+import { providerSchema } from './validation.js'
 
 type DeepPartial<T> = T extends readonly (infer U)[]
   ? DeepPartial<U>[]
@@ -85,7 +86,7 @@ export function applyProviderOverride(
     const start = options.inherited ? { ...base, aliases: [] } : base
     candidate = merge(start, patch)
   }
-  const parsed = providerDefinitionSchema.safeParse(candidate)
+  const parsed = providerSchema().safeParse(candidate)
   if (!parsed.success) {
     throw new ConfigError(
       'invalid_config',

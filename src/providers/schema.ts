@@ -5,12 +5,10 @@
 // `{metadata.<key>}`, `{options.<key>}` and `{connection.redirectUri}` (the redirect URI the
 // connection's authorization used); see `src/providers/template.ts`.
 import { z } from 'zod'
+import { CONNECT_GRANTS, GRANTS } from './grants.js'
+import { useProviderSchema } from './validation.js'
 
-export const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const
-export type Grant = (typeof GRANTS)[number]
-/** The grants that make a connection (a refresh token only keeps one alive). */
-export const CONNECT_GRANTS = ['authorization_code', 'client_credentials'] as const
-export type ConnectGrant = (typeof CONNECT_GRANTS)[number]
+export { CONNECT_GRANTS, type ConnectGrant, connectGrantsOf, GRANTS, type Grant } from './grants.js'
 
 const template = z.string().min(1)
 
@@ -232,10 +230,5 @@ export function defineProvider(input: ProviderDefinitionInput): ProviderDefiniti
   return providerDefinitionSchema.parse(input)
 }
 
-/** The grants a provider connects with, its default first. */
-export function connectGrantsOf(provider: ProviderDefinition): ConnectGrant[] {
-  const offered =
-    provider.connectGrants ??
-    provider.grants.filter((grant): grant is ConnectGrant => grant !== 'refresh_token')
-  return [...new Set([provider.connect, ...offered])]
-}
+// Code that must not load zod at start-up reaches the schema through validation.ts.
+useProviderSchema(providerDefinitionSchema)

@@ -1,6 +1,6 @@
 // `innkeeper token` loads only what it uses: the module of the command it runs and the SQLite
-// driver, not the server (Fastify, pino), the emulators, the other commands, or the PostgreSQL
-// and Redis drivers. No timing here (the bench measures `cli.coldStart`); this keeps the
+// driver, not the server (Fastify, pino), the emulators, the other commands, the PostgreSQL and
+// Redis drivers, or zod (the built-in provider definitions are filled in without it). No timing here (the bench measures `cli.coldStart`); this keeps the
 // laziness from regressing silently.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -41,7 +41,7 @@ function runRecorded(args: string[], label: string) {
 const loads = (modules: string[], fragment: string) => modules.some((module) => module.includes(fragment))
 
 describe('innkeeper token loads only what it uses', () => {
-  it('prints a fresh token without loading the server, the emulators, other commands or other store drivers', () => {
+  it('prints a fresh token without loading the server, the emulators, other commands, other store drivers or zod', () => {
     const before = bookyflow.stats().tokenRequests.total ?? 0
     const { code, stdout, stderr, modules } = runRecorded(['token', 'bf/main'], 'token')
     expect(stderr).toBe('')
@@ -58,6 +58,7 @@ describe('innkeeper token loads only what it uses', () => {
       '/node_modules/pg/',
       '/node_modules/ioredis/',
       '/node_modules/cli-progress/',
+      '/node_modules/zod/',
       '/dist/server/server.js',
       '/dist/emulators/',
       '/dist/stores/postgres.js',

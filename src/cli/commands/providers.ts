@@ -13,6 +13,7 @@ import {
   readProviderFile,
 } from '../../providers/files.js'
 import { ProviderCatalogue } from '../../providers/registry.js'
+import { loadProviderValidation } from '../../providers/validation.js'
 import { out, printJson, printTable, say } from '../output.js'
 
 function directory(): string {
@@ -130,6 +131,8 @@ export function registerProviders(program: Command): void {
     .command('providers')
     .description('the provider definitions: list, show, and correct or add one with a JSON file')
     .addHelpText('after', '\nExample:\n  innkeeper providers list')
+    // Every subcommand checks definitions with the schema (zod), loaded only for them.
+    .hook('preAction', () => loadProviderValidation())
   registerList(providers)
   registerShow(providers)
   registerAdd(providers)
