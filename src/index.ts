@@ -24,7 +24,12 @@ export {
   type PendingConnect,
 } from './innkeeper.js'
 export type { ConnectionInfo, ConnectionState } from './model/connection.js'
-export type { DisconnectDetails, InnkeeperEventMap, InnkeeperEventName } from './model/events.js'
+export type {
+  DisconnectDetails,
+  InnkeeperEventMap,
+  InnkeeperEventName,
+  UnreadableDetails,
+} from './model/events.js'
 export type { TokenSet } from './model/token-set.js'
 export {
   defineProvider,

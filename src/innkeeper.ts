@@ -497,6 +497,14 @@ export class Innkeeper {
     })
   }
 
+  /** For the background refresher: tells `unreadable` listeners of a claimed record it skipped. */
+  async unreadableClaimed(record: ConnectionRecord): Promise<void> {
+    const app = await this.ctx.resolveApp(record.app).catch(() => undefined)
+    if (!record.unreadable) return
+    const info = toConnectionInfo(record, app?.provider.name ?? 'unknown', this.ctx.now())
+    this.events.emit('unreadable', info, { ...record.unreadable })
+  }
+
   private async completePending(record: ConnectionRecord): Promise<PendingOutcome> {
     const app = await this.ctx.resolveApp(record.app)
     const outcome = await completePendingSteps(this.ctx, app, record)

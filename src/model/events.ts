@@ -12,7 +12,19 @@ export interface InnkeeperEventMap {
   /** It kept failing for longer than the failure window: marked `error` for good, no more automatic retries. */
   failed: [ConnectionInfo]
   recovered: [ConnectionInfo]
+  /**
+   * The background refresher claimed a connection whose secrets this process cannot open (state
+   * `key_unavailable`; `lastError` names the key it needs) and skipped it. Told once per process.
+   */
+  unreadable: [ConnectionInfo, UnreadableDetails]
   disconnected: [ConnectionInfo, DisconnectDetails?]
+}
+
+export interface UnreadableDetails {
+  /** `key_unavailable`: sealed with a key this process lacks; `decryption_failed`: damaged or wrong key. */
+  code: 'key_unavailable' | 'decryption_failed'
+  /** The key id its secrets are sealed with (the key to restore). */
+  keyId: string
 }
 
 export interface DisconnectDetails {

@@ -467,8 +467,9 @@ class PostgresStore implements Store {
        ORDER BY c.refresh_due_at, c.id`,
       [now, limit, owner, leaseMs, REFRESH_LEASE_PREFIX],
     )
+    // Tolerant: one record this process cannot open comes back marked `unreadable` (see the Store).
     return rows.map((row) => ({
-      connection: this.connectionFromRow(row),
+      connection: this.connectionFromRow(row, { tolerant: true }),
       lease: leaseFromRow({
         key: row.lease_key,
         owner: row.lease_owner,

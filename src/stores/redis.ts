@@ -421,8 +421,9 @@ class RedisStore implements Store {
         ],
       ),
     )) as Array<[string, string, string, string[]]>
+    // Tolerant: one record this process cannot open comes back marked `unreadable` (see the Store).
     return claimed.map(([id, token, expiresAt, fields]) => ({
-      connection: this.connectionFromHash(pairsToObject(fields)),
+      connection: this.connectionFromHash(pairsToObject(fields), { tolerant: true }),
       lease: { key: refreshLeaseKey(id), owner, fencingToken: Number(token), expiresAt: Number(expiresAt) },
     }))
   }

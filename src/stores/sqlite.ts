@@ -381,11 +381,12 @@ export class SqliteStore implements Store {
       this.db
         .transaction(() => {
           const rows = this.statements.selectClaimable.all({ now, limit }) as ConnectionRow[]
-          // Decoded inside the transaction: a record that cannot be decrypted rolls the claim back
-          // instead of leaving leases taken on connections nobody can refresh.
+          // Decoded tolerantly: a record sealed with a key this process lacks comes back marked
+          // `unreadable` (its lease taken, so the refresher can leave it to lapse) instead of
+          // failing the whole claim and stopping every other connection's refresh.
           return rows.map((row) => {
             this.noteSeen(row)
-            const connection = this.connectionFromRow(row)
+            const connection = this.connectionFromRow(row, { tolerant: true })
             const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
             if (!lease)
               throw new Error('a claimable connection had a held lease inside the claim transaction')

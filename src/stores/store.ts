@@ -185,7 +185,9 @@ export interface Store {
    * `refreshDueAt <= now` and whose state is `active` or `error`, that nobody holds an
    * unexpired lease on (key `refresh:<id>`, see `refreshLeaseKey`), earliest due first, and
    * takes that lease for `owner` for `leaseMs` on each one, so other workers and on-demand
-   * callers wait. Concurrent claimers never receive the same connection.
+   * callers wait. Concurrent claimers never receive the same connection. A record whose secrets
+   * this process cannot open (a key it lacks) is claimed like the others but comes back with
+   * `unreadable` set and `tokens` null, so it cannot make the whole claim fail.
    */
   claimDueConnections(
     now: number,

@@ -44,6 +44,7 @@ function difference(now: RefresherStats, before: RefresherStats): Counters & { r
     refreshed: now.refreshed - before.refreshed,
     failed: now.failed - before.failed,
     needsReauth: now.needsReauth - before.needsReauth,
+    unreadable: now.unreadable - before.unreadable,
   }
 }
 
@@ -120,6 +121,13 @@ See docs/workers.md.`,
         log.warn(connectionFields(info), 'refresh failed; will retry with backoff'),
       )
       keeper.on('recovered', (info) => log.info(connectionFields(info), 'connection recovered'))
+      // Once per connection and key: it is skipped (its lease left to lapse) and the rest go on.
+      keeper.on('unreadable', (info, { keyId }) =>
+        log.error(
+          { ...connectionFields(info), keyId },
+          'skipping a connection sealed with a key this worker does not have; restore that key',
+        ),
+      )
 
       const started = Date.now()
       const refresher = keeper.startRefresher({ concurrency, batchSize, idleMs, leaseMs })
@@ -128,14 +136,27 @@ See docs/workers.md.`,
       // One line per finished round that did work. `rounds` and `claimed` move when a round has
       // claimed; the round is finished once every claimed connection is counted as refreshed,
       // failed or needing re-authorization. Rounds back to back may share a line.
-      let logged: RefresherStats = { claimed: 0, refreshed: 0, failed: 0, needsReauth: 0, rounds: 0 }
+      let logged: RefresherStats = {
+        claimed: 0,
+        refreshed: 0,
+        failed: 0,
+        needsReauth: 0,
+        unreadable: 0,
+        rounds: 0,
+      }
       const logRounds = () => {
         const now = { ...refresher.stats }
-        const settled = now.refreshed + now.failed + now.needsReauth >= now.claimed
+        const settled = now.refreshed + now.failed + now.needsReauth + now.unreadable >= now.claimed
         if (!settled || (now.rounds === logged.rounds && now.claimed === logged.claimed)) return
         const delta = difference(now, logged)
         logged = now
-        if (delta.claimed > 0 || delta.refreshed > 0 || delta.failed > 0 || delta.needsReauth > 0)
+        if (
+          delta.claimed > 0 ||
+          delta.refreshed > 0 ||
+          delta.failed > 0 ||
+          delta.needsReauth > 0 ||
+          delta.unreadable > 0
+        )
           log.info({ round: now.rounds, ...delta }, 'round')
       }
       const poll = setInterval(logRounds, ROUND_POLL_MS)
