@@ -1,5 +1,5 @@
 // Stable exit codes: scripts branch on these (issue 5). Each error code maps to one class.
-import { isInnkeeperError } from '../errors.js'
+import { type ErrorCode, isInnkeeperError } from '../errors.js'
 
 export const EXIT = {
   ok: 0,
@@ -10,7 +10,8 @@ export const EXIT = {
   providerUnavailable: 5,
 } as const
 
-const BY_CODE: Record<string, number> = {
+// Typed by the union, so a new error code without an exit code is a compile error.
+const BY_CODE: Record<ErrorCode, number> = {
   invalid_config: EXIT.usage,
   insecure_url: EXIT.usage,
   unknown_provider: EXIT.usage,
@@ -42,10 +43,14 @@ const BY_CODE: Record<string, number> = {
   response_too_large: EXIT.providerUnavailable,
   rate_limited: EXIT.providerUnavailable,
   invalid_response: EXIT.providerUnavailable,
+  // Our own store or a concurrent writer failed: not the user's input, not the provider.
+  conflict: EXIT.unexpected,
+  store_unavailable: EXIT.unexpected,
+  lock_timeout: EXIT.unexpected,
 }
 
 export function exitCodeFor(error: unknown): number {
-  if (isInnkeeperError(error)) return BY_CODE[error.code] ?? EXIT.unexpected
+  if (isInnkeeperError(error)) return BY_CODE[error.code]
   if (error && typeof error === 'object' && 'code' in error && String(error.code).startsWith('commander.')) {
     return EXIT.usage
   }

@@ -1,5 +1,6 @@
 // The handle a caller holds for one connection: a valid access token whenever asked, and
 // authenticated requests to the platform's API.
+import { isInnkeeperError } from '../errors.js'
 import { type ApiRequestInit, type ApiTarget, authenticatedFetch, readJson } from '../http/client.js'
 import { resolveRequestUrl } from '../http/request-url.js'
 import type { ConnectionInfo } from '../model/connection.js'
@@ -69,13 +70,13 @@ export class Connection {
     try {
       tokens = await this.keeper.accessToken(this.id)
     } catch (error) {
-      const code = (error as { code?: unknown })?.code
+      const code = isInnkeeperError(error) ? error.code : undefined
       await this.audit?.record({
         action: 'token.issued',
         connection: this.id,
         outcome: 'failed',
         actor: options.actor,
-        ...(typeof code === 'string' ? { detail: { code } } : {}),
+        ...(code ? { detail: { code } } : {}),
       })
       throw error
     }
@@ -108,8 +109,11 @@ export class Connection {
     try {
       return await this.ctx.store.getConnection(this.id)
     } catch (error) {
-      const code = (error as { code?: unknown })?.code
-      if (code !== 'key_unavailable' && code !== 'decryption_failed') throw error
+      if (
+        !isInnkeeperError(error) ||
+        (error.code !== 'key_unavailable' && error.code !== 'decryption_failed')
+      )
+        throw error
       const app = this.id.slice(0, this.id.indexOf('/'))
       const listed = await this.ctx.store.listConnections({ app })
       return listed.find((record) => record.id === this.id) ?? null

@@ -39,11 +39,7 @@ function stringField(body: Record<string, unknown> | undefined, key: string): st
   return typeof value === 'string' && value.length > 0 ? value : undefined
 }
 
-export interface RetryInfo {
-  /** Seconds to wait, from `Retry-After` (delta-seconds or HTTP date). */
-  retryAfterSeconds?: number
-}
-
+/** Seconds to wait, from `Retry-After` (delta-seconds or HTTP date). */
 export function parseRetryAfter(header: string | null, now: number): number | undefined {
   if (!header) return undefined
   const seconds = Number(header)

@@ -1,9 +1,13 @@
 // How failures leave the server: an HTTP status per error code, and the JSON body
 // `{ error: { code, message } }`. Messages of InnkeeperError are safe by construction; anything
 // else becomes a generic 500 (the details go to the log only).
-import { isInnkeeperError } from '../errors.js'
+import { type ErrorCode, isInnkeeperError } from '../errors.js'
 
-const STATUS_BY_CODE: Record<string, number> = {
+/** Codes only the server answers with: a missing or wrong operator key, an unknown route. */
+type ServerOnlyCode = 'unauthorized' | 'not_found'
+
+// Typed by the union, so a new error code without a status is a compile error.
+const STATUS_BY_CODE: Record<ErrorCode | ServerOnlyCode, number> = {
   invalid_request: 400,
   invalid_config: 400,
   invalid_state: 400,
@@ -48,9 +52,9 @@ export interface ErrorBody {
 /** A failure the server itself raises (auth, routing), shaped like InnkeeperError. */
 export class ServerError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode | ServerOnlyCode,
     message: string,
-    readonly status: number = STATUS_BY_CODE[code] ?? 500,
+    readonly status: number = STATUS_BY_CODE[code],
   ) {
     super(message)
     this.name = 'ServerError'
@@ -62,7 +66,7 @@ export function statusFor(error: unknown): number {
   if (isInnkeeperError(error)) {
     // The provider's own 429 must not read as our rate limit on the caller.
     if (error.code === 'rate_limited') return 503
-    return STATUS_BY_CODE[error.code] ?? 500
+    return STATUS_BY_CODE[error.code]
   }
   const status = (error as { statusCode?: unknown })?.statusCode
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500

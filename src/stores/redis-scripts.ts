@@ -245,19 +245,6 @@ return claimed
 `,
 )
 
-export const REDIS_SCRIPTS = [
-  SAVE_CONNECTION,
-  DELETE_CONNECTION,
-  DELETE_APP,
-  PUT_PENDING,
-  TAKE_PENDING,
-  ACQUIRE_LEASE,
-  RENEW_LEASE,
-  RELEASE_LEASE,
-  GET_LEASE,
-  CLAIM_DUE,
-]
-
 /**
  * KEYS[1] documents hash; ARGV id, now. Sets `usedAt` on an unused, unexpired document (single use
  * of connect links) and returns it; nil otherwise. The stored JSON is extended, not re-encoded, so

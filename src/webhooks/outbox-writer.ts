@@ -6,6 +6,7 @@
 // order; if the process dies between that delete and its enqueue, they are lost (docs/webhooks.md).
 import { randomUUID } from 'node:crypto'
 import type { WrittenEvent } from '../connections/context.js'
+import { isInnkeeperError } from '../errors.js'
 import type { ConnectionInfo } from '../model/connection.js'
 import type { InnkeeperEvents } from '../model/events.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
@@ -64,7 +65,7 @@ export class OutboxWriter {
     this.queue = this.queue.then(() =>
       this.enqueue(event, createdAt).catch((error: unknown) => {
         this.failures += 1
-        this.lastFailure = (error as { code?: string })?.code ?? 'unexpected'
+        this.lastFailure = isInnkeeperError(error) ? error.code : 'unexpected'
       }),
     )
   }
