@@ -11,7 +11,12 @@ import { connectWithApiKey } from './connections/api-key.js'
 import { AppClient } from './connections/app-client.js'
 import { Apps } from './connections/apps.js'
 import { Connection } from './connections/connection.js'
-import { DEFAULT_RETRY, KeeperContext, type RetryPolicy } from './connections/context.js'
+import {
+  DEFAULT_RETRY,
+  KeeperContext,
+  type RetryPolicy,
+  type TokenRequestObserver,
+} from './connections/context.js'
 import { isApiKeyConnection } from './connections/credential.js'
 import { failureWindowFrom } from './connections/failure-window.js'
 import {
@@ -520,11 +525,30 @@ export class Innkeeper {
 
   /** Starts keeping every connection fresh in the background (see BackgroundRefresher). */
   startRefresher(options: RefresherOptions = {}): BackgroundRefresher {
-    const refresher = new BackgroundRefresher(this, this.store, this.ctx.owner, options)
+    const refresher = this.refresher(options)
     refresher.start()
     // Workers also keep the audit trail within its retention (INNKEEPER_AUDIT_RETENTION_DAYS).
     this.audit.startRetention(auditRetentionDays())
     return refresher
+  }
+
+  /** A background refresher, not started (`start()`, or `runOnce()` for one round). */
+  refresher(options: RefresherOptions = {}): BackgroundRefresher {
+    return new BackgroundRefresher(this, this.store, this.ctx.owner, options, (app) =>
+      this.appConcurrencyCap(app),
+    )
+  }
+
+  /** An app's `maxConcurrency` setting (refreshes at once at most), once its record was read. */
+  private appConcurrencyCap(app: string): number | undefined {
+    const value = Number(this.ctx.cachedApp(app)?.record.settings.maxConcurrency)
+    return Number.isInteger(value) && value > 0 ? value : undefined
+  }
+
+  /** Hears how every token request of a refresh went (answer latency, or a push-back). */
+  observeTokenRequests(observer: TokenRequestObserver): () => void {
+    this.ctx.tokenRequestObservers.add(observer)
+    return () => this.ctx.tokenRequestObservers.delete(observer)
   }
 
   /** Starts delivering webhooks from the store's outbox (see WebhookDispatcher). */

@@ -93,6 +93,11 @@ export class KeeperContext {
     return resolved
   }
 
+  /** The app as resolved already (no store read), if it was. */
+  cachedApp(name: string): ResolvedApp | undefined {
+    return this.apps.get(name)
+  }
+
   forgetApp(name: string): void {
     this.apps.delete(name)
   }
@@ -120,7 +125,22 @@ export class KeeperContext {
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms))
   }
+
+  /** Who hears how each refresh's token request went (the refresher's adaptive limits). */
+  readonly tokenRequestObservers = new Set<TokenRequestObserver>()
+
+  observeTokenRequest(app: string, outcome: TokenRequestOutcome): void {
+    for (const observer of this.tokenRequestObservers) observer(app, outcome)
+  }
 }
+
+/**
+ * How a refresh's token request went: answered (in `latencyMs`), or pushed back by the
+ * platform (a 429 with its `Retry-After`, a 5xx, a timeout or a network failure).
+ */
+export type TokenRequestOutcome = { ok: true; latencyMs: number } | { ok: false; retryAfterMs?: number }
+
+export type TokenRequestObserver = (app: string, outcome: TokenRequestOutcome) => void
 
 export function resolveApp(
   record: AppRecord,

@@ -339,7 +339,7 @@ export class TokenKeeper {
     for (;;) {
       attempt += 1
       try {
-        const renewed = await renewTokens(app, record, this.ctx.now)
+        const renewed = await this.renewObserved(app, record)
         const stamp = this.stamp(id)
         record = await this.commitDurably(record, app, renewed, lease, held)
         // Committed first (a rotated refresh token must never be lost), then the steps the
@@ -573,6 +573,25 @@ export class TokenKeeper {
     this.emit('refreshed', saved, app)
     if (record.state === 'needs_reauth') this.emit('recovered', saved, app)
     return true
+  }
+
+  /** The token request(s) of one renewal, reported to the token request observers. */
+  private async renewObserved(app: ResolvedApp, record: ConnectionRecord) {
+    const started = performance.now()
+    try {
+      const renewed = await renewTokens(app, record, this.ctx.now)
+      this.ctx.observeTokenRequest(app.record.name, { ok: true, latencyMs: performance.now() - started })
+      return renewed
+    } catch (error) {
+      if (isTransient(error)) {
+        const seconds = error instanceof InnkeeperError ? error.details.retryAfterSeconds : undefined
+        this.ctx.observeTokenRequest(app.record.name, {
+          ok: false,
+          ...(typeof seconds === 'number' ? { retryAfterMs: seconds * 1000 } : {}),
+        })
+      }
+      throw error
+    }
   }
 
   /** The post-connect steps marked `afterEveryToken`, with the token just committed. */

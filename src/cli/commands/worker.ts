@@ -14,6 +14,7 @@ import { storeOption } from '../keeper.js'
 
 interface WorkerOptions {
   concurrency: string
+  maxConcurrencyPerApp: string
   batch: string
   idleMs: string
   leaseMs: string
@@ -45,6 +46,7 @@ function difference(now: RefresherStats, before: RefresherStats): Counters & { r
     failed: now.failed - before.failed,
     needsReauth: now.needsReauth - before.needsReauth,
     unreadable: now.unreadable - before.unreadable,
+    deferred: now.deferred - before.deferred,
   }
 }
 
@@ -64,7 +66,12 @@ export function registerWorker(program: Command): void {
     .description(
       'keep every connection fresh in the background; run several on one PostgreSQL or Redis store',
     )
-    .option('--concurrency <n>', 'refreshes at once', '8')
+    .option('--concurrency <n>', 'refreshes at once at most, all apps together', '64')
+    .option(
+      '--max-concurrency-per-app <n>',
+      'refreshes at once per app at most; below it the number adapts to the platform (429s, 5xx, latency)',
+      '32',
+    )
     .option('--batch <n>', 'connections claimed per round', '50')
     .option('--idle-ms <ms>', 'pause between rounds when nothing was due', '1000')
     .option(
@@ -91,6 +98,7 @@ See docs/workers.md.`,
     )
     .action(async (options: WorkerOptions, command: Command) => {
       const concurrency = positiveInteger('concurrency', options.concurrency)
+      const maxConcurrencyPerApp = positiveInteger('max-concurrency-per-app', options.maxConcurrencyPerApp)
       const batchSize = positiveInteger('batch', options.batch)
       const idleMs = positiveInteger('idle-ms', options.idleMs, 0)
       const leaseMs = positiveInteger('lease-ms', options.leaseMs, 100)
@@ -130,7 +138,13 @@ See docs/workers.md.`,
       )
 
       const started = Date.now()
-      const refresher = keeper.startRefresher({ concurrency, batchSize, idleMs, leaseMs })
+      const refresher = keeper.startRefresher({
+        concurrency,
+        maxConcurrencyPerApp,
+        batchSize,
+        idleMs,
+        leaseMs,
+      })
       const webhooks = keeper.startWebhookDispatcher({ idleMs })
 
       // One line per finished round that did work. `rounds` and `claimed` move when a round has
@@ -143,10 +157,12 @@ See docs/workers.md.`,
         needsReauth: 0,
         unreadable: 0,
         rounds: 0,
+        deferred: 0,
       }
       const logRounds = () => {
         const now = { ...refresher.stats }
-        const settled = now.refreshed + now.failed + now.needsReauth + now.unreadable >= now.claimed
+        const settled =
+          now.refreshed + now.failed + now.needsReauth + now.unreadable + now.deferred >= now.claimed
         if (!settled || (now.rounds === logged.rounds && now.claimed === logged.claimed)) return
         const delta = difference(now, logged)
         logged = now
@@ -155,9 +171,10 @@ See docs/workers.md.`,
           delta.refreshed > 0 ||
           delta.failed > 0 ||
           delta.needsReauth > 0 ||
-          delta.unreadable > 0
+          delta.unreadable > 0 ||
+          delta.deferred > 0
         )
-          log.info({ round: now.rounds, ...delta }, 'round')
+          log.info({ round: now.rounds, ...delta, concurrencyPerApp: refresher.concurrency }, 'round')
       }
       const poll = setInterval(logRounds, ROUND_POLL_MS)
 
@@ -169,7 +186,15 @@ See docs/workers.md.`,
           clearInterval(poll)
           logRounds()
           await keeper.close()
-          log.info({ ...refresher.stats, durationMs: Date.now() - started, reason }, 'worker stopped')
+          log.info(
+            {
+              ...refresher.stats,
+              concurrencyPerApp: refresher.concurrency,
+              durationMs: Date.now() - started,
+              reason,
+            },
+            'worker stopped',
+          )
         })()
         return stopping
       }
@@ -190,6 +215,7 @@ See docs/workers.md.`,
         {
           store: keeper.store.kind,
           concurrency,
+          maxConcurrencyPerApp,
           batch: batchSize,
           idleMs,
           leaseMs,
