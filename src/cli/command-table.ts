@@ -36,8 +36,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).registerDoctor },
   { names: ['emulate'], load: async () => (await import('./commands/emulate.js')).registerEmulate },
   { names: ['worker'], load: async () => (await import('./commands/worker.js')).registerWorker },
-  // `serve` also registers the `keys` group.
-  { names: ['serve', 'keys'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { names: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { names: ['keys'], load: async () => (await import('./commands/keys.js')).registerKeys },
   { names: ['open'], load: async () => (await import('./commands/open.js')).registerOpen },
   { names: ['transfer'], load: async () => (await import('./commands/transfer.js')).registerTransfer },
   { names: ['audit'], load: async () => (await import('./commands/audit.js')).registerAudit },

@@ -1,5 +1,5 @@
 // What the CLI prints and how: tables and colour for a person at a terminal, tab-separated rows
-// and JSON for a pipe (STYLE.md section 5). Narration goes to stderr so stdout stays parseable.
+// and JSON for a pipe. Narration goes to stderr so stdout stays parseable.
 import { styleText } from 'node:util'
 
 type Style = Parameters<typeof styleText>[0]

@@ -5,8 +5,7 @@
 // return URL, who created it, its expiry and, once used, `usedAt` (set atomically by
 // `useDocumentOnce`, so a double submit starts one connection). An authorization it starts is
 // bound to it by the OAuth `state` (collection `connect_session_states`), so the callback knows
-// which session it completes. A session never replaces an existing connection (DESIGN.md
-// invariant 7) unless it was created with `replace: true`.
+// which session it completes. A session never replaces an existing connection unless it was created with `replace: true`.
 import { createHash, randomBytes } from 'node:crypto'
 import { ConfigError, InnkeeperError } from '../errors.js'
 import type { ProviderCatalogue } from '../providers/registry.js'

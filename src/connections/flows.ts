@@ -446,7 +446,7 @@ export async function completeInstallCallback(
 }
 
 /**
- * Where an install's tokens go (DESIGN.md invariant 7: an unauthenticated callback never takes
+ * Where an install's tokens go (an unauthenticated callback never takes
  * over a name): the connection that already holds its subscription is updated; a new one gets
  * `install-<subscription>` (or the name asked for) when free; when the subscription cannot be
  * read, the tokens wait under `install-pending-<random>` with the steps marked pending.
@@ -594,7 +594,7 @@ async function finishConnect(
   const record = newRecord(ctx, app, name, tokens, scopes, fullMetadata, postConnectError, existing)
   // Replacing an existing connection here is the owner's reconnect (the flow carried the state
   // of an authorization started by them): the new grant supersedes it. With `replace: false`
-  // (a connect link) the name must still be free when the tokens arrive (DESIGN.md invariant 7).
+  // (a connect link) the name must still be free when the tokens arrive.
   const saved = await saveConnectionRecord(ctx, record, keep, app.provider.name)
   ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
   if (postConnectError) {

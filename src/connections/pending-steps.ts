@@ -3,7 +3,7 @@
 // `metadata.pendingSteps`; the background refresher and the next use of the connection run them
 // again. An install's identity (its subscription) may turn out to be connected already: that
 // connection then takes the newer grant and the pending one is removed, so one organization
-// never holds two connections (DESIGN.md invariant 7: names are never taken over by an install).
+// never holds two connections (names are never taken over by an install).
 import { InnkeeperError, StoreError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { ConnectionRecord } from '../stores/store.js'

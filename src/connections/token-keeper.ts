@@ -1,4 +1,4 @@
-// Hands out valid access tokens and refreshes them safely (DESIGN.md invariants 1 and 2):
+// Hands out valid access tokens and refreshes them safely:
 // - in this process, concurrent callers of one connection share a single refresh (single-flight);
 // - across processes, a lease on `refresh:<id>` in the store lets one refresher act at a time,
 //   and whoever finds the token already renewed by someone else uses theirs;

@@ -1,4 +1,4 @@
-// The keyring: AES-256-GCM encryption of every secret at rest (DESIGN.md invariant 3), with a key
+// The keyring: AES-256-GCM encryption of every secret at rest, with a key
 // id in each ciphertext so keys can be rotated (the first key encrypts, older ones still decrypt).
 // Written by hand on node:crypto: AES-GCM is a few calls there, and no library is needed for it.
 //

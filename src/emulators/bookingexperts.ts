@@ -1,4 +1,4 @@
-// Booking Experts (seed 002): two servers like production, the app host (authorize, token,
+// Booking Experts (docs/platforms/bookingexperts.md): two servers like production, the app host (authorize, token,
 // revoke, control API) and the API host (its own `/oauth/token` too, and JSON:API under `/v3`).
 // One-week tokens from the code, a refresh answer that says `expires: 3600`, and a 401 that
 // carries `WWW-Authenticate: Bearer error="invalid_token" error_description="…"` plus JSON.
@@ -18,7 +18,7 @@ import { type GrantTable, registerRevocationEndpoint, registerTokenEndpoint } fr
 import { opaqueBase64UrlToken } from './tokens.js'
 import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
-/** What a token gets when the authorization asked for no scope (the seed's answer says `create`). */
+/** What a token gets when the authorization asked for no scope (the documented answer says `create`). */
 const DEFAULT_SCOPE = ['create']
 const JSON_API = 'application/vnd.api+json'
 
@@ -123,7 +123,7 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
         const access = outcome.replay
           ? core.authority.currentOrNewAccessToken(outcome.family, ttl)
           : core.authority.issueAccessToken(outcome.family, ttl)
-        // The seed's refresh answer: `expires`, not `expires_in`, and no scope.
+        // The documented refresh answer: `expires`, not `expires_in`, and no scope.
         return {
           access_token: access.token,
           refresh_token: outcome.refreshToken.token,

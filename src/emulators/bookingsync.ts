@@ -1,4 +1,4 @@
-// BookingSync / Smily (seeds 000, 001; PLATFORMS.md): Doorkeeper-style authorization code with
+// BookingSync / Smily (docs/platforms/bookingsync.md): Doorkeeper-style authorization code with
 // the out-of-band page, 2-hour lower-case `bearer` tokens, a refresh token rotated on every
 // refresh that must repeat the first step's redirect_uri, `public` always granted, client
 // credentials for public-scope tokens, and `/api/v3` accounts, rentals, bookings. No revocation

@@ -1,4 +1,4 @@
-// bookingtime (seed 003): client credentials (and the authorization code flow) answer with only
+// bookingtime (docs/platforms/bookingtime.md): client credentials (and the authorization code flow) answer with only
 // a 30-day refresh JWT; client_id + refresh_token + organization_id (a secret is refused) answers a 5-minute
 // access JWT whose `expires_in` is a string. App API under `/app/v3`, Module API under
 // `/module/v3` for a public client whose secret is empty or omitted.
@@ -136,8 +136,8 @@ export async function startBookingtimeEmulator(options: EmulatorOptions = {}): P
         ),
     },
     refresh_token: {
-      // The seed's exchange sends client_id, refresh_token and organization_id "and nothing
-      // else". Refusing a secret here is our assumption (the seed shows, it does not say it
+      // The documented exchange sends client_id, refresh_token and organization_id "and nothing
+      // else". Refusing a secret here is our assumption (the platform's documentation shows, it does not say it
       // refuses): it keeps the client from spending the secret where it is not asked for.
       secretRequired: false,
       secretRefused: true,
@@ -157,7 +157,7 @@ export async function startBookingtimeEmulator(options: EmulatorOptions = {}): P
         return {
           access_token: access.token,
           token_type: 'Bearer',
-          // The seed: "expires_in": "<time in s>", a string.
+          // The platform's documentation: "expires_in": "<time in s>", a string.
           expires_in: String(secondsLeft(access.expiresAtMs)),
           ...(core.config.rotateRefreshTokens ? { refresh_token: outcome.refreshToken.token } : {}),
         }

@@ -1,5 +1,5 @@
-// BookyFlow (seed 004): a self-hosted base URL; client credentials only, with a required scope,
-// 1-hour tokens and no refresh token; the seed's 401/403 bodies; the Channel Management
+// BookyFlow (docs/platforms/bookyflow.md): a self-hosted base URL; client credentials only, with a required scope,
+// 1-hour tokens and no refresh token; the documented 401/403 bodies; the Channel Management
 // Framework (announce, then `X-BOOKYFLOW-channel-name` on every `/cmf/…` call, and a channel
 // sees only the properties it created); auth-free endpoints; `YYYY-MM-DD` dates.
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -15,12 +15,12 @@ import { parseScope, registerTokenEndpoint } from './token-endpoint.js'
 import { JwtSigner } from './tokens.js'
 import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
-/** The seed's "common scopes"; API plugins add their own (the `extraScopes` switch). */
+/** The documented "common scopes"; API plugins add their own (the `extraScopes` switch). */
 export const BOOKYFLOW_SCOPES = ['read', 'write', 'delete'] as const
 const BASE = '/bookyflow/api'
 const CHANNEL_HEADER = 'x-bookyflow-channel-name'
 
-/** The seed's bodies, exactly. */
+/** The documented bodies, exactly. */
 const UNAUTHORIZED = { error: 'unauthorized', error_description: 'Invalid or expired token' }
 const FORBIDDEN = { error: 'forbidden', error_description: 'Insufficient scope' }
 

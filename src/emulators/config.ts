@@ -70,7 +70,7 @@ export const emulatorConfigSchema = z.object({
    */
   channelsPerToken: z.boolean(),
   /**
-   * BookyFlow: where the channel announce is served, below `/bookyflow/api` (the seed names no
+   * BookyFlow: where the channel announce is served, below `/bookyflow/api` (the platform's documentation names no
    * path; `/cmf/announce` is Innkeeper's assumption). Elsewhere the announce is a 404.
    */
   announcePath: z.string().regex(/^\/[\w./-]*$/, 'a path like /cmf/announce'),

@@ -18,7 +18,7 @@ export interface GrantHandler {
   secretRequired: boolean
   /**
    * The request must carry the client id alone: a client secret (in the form or as Basic
-   * credentials) is refused (bookingtime's refresh-token exchange, as the seed spells it).
+   * credentials) is refused (bookingtime's refresh-token exchange, as the platform's documentation spells it).
    */
   secretRefused?: boolean
   /** Checks, commits and returns the JSON answer; throws OAuthError to refuse. */

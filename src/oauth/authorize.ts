@@ -1,6 +1,6 @@
 // Builds the authorization URL a person visits (RFC 6749 §4.1.1): client_id, redirect_uri,
-// response_type=code, the scope list space-separated and encoded as %20 (as the BookingSync
-// seed spells it), state, and PKCE where the provider supports it.
+// response_type=code, the scope list space-separated and encoded as %20 (as BookingSync's
+// documentation spells it), state, and PKCE where the provider supports it.
 import type { ProviderDefinition } from '../providers/schema.js'
 
 export interface AuthorizationUrlInput {

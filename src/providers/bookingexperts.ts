@@ -1,4 +1,4 @@
-// Booking Experts (seed 002): authorization code with a real redirect URL, `/v3/subscription`
+// Booking Experts (docs/platforms/bookingexperts.md): authorization code with a real redirect URL, `/v3/subscription`
 // fetched and kept right after install, JSON:API with `accept-language`, and a refresh answer
 // that says `expires` instead of `expires_in`.
 import { builtInProvider } from './built-in.js'
@@ -10,7 +10,7 @@ export const bookingexperts = builtInProvider({
   docsUrl: 'https://developers.bookingexperts.com/',
   urls: {
     authorize: 'https://app.bookingexperts.nl/oauth/authorize',
-    // The seed posts to app.bookingexperts.nl and also names the API host's /oauth/token.
+    // The platform's documentation posts to app.bookingexperts.nl and also names the API host's /oauth/token.
     token: 'https://app.bookingexperts.nl/oauth/token',
     revoke: 'https://app.bookingexperts.nl/oauth/revoke',
     api: 'https://api.bookingexperts.nl',
@@ -28,8 +28,8 @@ export const bookingexperts = builtInProvider({
   api: {
     headers: { accept: 'application/vnd.api+json', 'accept-language': 'en,nl' },
   },
-  // "For quick result needs you can make use of an API key" (seed 002). The header is not in the
-  // seed: the platform's public API docs send `x-api-key: API_KEY` (docs/platforms/bookingexperts.md).
+  // "For quick result needs you can make use of an API key". The header is not in the platform's
+  // OAuth documentation: its public API docs send `x-api-key: API_KEY` (docs/platforms/bookingexperts.md).
   apiKey: { header: 'X-API-KEY', format: '{key}', verifyPath: '/v3/administrations' },
   postConnect: [
     {

@@ -1,4 +1,4 @@
-// BookingSync API v3, also sold as Smily (seeds 000 and 001; PLATFORMS.md). Doorkeeper-based:
+// BookingSync API v3, also sold as Smily (docs/platforms/bookingsync.md). Doorkeeper-based:
 // authorization code with the out-of-band redirect, 2-hour tokens, refresh tokens that rotate
 // on every refresh, and the first step's `redirect_uri` repeated on refresh.
 import { builtInProvider } from './built-in.js'
@@ -11,7 +11,7 @@ export const bookingsync = builtInProvider({
   urls: {
     authorize: 'https://www.bookingsync.com/oauth/authorize',
     token: 'https://www.bookingsync.com/oauth/token',
-    // No `revoke`: the seeds document no revocation endpoint, only the owner's uninstall. Where
+    // No `revoke`: the platform documents no revocation endpoint, only the owner's uninstall. Where
     // one exists for an app, set it with `--revoke-url` or a provider definition file.
     api: 'https://www.bookingsync.com/api/v3',
   },
@@ -25,7 +25,7 @@ export const bookingsync = builtInProvider({
   scopes: {
     default: ['public'],
     implicit: ['public'],
-    // "A token limited to the public scope that reads resources of every account" (PLATFORMS.md).
+    // "A token limited to the public scope that reads resources of every account" (docs/platforms/bookingsync.md).
     forClientCredentials: ['public'],
     known: [
       'public',
@@ -46,12 +46,12 @@ export const bookingsync = builtInProvider({
       'rentals_write',
       'reviews_write',
     ],
-    // The list is PLATFORMS.md's; BookingSync may add scopes, so an unlisted one is sent with a
+    // The list is the documented one; BookingSync may add scopes, so an unlisted one is sent with a
     // warning and the platform decides (it answers `invalid_scope` to one it does not know).
     unknown: 'warn',
   },
-  // "The refresh request must carry the same redirect_uri as the first step" (PLATFORMS.md; the
-  // seeds' refresh example repeats it): the one this connection was authorized with.
+  // "The refresh request must carry the same redirect_uri as the first step" (the documented
+  // refresh example repeats it): the one this connection was authorized with.
   tokenParams: { refresh_token: { redirect_uri: '{connection.redirectUri}' } },
   // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
   refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },

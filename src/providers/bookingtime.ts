@@ -1,4 +1,4 @@
-// bookingtime (seed 003): both grants answer first with a *refresh* token (a 30-day JWT), which
+// bookingtime (docs/platforms/bookingtime.md): both grants answer first with a *refresh* token (a 30-day JWT), which
 // is exchanged with an `organization_id` for a 5-minute access token whose `expires_in` is a
 // string. The Module API uses the same flow with an empty client secret.
 import { builtInProvider } from './built-in.js'
@@ -8,18 +8,18 @@ export const bookingtime = builtInProvider({
   displayName: 'bookingtime',
   docsUrl: 'https://developer.bookingtime.com/',
   urls: {
-    // Not in the seed: our assumption, beside the seed's token endpoint. The app setting
+    // Not in the platform's documentation: our assumption, beside the documented token endpoint. The app setting
     // `authorizeUrl` (`apps add --authorize-url`) overrides it.
     authorize: 'https://auth.bookingtime.com/oauth/authorize',
     token: 'https://auth.bookingtime.com/oauth/token',
     api: 'https://api.bookingtime.com/app/v3',
-    // Not in the seed (it says Module API requests "work analog"): our assumption by analogy
+    // Not in the platform's documentation (it says Module API requests "work analog"): our assumption by analogy
     // with `/app/v3`; the app setting `moduleApiUrl` overrides it.
     moduleApi: 'https://api.bookingtime.com/module/v3',
     extraHosts: ['https://api.bookingtime.com'],
   },
   // App Authentication (client credentials) by default, User Authentication (authorization
-  // code) with `connect --grant authorization_code`: the seed offers both.
+  // code) with `connect --grant authorization_code`: the platform's documentation offers both.
   connect: 'client_credentials',
   connectGrants: ['client_credentials', 'authorization_code'],
   connectNotices: {
@@ -28,7 +28,7 @@ export const bookingtime = builtInProvider({
   },
   grants: ['client_credentials', 'authorization_code', 'refresh_token'],
   clientAuthentication: 'client_secret_post',
-  // The seed's exchange sends client_id, refresh_token and organization_id, and nothing else.
+  // The documented exchange sends client_id, refresh_token and organization_id, and nothing else.
   clientAuthenticationByGrant: { refresh_token: 'none' },
   clientSecretOptional: true,
   authorization: { pkce: false },

@@ -1,4 +1,4 @@
-// BookyFlow (seed 004): self-hosted, so every URL derives from a required base URL; client
+// BookyFlow (docs/platforms/bookyflow.md): self-hosted, so every URL derives from a required base URL; client
 // credentials with required scopes, 1-hour tokens and no refresh token; the Channel Management
 // Framework needs a channel announce and the `X-BOOKYFLOW-channel-name` header afterwards;
 // paths carry `@variable` placeholders.

@@ -1,5 +1,5 @@
 // Turns a provider definition plus an app's settings into the concrete URLs to call, checking
-// required settings and refusing plain HTTP anywhere but loopback (DESIGN.md invariant 5).
+// required settings and refusing plain HTTP anywhere but loopback.
 import { ConfigError } from '../errors.js'
 import type { ProviderDefinition } from './schema.js'
 import { fillTemplate } from './template.js'

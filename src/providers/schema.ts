@@ -1,5 +1,5 @@
 // The shape of a provider definition: everything that differs between platforms, as data.
-// The core reads these fields and never branches on a provider's name (DESIGN.md invariant 4).
+// The core reads these fields and never branches on a provider's name.
 //
 // Templates: strings may contain `{app.baseUrl}`, `{app.redirectUri}`, `{app.apiUrl}`,
 // `{metadata.<key>}`, `{options.<key>}` and `{connection.redirectUri}` (the redirect URI the

@@ -1,6 +1,6 @@
 // The record codec shared by every store that writes somewhere (SQLite, PostgreSQL, Redis): turns
 // records into public columns plus encrypted secrets and back, so all stores encrypt the same
-// fields with the same associated data (DESIGN.md invariant 3). Also the StoreErrors every store
+// fields with the same associated data. Also the StoreErrors every store
 // raises the same way.
 //
 //   ConnectionRecord  tokens + previousRefreshToken -> one sealed blob, AAD `connection:<id>:secrets`

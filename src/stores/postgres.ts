@@ -1,5 +1,5 @@
 // The PostgreSQL store: many worker processes on many machines share one database as the store
-// and the coordination point (DESIGN.md "Growing past one machine"). Versions make every
+// and the coordination point. Versions make every
 // connection write a compare-and-swap, leases are rows with fencing tokens from a sequence, and
 // the background refresher claims due connections with `FOR UPDATE SKIP LOCKED`. Every secret
 // is encrypted with the keyring before it leaves the process.

@@ -92,7 +92,7 @@ export interface ListConnectionsFilter {
 
 /** One line of the audit trail: who did what to which connection, and how it ended. Never a secret. */
 export interface AuditEntry {
-  /** Unique and sortable by time (see `src/audit/entry.ts`). */
+  /** Unique and sortable by time (see `newAuditId` in `src/audit/trail.ts`). */
   id: string
   at: number
   /** `api-key:<id>`, `cli:<os user>`, `worker:<owner>`, `library`, … */

@@ -33,7 +33,7 @@ describe('client-credentials platforms from the CLI', () => {
   it('connects bookingtime in two steps with --organization', async () => {
     const organization = bookingtime.info.organizationId!
     const result = await home.run(['connect', 'bt', '--organization', organization])
-    // The seed's warning, said once on connecting (not on later refreshes), on stderr.
+    // The documented warning, said once on connecting (not on later refreshes), on stderr.
     expect(result.stderr.match(/may not be allowed for your use case/g)).toHaveLength(1)
     expect(result.stderr).toContain('--grant authorization_code')
     expect(result.code).toBe(0)

@@ -1,5 +1,5 @@
 // `innkeeper providers`: correcting a built-in definition with a file (BookyFlow's announce path,
-// which the seed does not name) and seeing the flow use it; broken files named with their field.
+// which the platform's documentation does not name) and seeing the flow use it; broken files named with their field.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -40,7 +40,7 @@ describe('Booking Experts through the library', () => {
       .connection('acme-be/main')
       .json<{ data: unknown[] }>('/v3/administrations')
     expect(Array.isArray(answer.data)).toBe(true)
-    // The seed's example request: `accept: application/vnd.api+json`, `accept-language: en,nl`.
+    // The documented example request: `accept: application/vnd.api+json`, `accept-language: en,nl`.
     expect(fixture.emulator.stats().lastApiRequestHeaders).toEqual({
       accept: 'application/vnd.api+json',
       'accept-language': 'en,nl',
@@ -150,7 +150,7 @@ describe('installs started in the Booking Experts App Store', () => {
   it('never lets an install whose subscription cannot be read replace main: its tokens wait under a name of their own', async () => {
     fixture = await setup('bookingexperts', { emulator: { organizationIds: ['2'] } })
     const main = await connect(fixture)
-    // The seed's App Store install: the callback carries a code and nothing else, and the
+    // The documented App Store install: the callback carries a code and nothing else, and the
     // subscription call right after it fails.
     fixture.emulator.configure({ failNextApiRequests: 1 })
     const { location } = fixture.emulator.approve({ redirectUri: REDIRECT, organizationId: '2' })

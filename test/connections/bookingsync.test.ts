@@ -162,7 +162,7 @@ describe('BookingSync through the library', () => {
     fixture.advance(7200)
     await fixture.keeper.connection('acme-bs/main').accessToken()
     const fields = fixture.emulator.stats().lastTokenRequestFields
-    // No `authorization` header: the credentials travel in the form, as in the seed's example.
+    // No `authorization` header: the credentials travel in the form, as in the documented example.
     expect(fields.authorization_code).toEqual([
       'client_id',
       'client_secret',

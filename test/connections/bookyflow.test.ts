@@ -50,7 +50,7 @@ describe('BookyFlow through the library', () => {
     expect(countries.status).toBe(200)
     expect(fixture.emulator.stats().tokenRequests.total).toBe(0)
     expect(await fixture.keeper.connections()).toEqual([])
-    // An endpoint that needs a token answers the seed's 401, named as BookyFlow's refusal.
+    // An endpoint that needs a token answers the documented 401, named as BookyFlow's refusal.
     await expect(fixture.keeper.app('acme-bf').json('/properties')).rejects.toMatchObject({ status: 401 })
   })
 

@@ -1,4 +1,4 @@
-// Booking Experts emulator, as seed 002 describes the platform.
+// Booking Experts emulator, as docs/platforms/bookingexperts.md describes the platform.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { authorizeUrl, bearer, consent, get, postForm, postJson } from './http.js'

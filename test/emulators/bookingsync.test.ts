@@ -1,4 +1,4 @@
-// BookingSync / Smily emulator, as seeds 000 and 001 and PLATFORMS.md describe the platform.
+// BookingSync / Smily emulator, as docs/platforms/bookingsync.md describes the platform.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, OOB_REDIRECT_URI, startEmulator } from '../../src/emulators/index.js'
 import { basic, bearer, consent, get, postForm } from './http.js'

@@ -1,4 +1,4 @@
-// bookingtime emulator, as seed 003 describes the platform.
+// bookingtime emulator, as docs/platforms/bookingtime.md describes the platform.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { decodeJwtPayload, type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { bearer, consent, get, postForm, postJson } from './http.js'

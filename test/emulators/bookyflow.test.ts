@@ -1,4 +1,4 @@
-// BookyFlow emulator, as seed 004 describes the platform.
+// BookyFlow emulator, as docs/platforms/bookyflow.md describes the platform.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { bearer, get, postForm, postJson } from './http.js'

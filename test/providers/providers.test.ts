@@ -1,5 +1,5 @@
 // Provider definitions are data: names and aliases resolve, required settings are enforced,
-// and authorization URLs come out exactly as the seeds spell them.
+// and authorization URLs come out exactly as the platforms document them.
 import { describe, expect, it } from 'vitest'
 import { buildAuthorizationUrl } from '../../src/oauth/authorize.js'
 import { resolveAppEndpoints } from '../../src/providers/endpoints.js'

@@ -1,5 +1,5 @@
 // The store conformance suite: every Store (memory, SQLite, PostgreSQL, Redis) runs these same
-// cases, and a store that fails any of them does not ship (STYLE.md section 3).
+// cases, and a store that fails any of them does not ship.
 //
 // Usage, from `test/stores/<kind>.test.ts`:
 //   runStoreConformance('sqlite', async () => ({ store, rawBytes, cleanup }))

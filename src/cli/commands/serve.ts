@@ -1,6 +1,6 @@
 // `innkeeper serve [--demo]`: runs the server (dashboard, OAuth callback, token API, proxy,
-// health and metrics) until SIGTERM/SIGINT, then closes it cleanly. Also registers `keys`,
-// the command that manages the server's API keys.
+// health and metrics) until SIGTERM/SIGINT, then closes it cleanly. Its API keys are managed
+// by `innkeeper keys` (keys.ts).
 import { randomBytes } from 'node:crypto'
 import { type Command, InvalidArgumentError } from 'commander'
 import { auditRetentionDays } from '../../audit/retention.js'
@@ -10,7 +10,6 @@ import type { DemoSetup } from '../../server/demo.js'
 import { isLoopbackHost } from '../../server/session.js'
 import { storeOption } from '../keeper.js'
 import { paint, say } from '../output.js'
-import { registerKeys } from './keys.js'
 
 interface ServeOptions {
   port: number
@@ -185,5 +184,4 @@ Environment: INNKEEPER_API_KEYS (comma-separated), INNKEEPER_ADMIN_PASSWORD,
 INNKEEPER_SESSION_SECRET, INNKEEPER_PUBLIC_URL, INNKEEPER_ALLOWED_HOSTS, INNKEEPER_LOG_LEVEL. See docs/server.md.`,
     )
     .action(async (options: ServeOptions, command: Command) => serve(options, command))
-  registerKeys(program)
 }
