@@ -70,6 +70,8 @@ export class TokenKeeper {
   private changes = 0
   private forgottenUpTo = 0
   private everythingChangedAt = 0
+  /** Callers waiting for another process's refresh of a connection, woken by its change. */
+  private readonly changeWaiters = new Map<string, Set<() => void>>()
   /** Connections being refreshed under a lease the caller claimed (the background refresher). */
   private readonly claimed = new Set<string>()
   /** Journal entries judged not to belong to this store (another keyring, another grant): not reopened. */
@@ -160,6 +162,7 @@ export class TokenKeeper {
 
   private changed(id: string): void {
     this.changes += 1
+    this.wakeWaiters(id)
     if (id === ANY_CONNECTION) {
       this.everythingChangedAt = this.changes
       this.lastChange.clear()
@@ -282,9 +285,42 @@ export class TokenKeeper {
           `Another process has been refreshing ${id} for too long. Try again; if it persists, check the workers sharing this store.`,
         )
       }
-      await this.ctx.sleep(wait)
+      await this.waitForChange(id, stamp, wait)
       wait = Math.min(WAIT_MAX_MS, wait * 2)
     }
+  }
+
+  /**
+   * Waits up to `ms` for another process's commit on `id`: the changes feed wakes the waiter the
+   * moment it arrives (PostgreSQL NOTIFY, Redis PUBLISH; SQLite's feed polls), the timer stays
+   * as the fallback (a lease that lapses sends no change). Returns at once if a change of `id`
+   * was heard since `stamp`, the moment its record was read.
+   */
+  private async waitForChange(id: string, stamp: number, ms: number): Promise<void> {
+    await this.watch()
+    if (!this.subscription?.live) return this.ctx.sleep(ms)
+    if (this.changedSince(id, stamp)) return
+    await new Promise<void>((resolve) => {
+      let waiters = this.changeWaiters.get(id)
+      if (!waiters) {
+        waiters = new Set()
+        this.changeWaiters.set(id, waiters)
+      }
+      const set = waiters
+      const done = () => {
+        clearTimeout(timer)
+        set.delete(done)
+        if (set.size === 0 && this.changeWaiters.get(id) === set) this.changeWaiters.delete(id)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      set.add(done)
+    })
+  }
+
+  private wakeWaiters(id: string): void {
+    const sets = id === ANY_CONNECTION ? [...this.changeWaiters.values()] : [this.changeWaiters.get(id)]
+    for (const set of sets) for (const wake of [...(set ?? [])]) wake()
   }
 
   /** The error for a connection whose grant is gone, naming the command that connects it again. */

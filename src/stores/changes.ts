@@ -3,7 +3,8 @@
 // second. Each driver feeds it its own way (PostgreSQL LISTEN/NOTIFY sent in the writing
 // statement, Redis PUBLISH inside the writing script, SQLite `PRAGMA data_version` polling,
 // the memory store in process). Caches of connection records (TokenKeeper) drop an entry when
-// it changes, and trust nothing while the feed is down. A later user: waking refresh waiters.
+// it changes, and trust nothing while the feed is down; callers waiting for another process's
+// refresh are woken by it (TokenKeeper.waitForChange).
 
 /** One change: a connection id, or `*` when anything may have changed (feed restarted, app deleted). */
 export interface StoreChange {

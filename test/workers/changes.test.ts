@@ -2,7 +2,8 @@
 // A (this test's Innkeeper) holds a connection's token in its cache; process B (the built CLI)
 // disconnects or refreshes the connection; A stops handing out the old token soon after (the
 // store's changes feed), on SQLite, PostgreSQL and Redis. Polls with a generous overall
-// timeout: it asserts that A notices, not how fast.
+// timeout: it asserts that A notices, not how fast. And callers in A waiting for B's refresh
+// (woken by the same feed, issue 15) all get B's token, with one refresh in all.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -91,6 +92,38 @@ for (const kind of ['sqlite', 'postgres', 'redis'] as StoreKind[]) {
         50,
       )
       expect(next).toBe(stored.tokens?.accessToken)
+    })
+
+    it('callers waiting on another process refreshing get its new token (woken by the feed)', async () => {
+      w = await world(kind)
+      const [id] = await connectMany(w, 1)
+      const connection = w.keeper.connection(id!)
+      const old = await connection.accessToken()
+      // Process B's refresh holds the lease for a while (a slow platform).
+      w.emulator.configure({ latencyMs: 1_500 })
+      const before = w.emulator.stats()
+      const other = cli(w.store.url, ['refresh', id!])
+      await waitFor(
+        "the other process's token request to be on the wire",
+        () =>
+          (w!.emulator.stats().tokenRequests.refresh_token ?? 0) >
+            (before.tokenRequests.refresh_token ?? 0) || undefined,
+        60_000,
+        20,
+      )
+      // Ten callers here ask for a new token meanwhile: they wait for B's and take it.
+      const infos = await Promise.all(Array.from({ length: 10 }, () => connection.refresh()))
+      const refreshed = await other
+      expect(refreshed.code, refreshed.output).toBe(0)
+      const stored = (await w.keeper.store.getConnection(id!))!
+      expect(stored.tokens?.accessToken).not.toBe(old)
+      expect(infos.every((info) => info.state === 'active')).toBe(true)
+      expect(await connection.accessToken()).toBe(stored.tokens?.accessToken)
+      // One refresh for everyone, its refresh token presented once.
+      const after = w.emulator.stats()
+      expect((after.tokenRequests.refresh_token ?? 0) - (before.tokenRequests.refresh_token ?? 0)).toBe(1)
+      expect(after.maxUsesOfOneRefreshToken).toBe(1)
+      expect(after.reuseDetected).toBe(0)
     })
   })
 }
