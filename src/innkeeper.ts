@@ -459,7 +459,8 @@ export class Innkeeper {
         revocationError = error instanceof Error ? error.message : 'revocation failed'
       }
     }
-    await this.store.deleteConnection(connectionIdValue)
+    // Its `connection.revoked` / `connection.deleted` webhook events are written with the delete.
+    await this.ctx.deleteWithEvents(record, revoked, app.provider.name)
     this.keeper.forget(connectionIdValue)
     this.handles.delete(connectionIdValue)
     this.events.emit(

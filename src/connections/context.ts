@@ -34,8 +34,19 @@ export interface EventOutbox {
   committed(events: ReadonlyArray<WrittenEvent>, id: string): void
 }
 
-/** Library events whose webhook entries are written with the save that causes them. */
-export type WrittenEvent = 'connected' | 'refreshed' | 'recovered' | 'needs_reauth' | 'failed'
+/**
+ * Library events whose webhook entries are written with the save or delete that causes them.
+ * `revoked` stands for a `disconnected` event whose grant was revoked on the platform (its
+ * `connection.revoked` webhook event, besides `connection.deleted`).
+ */
+export type WrittenEvent =
+  | 'connected'
+  | 'refreshed'
+  | 'recovered'
+  | 'needs_reauth'
+  | 'failed'
+  | 'disconnected'
+  | 'revoked'
 
 export interface RetryPolicy {
   /** Token-request attempts on transient failures before giving up (first try included). */
@@ -122,6 +133,27 @@ export class KeeperContext {
     return saved
   }
 
+  /**
+   * Deletes a connection with the webhook entries of its disconnect (`revoked` when the grant was
+   * revoked, then `disconnected`) in the same atomic write (see `Store.deleteConnection`); the
+   * caller emits `disconnected` right after, as before. Nothing is written if it was already gone.
+   */
+  async deleteWithEvents(record: ConnectionRecord, revoked: boolean, provider: string): Promise<boolean> {
+    const events: WrittenEvent[] = revoked ? ['revoked', 'disconnected'] : ['disconnected']
+    const outbox = this.eventOutbox
+      ? await this.eventOutbox.entriesFor(
+          events,
+          toConnectionInfo({ ...record, state: 'revoked' }, provider, this.now()),
+        )
+      : []
+    const deleted = await this.store.deleteConnection(record.id, outbox)
+    if (deleted) {
+      crashPointAfterCommit()
+      this.eventOutbox?.committed(events, record.id)
+    }
+    return deleted
+  }
+
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms))
   }
@@ -165,7 +197,7 @@ export function resolveApp(
 
 /**
  * Test hook: with INNKEEPER_TEST_CRASH_AFTER_COMMIT=1 the process SIGKILLs itself right after a
- * connection write that carries webhook events has committed (test/webhooks/crash.test.ts).
+ * connection write (or delete) that carries webhook events has committed (test/webhooks/crash.test.ts).
  */
 export function crashPointAfterCommit(): void {
   if (process.env.INNKEEPER_TEST_CRASH_AFTER_COMMIT === '1') process.kill(process.pid, 'SIGKILL')

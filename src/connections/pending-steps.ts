@@ -152,7 +152,7 @@ export async function completePendingSteps(
   const holder = identity ? await connectionWithIdentity(ctx, app, identity, record.id) : undefined
   if (holder && record.tokens) {
     const target = await adoptGrant(ctx, app, holder, record.tokens, record.scopes, metadata)
-    await ctx.store.deleteConnection(record.id)
+    await ctx.deleteWithEvents(record, false, app.provider.name)
     ctx.events.emit(
       'disconnected',
       toConnectionInfo({ ...record, state: 'revoked' }, app.provider.name, now),

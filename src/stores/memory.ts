@@ -110,9 +110,11 @@ export class MemoryStore implements Store {
     return structuredClone(stored)
   }
 
-  async deleteConnection(id: string): Promise<boolean> {
+  async deleteConnection(id: string, outbox: OutboxEntryInput[] = []): Promise<boolean> {
     this.assertOpen()
     const deleted = this.connections.delete(id)
+    // Synchronous up to its end: nothing runs between the delete and the enqueue.
+    if (deleted && outbox.length > 0) void this.outbox.enqueue(outbox)
     if (deleted) this.changes.emit({ connection: id })
     return deleted
   }

@@ -325,9 +325,21 @@ class PostgresStore implements Store {
     return { ...structuredClone(record), version: Number(stored.version) }
   }
 
-  async deleteConnection(id: string): Promise<boolean> {
+  async deleteConnection(id: string, outbox: OutboxEntryInput[] = []): Promise<boolean> {
+    // With events, the delete and their outbox entries commit in one transaction (or neither does).
+    if (outbox.length > 0) {
+      return this.inTransaction('delete a connection with its events', async (query) => {
+        const deleted = await this.removeConnection(id, query)
+        if (deleted) await new PostgresOutbox(query, this.outbox.tableName).enqueue(outbox)
+        return deleted
+      })
+    }
+    return this.removeConnection(id, (operation, sql, values) => this.query(operation, sql, values))
+  }
+
+  private async removeConnection(id: string, query: PostgresQuery): Promise<boolean> {
     // The NOTIFY is part of the deleting statement, so it goes out exactly when the delete commits.
-    const { rowCount } = await this.query(
+    const { rowCount } = await query(
       'delete a connection',
       `WITH gone AS (DELETE FROM ${this.connections} WHERE id = $1 RETURNING id)
        SELECT pg_notify($2, gone.id) FROM gone`,

@@ -48,30 +48,14 @@ end
 `
 
 /**
- * KEYS: connection hash, all-connections set, due zset, apps set.
- * ARGV: expected version ('' = unconditional), id, app, refreshDueAt, claimable ('1'/'0'),
- *       key prefix, outbox entries as JSON ('' = none; numbers as strings), then field/value
- *       pairs of the encoded connection (without `version`).
- * Answers {'ok', newVersion} | {'conflict', storedVersion} | {'unknown_app'}. The outbox entries
- * (the webhook events of this change) are enqueued in the same script, only when it saves, as
- * the outbox's own enqueue does (redis-outbox.ts).
+ * Shared Lua helper: enqueue outbox entries given as JSON ('' = none; numbers as strings) under a
+ * key prefix, as the outbox's own enqueue does (redis-outbox.ts). Used by the scripts that write
+ * a connection together with the webhook events of that change.
  */
-export const SAVE_CONNECTION = script(
-  'innkeeper_save_connection',
-  `
-if redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then return {'unknown_app'} end
-local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= current then return {'conflict', tostring(current)} end
-local previous_app = redis.call('HGET', KEYS[1], 'app')
-if previous_app and previous_app ~= ARGV[3] then
-  redis.call('SREM', ARGV[6] .. 'app-connections:' .. previous_app, ARGV[2])
-end
-local version = current + 1
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'version', tostring(version), unpack(ARGV, 8))
-if ARGV[7] ~= '' then
-  local p = ARGV[6]
-  for _, e in ipairs(cjson.decode(ARGV[7])) do
+const OUTBOX_HELPERS = `
+local function enqueue_outbox(p, entries)
+  if entries == '' then return end
+  for _, e in ipairs(cjson.decode(entries)) do
     local entry_key = p .. 'outbox:entry:' .. e.id
     if redis.call('EXISTS', entry_key) == 0 then
       local seq = redis.call('INCR', p .. 'outbox:seq')
@@ -85,6 +69,31 @@ if ARGV[7] ~= '' then
     end
   end
 end
+`
+
+/**
+ * KEYS: connection hash, all-connections set, due zset, apps set.
+ * ARGV: expected version ('' = unconditional), id, app, refreshDueAt, claimable ('1'/'0'),
+ *       key prefix, outbox entries as JSON ('' = none; numbers as strings), then field/value
+ *       pairs of the encoded connection (without `version`).
+ * Answers {'ok', newVersion} | {'conflict', storedVersion} | {'unknown_app'}. The outbox entries
+ * (the webhook events of this change) are enqueued in the same script, only when it saves, as
+ * the outbox's own enqueue does (redis-outbox.ts).
+ */
+export const SAVE_CONNECTION = script(
+  'innkeeper_save_connection',
+  `${OUTBOX_HELPERS}
+if redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then return {'unknown_app'} end
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= current then return {'conflict', tostring(current)} end
+local previous_app = redis.call('HGET', KEYS[1], 'app')
+if previous_app and previous_app ~= ARGV[3] then
+  redis.call('SREM', ARGV[6] .. 'app-connections:' .. previous_app, ARGV[2])
+end
+local version = current + 1
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'version', tostring(version), unpack(ARGV, 8))
+enqueue_outbox(ARGV[6], ARGV[7])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('SADD', ARGV[6] .. 'app-connections:' .. ARGV[3], ARGV[2])
 if ARGV[5] == '1' then
@@ -97,16 +106,21 @@ return {'ok', tostring(version)}
 `,
 )
 
-/** KEYS: connection hash, all-connections set, due zset. ARGV: id, key prefix. Answers 1 or 0. */
+/**
+ * KEYS: connection hash, all-connections set, due zset. ARGV: id, key prefix, outbox entries as
+ * JSON ('' = none; see OUTBOX_HELPERS). Answers 1 or 0. The outbox entries (the webhook events of
+ * this delete) are enqueued in the same script, only when it deletes.
+ */
 export const DELETE_CONNECTION = script(
   'innkeeper_delete_connection',
-  `
+  `${OUTBOX_HELPERS}
 local app = redis.call('HGET', KEYS[1], 'app')
 if not app then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('SREM', ARGV[2] .. 'app-connections:' .. app, ARGV[1])
+enqueue_outbox(ARGV[2], ARGV[3] or '')
 redis.call('PUBLISH', ARGV[2] .. 'changes', ARGV[1])
 return 1
 `,

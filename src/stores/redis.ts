@@ -264,16 +264,7 @@ class RedisStore implements Store {
     expectedVersion?: number,
     outbox: OutboxEntryInput[] = [],
   ): Promise<ConnectionRecord> {
-    const events =
-      outbox.length === 0
-        ? ''
-        : JSON.stringify(
-            outbox.map((entry) => ({
-              ...entry,
-              createdAt: String(entry.createdAt),
-              nextAttemptAt: String(entry.nextAttemptAt),
-            })),
-          )
+    const events = outboxArgument(outbox)
     const { version: _ignored, ...encoded } = encodeConnection(this.keyring, record)
     const claimable = record.refreshDueAt !== undefined && CLAIMABLE_STATES.has(record.state)
     const answer = (await this.run('save a connection', async () => {
@@ -300,12 +291,12 @@ class RedisStore implements Store {
     return { ...structuredClone(record), version: Number(answer[1]) }
   }
 
-  async deleteConnection(id: string): Promise<boolean> {
+  async deleteConnection(id: string, outbox: OutboxEntryInput[] = []): Promise<boolean> {
     const deleted = await this.run('delete a connection', () =>
       this.eval(
         DELETE_CONNECTION,
         [this.connectionKey(id), this.connectionsKey(), this.dueKey()],
-        [id, this.prefix],
+        [id, this.prefix, outboxArgument(outbox)],
       ),
     )
     return deleted === 1
@@ -731,4 +722,16 @@ async function redisPersistence(redis: Redis): Promise<'aof' | 'rdb' | 'none' | 
     // Not allowed either.
   }
   return 'unknown'
+}
+
+/** Outbox entries as the Lua scripts take them: JSON with numbers as strings, '' for none. */
+function outboxArgument(outbox: OutboxEntryInput[]): string {
+  if (outbox.length === 0) return ''
+  return JSON.stringify(
+    outbox.map((entry) => ({
+      ...entry,
+      createdAt: String(entry.createdAt),
+      nextAttemptAt: String(entry.nextAttemptAt),
+    })),
+  )
 }

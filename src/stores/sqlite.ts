@@ -280,10 +280,16 @@ export class SqliteStore implements Store {
     return { ...structuredClone(record), version }
   }
 
-  async deleteConnection(id: string): Promise<boolean> {
-    const deleted = this.guard(
-      'delete a connection',
-      () => this.statements.deleteConnection.run(id).changes > 0,
+  async deleteConnection(id: string, outbox: OutboxEntryInput[] = []): Promise<boolean> {
+    const deleted = this.guard('delete a connection', () =>
+      this.db
+        .transaction(() => {
+          if (this.statements.deleteConnection.run(id).changes === 0) return false
+          // The events of this delete commit with it, in the same transaction.
+          this.outbox.insertInTransaction(outbox)
+          return true
+        })
+        .immediate(),
     )
     if (deleted) this.changes.emit({ connection: id })
     return deleted

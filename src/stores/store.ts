@@ -163,7 +163,11 @@ export interface Store {
     expectedVersion?: number,
     outbox?: OutboxEntryInput[],
   ): Promise<ConnectionRecord>
-  deleteConnection(id: string): Promise<boolean>
+  /**
+   * Deletes a connection; true if it existed. `outbox` entries (the webhook events of this
+   * delete) are enqueued in the same atomic write, and only if something was deleted.
+   */
+  deleteConnection(id: string, outbox?: OutboxEntryInput[]): Promise<boolean>
 
   putPendingAuthorization(pending: PendingAuthorization): Promise<void>
   /** Atomically removes and returns the pending authorization for `state` (single use); null if absent or expired. */

@@ -1,9 +1,8 @@
 // Turns the library's connection events into outbox entries: one per receiver subscribed to the
-// event's type. Connecting, refreshes, recoveries, lost grants and giving up are written WITH the
-// change that causes them (`entriesFor` before the save, `Store.saveConnection(…, outbox)` in one
-// atomic write), so a crash at any point loses none of them. A disconnect's events
-// (`connection.revoked`, `connection.deleted`) are still enqueued right after the delete, in emit
-// order; if the process dies between that delete and its enqueue, they are lost (docs/webhooks.md).
+// event's type. Every event is written WITH the change that causes it (`entriesFor` before the
+// write, then `Store.saveConnection(…, outbox)` or `Store.deleteConnection(…, outbox)` in one
+// atomic write), so a crash at any point loses none of them. The listener below enqueues only
+// events no write carried (`record`, e.g. a disconnect whose connection another process deleted).
 import { randomUUID } from 'node:crypto'
 import type { WrittenEvent } from '../connections/context.js'
 import { isInnkeeperError } from '../errors.js'
@@ -29,6 +28,8 @@ const WEBHOOK_TYPE: Record<TransactionalEvent, WebhookEventType> = {
   recovered: 'connection.recovered',
   needs_reauth: 'connection.needs_reauth',
   failed: 'connection.error',
+  revoked: 'connection.revoked',
+  disconnected: 'connection.deleted',
 }
 
 export class OutboxWriter {
@@ -53,8 +54,8 @@ export class OutboxWriter {
     events.on('failed', (info) => this.recordUnlessWritten('failed', info))
     events.on('refreshed', (info) => this.recordUnlessWritten('refreshed', info))
     events.on('disconnected', (info, details) => {
-      if (details?.revoked) this.record('connection.revoked', info)
-      this.record('connection.deleted', info)
+      if (details?.revoked) this.recordUnlessWritten('revoked', info)
+      this.recordUnlessWritten('disconnected', info)
     })
   }
 

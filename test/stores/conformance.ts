@@ -529,6 +529,20 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
           createdAt: T0,
         })
       })
+
+      it('a delete enqueues its outbox entries with it, and a delete of a missing connection enqueues nothing', async () => {
+        await store.putApp(sampleApp())
+        await store.saveConnection(sampleConnection())
+        const heard: string[] = []
+        const subscription = await store.watchChanges(({ connection }) => heard.push(connection))
+        expect(await store.deleteConnection('acme/main', [entry('revoked'), entry('deleted')])).toBe(true)
+        expect(await store.deleteConnection('acme/main', [entry('again')])).toBe(false)
+        expect(await store.getConnection('acme/main')).toBeNull()
+        expect((await store.outbox.list()).map((queued) => queued.id)).toEqual(['revoked', 'deleted'])
+        // The delete is still heard on the changes feed.
+        await waitUntil(() => heard.includes('acme/main'))
+        await subscription.close()
+      })
     })
 
     describe('changes feed', () => {
