@@ -6,7 +6,8 @@
 // transaction runs to completion inside one method call and is never held across an `await`.
 
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Keyring } from '../crypto/keyring.js'
 import { InnkeeperError, StoreError } from '../errors.js'
@@ -111,7 +112,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   if (path !== ':memory:') createPrivateFile(path)
   let db: Db
   try {
-    db = new Database(path)
+    db = new Database(path, NATIVE_BINDING ? { nativeBinding: NATIVE_BINDING } : {})
   } catch (error) {
     throw storeFailure(`open the SQLite file ${path}`, error)
   }
@@ -124,6 +125,21 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   }
   return new SqliteStore(db, path, options.keyring)
 }
+
+/**
+ * better-sqlite3's compiled addon, named directly: its default lookup (the `bindings` package)
+ * reads a stack trace and tries a list of build folders, ~20 ms of every CLI start. Another
+ * build layout (none at this path) keeps the default lookup.
+ */
+const NATIVE_BINDING = (() => {
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'))
+    const addon = join(root, 'build', 'Release', 'better_sqlite3.node')
+    return existsSync(addon) ? addon : undefined
+  } catch {
+    return undefined
+  }
+})()
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const
@@ -857,6 +873,17 @@ function configure(db: Db, busyTimeoutMs: number): void {
 /** Applies missing migrations in one immediate transaction; a second process opening the same
  * fresh file waits for the lock, then finds them applied and does nothing. */
 function migrate(db: Db, migrations: readonly SqliteMigration[]): void {
+  // Up to date (every open after the first): two reads, instead of taking the write lock and
+  // writing user_version again. `user_version` is set to the newest version in the same
+  // transaction that applies the migrations, so equal means all of them are in; a newer row
+  // (a newer Innkeeper's) takes the path below, which refuses the file.
+  const newestKnown = Math.max(0, ...migrations.map((m) => m.version))
+  if (newestKnown > 0 && db.pragma('user_version', { simple: true }) === newestKnown) {
+    const newestApplied = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as
+      | { version: number | null }
+      | undefined
+    if (newestApplied?.version === newestKnown) return
+  }
   db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY,

@@ -59,6 +59,8 @@ describe('innkeeper token loads only what it uses', () => {
       '/node_modules/ioredis/',
       '/node_modules/cli-progress/',
       '/node_modules/zod/',
+      // better-sqlite3's addon is named directly, not looked up through `bindings`.
+      '/node_modules/bindings/',
       '/dist/server/server.js',
       '/dist/emulators/',
       '/dist/stores/postgres.js',
