@@ -3,8 +3,8 @@
 // the subscription is shown, and an expired token is refreshed once by `request`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
+import { addApp, type Home, makeHome } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
-import { addApp, type Home, makeHome } from './cli.js'
 
 let emulator: EmulatorHandle
 let home: Home

@@ -3,8 +3,8 @@
 // bookingtime's user authentication with `--grant authorization_code`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
+import { addApp, type Home, makeHome } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
-import { addApp, type Home, makeHome } from './cli.js'
 
 let bookingtime: EmulatorHandle
 let bookyflow: EmulatorHandle

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
-import { addApp, CLI, type Home, makeHome } from './cli.js'
+import { addApp, CLI, type Home, makeHome } from '../support/cli.js'
 
 const RECORDER = resolve('test/support/record-modules.mjs')
 

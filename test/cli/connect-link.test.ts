@@ -3,7 +3,7 @@
 // then shows the link's page, once. Missing public URL and foreign return URLs are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
-import { addApp, type Home, makeHome } from './cli.js'
+import { addApp, type Home, makeHome } from '../support/cli.js'
 
 let emulator: EmulatorHandle
 let home: Home

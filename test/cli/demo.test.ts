@@ -1,6 +1,6 @@
 // `innkeeper demo` runs every platform's flow against the emulators and exits 0 (how fast is for `npm run bench`).
 import { describe, expect, it } from 'vitest'
-import { makeHome } from './cli.js'
+import { makeHome } from '../support/cli.js'
 
 describe('innkeeper demo', () => {
   it('runs every platform’s flow, narrated, and exits 0', async () => {

@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
+import type { CliResult, Home } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
-import type { Home, Result } from './cli.js'
 
 export interface DocContext {
   home: Home
@@ -110,7 +110,7 @@ function rewrite(value: string, ctx: DocContext): string {
 }
 
 /** Runs one command line; throws unless it did what the docs promise. */
-export async function runLine(line: string, ctx: DocContext): Promise<Result> {
+export async function runLine(line: string, ctx: DocContext): Promise<CliResult> {
   const all = await words(line, ctx)
   const pipe = all.findIndex((word) => word.text === '|' && !word.quoted)
   let input: string | undefined
@@ -167,13 +167,13 @@ async function codeForLastAuthorization(ctx: DocContext): Promise<string> {
   return consent.code!
 }
 
-function expectOk(line: string, result: Result): Result {
+function expectOk(line: string, result: CliResult): CliResult {
   if (result.code !== 0) throw new Error(`${line}\nexited ${result.code}: ${result.stderr}`)
   return result
 }
 
-export async function runDoc(path: string, ctx: DocContext): Promise<Result[]> {
-  const results: Result[] = []
+export async function runDoc(path: string, ctx: DocContext): Promise<CliResult[]> {
+  const results: CliResult[] = []
   for (const line of readDoc(path)) {
     if (line.includes('$CODE')) ctx.vars.CODE = await codeForLastAuthorization(ctx)
     results.push(await runLine(line, ctx))

@@ -2,7 +2,7 @@
 // the guides cannot rot (see doc-runner.ts for the few deviations a test must make).
 import { describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
-import { type Home, makeHome } from './cli.js'
+import { type Home, makeHome } from '../support/cli.js'
 import { type DocContext, readDoc, runDoc } from './doc-runner.js'
 
 /** Each guide gets its own emulator and home, so the guides run side by side. */

@@ -4,8 +4,8 @@
 // detection, the grant survives); a second Ctrl-C exits at once and says what may be lost.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
+import { addApp, type Home, makeHome } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
-import { addApp, type Home, makeHome } from './cli.js'
 
 let emulator: EmulatorHandle
 let home: Home

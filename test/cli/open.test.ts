@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLI, type Home, makeHome } from './cli.js'
+import { CLI, type Home, makeHome } from '../support/cli.js'
 
 let home: Home
 afterEach(() => home?.close())

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
-import { addApp, type Home, makeHome } from './cli.js'
+import { addApp, type Home, makeHome } from '../support/cli.js'
 
 let bookyflow: EmulatorHandle
 let home: Home

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, type Home, makeHome, type Result } from './cli.js'
+import { CLI, type CliResult, type Home, makeHome } from '../support/cli.js'
 
 let home: Home
 
@@ -16,7 +16,7 @@ afterAll(() => {
 })
 
 /** Runs the CLI with its stdout closed by the reader before it writes anything (`| head -0`). */
-function runWithClosedStdout(args: string[]): Promise<Result> {
+function runWithClosedStdout(args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: home.env, cwd: home.dir })
     child.stdout.destroy()
@@ -154,7 +154,7 @@ describe('a store that does not exist', () => {
   })
 })
 
-function runIn(env: NodeJS.ProcessEnv, args: string[], input = ''): Promise<Result> {
+function runIn(env: NodeJS.ProcessEnv, args: string[], input = ''): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env, cwd: home.dir })
     let stdout = ''

@@ -2,7 +2,7 @@
 // and on SIGTERM closes the server and the store and exits 0.
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Home, makeHome } from './cli.js'
+import { type Home, makeHome } from '../support/cli.js'
 
 function startedOrigin(child: { stderr: NodeJS.ReadableStream }): Promise<string> {
   return new Promise<string>((resolve, reject) => {

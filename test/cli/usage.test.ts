@@ -3,7 +3,7 @@
 // `doctor` names what to fix and exits non-zero when a person must authorize again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
-import { addApp, type Home, makeHome } from './cli.js'
+import { addApp, type Home, makeHome } from '../support/cli.js'
 
 let home: Home
 let emulator: EmulatorHandle

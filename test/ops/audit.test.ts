@@ -11,9 +11,9 @@ import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js
 import { Innkeeper } from '../../src/index.js'
 import { createServer } from '../../src/server/server.js'
 import type { AuditEntry } from '../../src/stores/store.js'
+import { cliEnv, runCli } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
-import { cliEnv, runCli } from './cli.js'
 
 let emulator: EmulatorHandle | undefined
 let home: string | undefined

@@ -11,9 +11,9 @@ import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js
 import { Innkeeper } from '../../src/index.js'
 import { createApiKey } from '../../src/server/api-keys.js'
 import { createServer } from '../../src/server/server.js'
+import { cliEnv, runCli } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
-import { cliEnv, runCli } from './cli.js'
 
 const K1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`
 const K2 = `k2:${Buffer.alloc(32, 2).toString('base64')}`

@@ -9,6 +9,7 @@ import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { Innkeeper } from '../../src/index.js'
+import { type CliResult, cliEnv, runCli } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
 import {
@@ -18,7 +19,6 @@ import {
   uniqueTestName,
   withQueryParam,
 } from '../support/services.js'
-import { type CliResult, cliEnv, runCli } from './cli.js'
 
 const postgres = await requirePostgres()
 const schemas: string[] = []

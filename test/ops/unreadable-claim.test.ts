@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { Innkeeper, type UnreadableDetails } from '../../src/index.js'
 import { refreshLeaseKey } from '../../src/stores/store.js'
+import { cliEnv, runCli } from '../support/cli.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
 import {
@@ -19,7 +20,6 @@ import {
   uniqueTestName,
   withQueryParam,
 } from '../support/services.js'
-import { cliEnv, runCli } from './cli.js'
 
 const K1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`
 const K2 = `k2:${Buffer.alloc(32, 2).toString('base64')}`
