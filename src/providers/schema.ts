@@ -6,7 +6,7 @@
 // connection's authorization used); see `src/providers/template.ts`.
 import { z } from 'zod'
 import { CONNECT_GRANTS, GRANTS } from './grants.js'
-import { useProviderSchema } from './validation.js'
+import { useProviderSchema } from './schema-slot.js'
 
 export { CONNECT_GRANTS, type ConnectGrant, connectGrantsOf, GRANTS, type Grant } from './grants.js'
 
