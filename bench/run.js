@@ -16,6 +16,7 @@ const SUITES = {
   herd: () => import('./suites/herd.js').then((m) => m.herd),
   'token-api': () => import('./suites/token-api.js').then((m) => m.tokenApi),
   scale: () => import('./suites/scale.js').then((m) => m.scale),
+  'scale-real': () => import('./suites/scale-real.js').then((m) => m.scaleReal),
   memory: () => import('./suites/memory.js').then((m) => m.memory),
   'cold-start': () => import('./suites/cold-start.js').then((m) => m.coldStart),
 }

@@ -15,6 +15,7 @@ function counts(stats) {
     reuseDetected: stats.reuseDetected,
     maxUsesOfOneRefreshToken: stats.maxUsesOfOneRefreshToken,
     peakConcurrentTokenRequests: stats.peakConcurrentTokenRequests,
+    overRateLimit: stats.overRateLimit,
     apiRequests: stats.apiRequests,
   }
 }

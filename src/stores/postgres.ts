@@ -449,7 +449,11 @@ class PostgresStore implements Store {
     if (limit <= 0) return []
     // One statement, so one implicit transaction:
     //  - `due` picks due, claimable rows nobody leases, earliest first, and row-locks them with
-    //    SKIP LOCKED so concurrent claimers pass over each other's rows instead of queueing;
+    //    SKIP LOCKED so concurrent claimers pass over each other's rows instead of queueing.
+    //    The lease check is a scalar subquery on purpose: as NOT EXISTS the planner may hash-join
+    //    the leases and sort, reading every due row per claim (O(backlog): measured as
+    //    `scale.linear`, 5,000 buffers for 50 rows at N = 5,000); evaluated per row, the due
+    //    index is walked in order and the LIMIT stops it after the batch (O(batch));
     //  - `granted` takes the refresh lease for each with the same conditional upsert as
     //    acquireLease, which checks the latest committed lease row (not this statement's
     //    snapshot), so a lease taken a moment ago by anyone else makes that row drop out.
@@ -458,9 +462,9 @@ class PostgresStore implements Store {
       `WITH due AS (
          SELECT c.id FROM ${this.connections} c
          WHERE c.refresh_due_at <= $1 AND c.state IN ('active', 'error')
-           AND NOT EXISTS (
-             SELECT 1 FROM ${this.leases} l WHERE l.key = $5 || c.id AND l.expires_at > ${DB_NOW_MS}
-           )
+           AND coalesce(
+             (SELECT l.expires_at FROM ${this.leases} l WHERE l.key = $5 || c.id), 0
+           ) <= ${DB_NOW_MS}
          ORDER BY c.refresh_due_at, c.id
          LIMIT $2
          FOR UPDATE OF c SKIP LOCKED
