@@ -10,7 +10,8 @@
 // - scale.memory.1w: worker RSS growth per 10k connections refreshed (from the 100k run).
 // Connections are copies of one real connection, each sealed under its own id, seeded with
 // saveConnection 32 at a time (the seeding time is reported). BENCH_QUICK=1: small N, short box.
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { Innkeeper } from '../../dist/index.js'
@@ -23,6 +24,7 @@ import {
   connectOne,
   POSTGRES_URL,
   postgresSchema,
+  ROOT,
   seedClones,
   startEmulatorProcess,
 } from '../lib/world.js'
@@ -115,7 +117,15 @@ async function run({ db, where, emulator, n, timeBoxMs }) {
   const started = performance.now()
   const refreshedSoFar = () =>
     worker.lines.reduce((sum, line) => sum + (line.msg === 'round' ? line.refreshed : 0), 0)
-  while (performance.now() - started < timeBoxMs && refreshedSoFar() < n) await sleep(200)
+  // RSS once warmed up (a quarter into the box) and at the end: the slope between the two is the
+  // growth per connection refreshed, without the one-time cost of the first refreshes.
+  let warm
+  while (performance.now() - started < timeBoxMs && refreshedSoFar() < n) {
+    await sleep(200)
+    if (!warm && performance.now() - started >= timeBoxMs / 4)
+      warm = { rss: rssOf(worker.child.pid), refreshed: refreshedSoFar() }
+  }
+  const endRefreshed = refreshedSoFar()
   const stoppedAt = Date.now()
   const explainEnd = await explainClaim(db, where.schema, Date.now())
   const endRss = rssOf(worker.child.pid)
@@ -152,11 +162,28 @@ async function run({ db, where, emulator, n, timeBoxMs }) {
     perSecond: done / (windowMs / 1000),
     idleRssBytes: idleRss,
     endRssBytes: endRss,
+    warmRss: warm,
+    endRefreshedByLog: endRefreshed,
     explainStart,
     explainStartOld,
     explainEnd,
     deadTuples: dead[0]?.dead,
   }
+}
+
+/** Heap after GC per 10k refreshed, in a child with --expose-gc (bench/children/refresher-heap.js). */
+function refresherHeap(n) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', join(ROOT, 'bench/children/refresher-heap.js')],
+      { env: { ...process.env, HEAP_N: String(n) }, maxBuffer: 1 << 20, timeout: 600_000 },
+      (error, stdout) => {
+        if (error) reject(error)
+        else resolve(JSON.parse(stdout.trim().split('\n').at(-1)))
+      },
+    )
+  })
 }
 
 export async function scaleReal({ quick }) {
@@ -254,16 +281,24 @@ export async function scaleReal({ quick }) {
       `${large.explainEnd.ms.toFixed(2)} ms / ${large.explainEnd.buffers} buffers after ${large.refreshed} refreshes (${large.deadTuples} dead tuples); ` +
       `plan: ${large.explainEnd.scans.join(', ')}; the lease check written as NOT EXISTS (before issue 15) at t0 of N=${large.n}: ${large.explainStartOld.ms.toFixed(2)} ms / ${large.explainStartOld.buffers} buffers (${large.explainStartOld.plan.map((line) => line.trim().split(' rows=')[0]).join(' > ')})`,
   })
-  const memorySource = large
-  const growth = memorySource.endRssBytes - memorySource.idleRssBytes
+  const heapRun = await refresherHeap(quick ? 3_000 : 20_000)
+  const [h0, h1] = heapRun.marks
+  const heapPer10k = ((h1.heapBytes - h0.heapBytes) / Math.max(1, h1.refreshed - h0.refreshed)) * 10_000
+  const m = large
+  const warm = m.warmRss ?? { rss: m.idleRssBytes, refreshed: 0 }
+  const perTenK = ((m.endRssBytes - warm.rss) / Math.max(1, m.endRefreshedByLog - warm.refreshed)) * 10_000
   rows.push({
     id: 'scale.memory.1w',
-    measure: '1 worker: RSS growth per 10k connections refreshed (no GC forced)',
+    measure: '1 worker: retained memory per 10k connections refreshed (heap after GC)',
     unit: 'bytes',
-    subject: (growth / Math.max(1, memorySource.refreshed)) * 10_000,
+    subject: heapPer10k,
     target: '≤ 10 MB per 10k, bounded',
-    met: (growth / Math.max(1, memorySource.refreshed)) * 10_000 <= 10 * MB,
-    note: `idle ${Math.round(memorySource.idleRssBytes / MB)} MB, ${Math.round(memorySource.endRssBytes / MB)} MB after ${memorySource.refreshed} refreshes (N=${memorySource.n}, 0 ms endpoint); garbage not yet collected is included`,
+    met: heapPer10k <= 10 * MB && heapRun.cachedRecords === 0,
+    note:
+      `heap after a full GC in the refresher (library, audit on, ${heapRun.n} connections): ${(h0.heapBytes / MB).toFixed(1)} MB after ${h0.refreshed} refreshes, ${(h1.heapBytes / MB).toFixed(1)} MB after ${h1.refreshed}; token cache ${heapRun.cachedRecords} records. ` +
+      `RSS of the worker process without GC grows ${(perTenK / MB).toFixed(0)} MB per 10k (collectable garbage; ` +
+      `N=${m.n}, 0 ms endpoint: idle ${Math.round(m.idleRssBytes / MB)} MB, ${Math.round(warm.rss / MB)} MB after ${warm.refreshed} refreshes, ` +
+      `${Math.round(m.endRssBytes / MB)} MB after ${m.endRefreshedByLog}; the slope between the last two)`,
   })
-  return { raw: { realN, linear, timeBoxMs, seeding, runs }, rows }
+  return { raw: { realN, linear, timeBoxMs, seeding, runs, heapRun }, rows }
 }
