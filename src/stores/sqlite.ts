@@ -200,6 +200,18 @@ export class SqliteStore implements Store {
     this.changesSeen?.set(row.id, `${row.version}:${row.updated_at}`)
   }
 
+  /**
+   * Notes a connection as read here. A stamp that differs from the one the feed last saw means
+   * another process changed it since the last look; that look will now find nothing new, so the
+   * change is announced here instead (a cache elsewhere in this process may hold the old record).
+   */
+  private noteRead(row: { id: string; version: number; updated_at: number }): void {
+    const previous = this.changesSeen?.get(row.id)
+    this.noteSeen(row)
+    if (previous !== undefined && previous !== `${row.version}:${row.updated_at}`)
+      this.changes.emit({ connection: row.id })
+  }
+
   watchChanges(listener: ChangeListener): Promise<ChangesSubscription> {
     return this.changes.subscribe(listener)
   }
@@ -253,7 +265,7 @@ export class SqliteStore implements Store {
       'read a connection',
       () => this.statements.selectConnection.get(id) as ConnectionRow | undefined,
     )
-    if (row) this.noteSeen(row)
+    if (row) this.noteRead(row)
     return row ? this.connectionFromRow(row) : null
   }
 
@@ -263,7 +275,7 @@ export class SqliteStore implements Store {
         ? (this.statements.selectConnections.all() as ConnectionRow[])
         : (this.statements.selectConnectionsOfApp.all(filter.app) as ConnectionRow[]),
     )
-    for (const row of rows) this.noteSeen(row)
+    for (const row of rows) this.noteRead(row)
     return rows.map((row) => this.connectionFromRow(row, { tolerant: true }))
   }
 
@@ -407,7 +419,7 @@ export class SqliteStore implements Store {
           // `unreadable` (its lease taken, so the refresher can leave it to lapse) instead of
           // failing the whole claim and stopping every other connection's refresh.
           return rows.map((row) => {
-            this.noteSeen(row)
+            this.noteRead(row)
             const connection = this.connectionFromRow(row, { tolerant: true })
             const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
             if (!lease)

@@ -209,6 +209,24 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
           expect(subscription.live).toBe(false)
         }))
 
+      it('the changes feed tells of a change by the other handle even when this one reads it first', (context) =>
+        withTwo(context, async (first, second) => {
+          await second.putApp(sampleApp())
+          const saved = await second.saveConnection(sampleConnection({ name: 'read-first' }))
+          const heard: string[] = []
+          const subscription = await first.watchChanges(({ connection }) => heard.push(connection))
+          try {
+            expect((await first.getConnection('acme/read-first'))?.version).toBe(saved.version)
+            await second.saveConnection({ ...saved, failures: 1 }, saved.version)
+            // Read at once, before a polling feed looks again: a cache in this process may still
+            // hold the first version, so the change must be announced all the same.
+            expect((await first.getConnection('acme/read-first'))?.failures).toBe(1)
+            await waitUntil(() => heard.includes('acme/read-first'))
+          } finally {
+            await subscription.close()
+          }
+        }))
+
       it('of two handles racing for the same leases, exactly one acquirer wins each key', (context) =>
         withTwo(context, async (first, second) => {
           for (let round = 0; round < 5; round++) {
