@@ -189,7 +189,7 @@ function refresherHeap(n) {
 export async function scaleReal({ quick }) {
   const realN = quick ? 2_000 : 100_000
   const linear = quick ? [500, 5_000] : [10_000, 100_000]
-  const timeBoxMs = quick ? 8_000 : 60_000
+  const timeBoxMs = quick ? 8_000 : 45_000
   const where = postgresSchema('scalereal')
   const db = new pg.Client({ connectionString: POSTGRES_URL })
   await db.connect()
@@ -281,7 +281,7 @@ export async function scaleReal({ quick }) {
       `${large.explainEnd.ms.toFixed(2)} ms / ${large.explainEnd.buffers} buffers after ${large.refreshed} refreshes (${large.deadTuples} dead tuples); ` +
       `plan: ${large.explainEnd.scans.join(', ')}; the lease check written as NOT EXISTS (before issue 15) at t0 of N=${large.n}: ${large.explainStartOld.ms.toFixed(2)} ms / ${large.explainStartOld.buffers} buffers (${large.explainStartOld.plan.map((line) => line.trim().split(' rows=')[0]).join(' > ')})`,
   })
-  const heapRun = await refresherHeap(quick ? 3_000 : 20_000)
+  const heapRun = await refresherHeap(quick ? 3_000 : 10_000)
   const [h0, h1] = heapRun.marks
   const heapPer10k = ((h1.heapBytes - h0.heapBytes) / Math.max(1, h1.refreshed - h0.refreshed)) * 10_000
   const m = large
