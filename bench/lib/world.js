@@ -1,14 +1,17 @@
 // What every benchmark sets up: a BookingSync emulator in its own process, stores (a fresh
 // PostgreSQL schema or SQLite file per suite, removed afterwards), an app pointed at the
 // emulator, connections made through the real authorization-code flow, cloned connections
-// seeded straight into a store, and forked child processes spoken to over IPC.
-import { fork } from 'node:child_process'
+// seeded straight into a store, forked child processes spoken to over IPC, and `innkeeper worker`
+// processes whose JSON log lines are collected.
+import { fork, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { appSettingsFor } from '../../dist/emulators/app-settings.js'
+import { sleep } from './stats.js'
 
 export const ROOT = join(import.meta.dirname, '../..')
 export const CLI = join(ROOT, 'dist/cli/main.js')
@@ -166,4 +169,38 @@ export async function expireToken(store, id, now = Date.now()) {
     },
     record.version,
   )
+}
+
+/** Starts `innkeeper worker` on `storeUrl`; its stderr JSON log lines collect in `lines`. */
+export function startWorker(storeUrl) {
+  const child = spawn(process.execPath, [CLI, 'worker', '--store', storeUrl, '--idle-ms', '100'], {
+    env: { ...process.env, INNKEEPER_KEYS: BENCH_KEYS },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  const lines = []
+  let buffer = ''
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (chunk) => {
+    buffer += chunk
+    const parts = buffer.split('\n')
+    buffer = parts.pop()
+    for (const part of parts) {
+      try {
+        lines.push(JSON.parse(part))
+      } catch {
+        lines.push({ msg: part })
+      }
+    }
+  })
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, lines, exited }
+}
+
+/** Polls `check` every 50 ms until it is truthy; throws after `timeoutMs`. */
+export async function waitFor(what, check, timeoutMs) {
+  const deadline = performance.now() + timeoutMs
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
 }

@@ -10,7 +10,7 @@
 // - scale.memory.1w: worker RSS growth per 10k connections refreshed (from the 100k run).
 // Connections are copies of one real connection, each sealed under its own id, seeded with
 // saveConnection 32 at a time (the seeding time is reported). BENCH_QUICK=1: small N, short box.
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
@@ -20,49 +20,18 @@ import {
   APP,
   appSettings,
   BENCH_KEYS,
-  CLI,
   connectOne,
   POSTGRES_URL,
   postgresSchema,
   ROOT,
   seedClones,
   startEmulatorProcess,
+  startWorker,
+  waitFor,
 } from '../lib/world.js'
 
 const FAR = 24 * 3_600_000
 const STEADY_SECONDS = 6_600
-
-function startWorker(storeUrl) {
-  const child = spawn(process.execPath, [CLI, 'worker', '--store', storeUrl, '--idle-ms', '100'], {
-    env: { ...process.env, INNKEEPER_KEYS: BENCH_KEYS },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  const lines = []
-  let buffer = ''
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (chunk) => {
-    buffer += chunk
-    const parts = buffer.split('\n')
-    buffer = parts.pop()
-    for (const part of parts) {
-      try {
-        lines.push(JSON.parse(part))
-      } catch {
-        lines.push({ msg: part })
-      }
-    }
-  })
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, lines, exited }
-}
-
-async function waitFor(what, check, timeoutMs = 60_000) {
-  const deadline = performance.now() + timeoutMs
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 /** The claim's candidate query (src/stores/postgres.ts) under EXPLAIN: time and buffers touched. */
 async function explainClaim(db, schema, now, variant = 'scalar') {
@@ -105,7 +74,11 @@ async function run({ db, where, emulator, n, timeBoxMs }) {
   await db.query(`UPDATE ${table} SET refresh_due_at = $1`, [Date.now() + FAR])
   await db.query(`VACUUM ANALYZE ${table}`)
   const worker = startWorker(where.url)
-  await waitFor('the worker to start', () => worker.lines.some((line) => line.msg === 'worker started'))
+  await waitFor(
+    'the worker to start',
+    () => worker.lines.some((line) => line.msg === 'worker started'),
+    60_000,
+  )
   await sleep(300)
   const idleRss = rssOf(worker.child.pid)
   const before = await emulator.stats()

@@ -8,7 +8,6 @@
 // refreshes/s, lag from t0 to each committed refresh (p50/p99), and worker RSS growth per 10k
 // connections refreshed (each worker caches what it refreshed). Token requests are checked
 // against refreshes (no connection refreshed twice). Throughput is compared with N = 1k.
-import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { Innkeeper } from '../../dist/index.js'
@@ -17,47 +16,16 @@ import {
   APP,
   appSettings,
   BENCH_KEYS,
-  CLI,
   connectOne,
   POSTGRES_URL,
   postgresSchema,
   seedClones,
   startEmulatorProcess,
+  startWorker,
+  waitFor,
 } from '../lib/world.js'
 
 const FAR = 24 * 3_600_000
-
-function startWorker(storeUrl) {
-  const child = spawn(process.execPath, [CLI, 'worker', '--store', storeUrl, '--idle-ms', '100'], {
-    env: { ...process.env, INNKEEPER_KEYS: BENCH_KEYS },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  const lines = []
-  let buffer = ''
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (chunk) => {
-    buffer += chunk
-    const parts = buffer.split('\n')
-    buffer = parts.pop()
-    for (const part of parts) {
-      try {
-        lines.push(JSON.parse(part))
-      } catch {
-        lines.push({ msg: part })
-      }
-    }
-  })
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, lines, exited }
-}
-
-async function waitFor(what, check, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 export async function scale({ quick }) {
   const sizes = quick ? [300, 1_000, 3_000] : [1_000, 10_000, 100_000]
@@ -97,8 +65,10 @@ export async function scale({ quick }) {
         await db.query(`UPDATE ${table} SET refresh_due_at = $1`, [Date.now() + FAR])
         await db.query(`VACUUM ANALYZE ${table}`)
         const procs = Array.from({ length: workers }, () => startWorker(where.url))
-        await waitFor('the workers to start', () =>
-          procs.every((p) => p.lines.some((line) => line.msg === 'worker started')),
+        await waitFor(
+          'the workers to start',
+          () => procs.every((p) => p.lines.some((line) => line.msg === 'worker started')),
+          30_000,
         )
         await sleep(300)
         const idleRss = procs.map((p) => rssOf(p.child.pid))
