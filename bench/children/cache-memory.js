@@ -5,7 +5,7 @@
 // tokens. Answers the deltas over IPC.
 import { loadKeyring } from '../../dist/crypto/load.js'
 import { Innkeeper } from '../../dist/index.js'
-import { openPostgresStore } from '../../dist/stores/postgres.js'
+import { openPostgresStore } from '../../dist/stores/postgres/store.js'
 
 const gc = globalThis.gc
 const settle = async () => {

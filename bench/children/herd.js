@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import { loadKeyring } from '../../dist/crypto/load.js'
 import { Innkeeper } from '../../dist/index.js'
-import { openPostgresStore } from '../../dist/stores/postgres.js'
+import { openPostgresStore } from '../../dist/stores/postgres/store.js'
 
 const store = await openPostgresStore(process.env.STORE, {
   keyring: loadKeyring({ keys: process.env.KEYS }),

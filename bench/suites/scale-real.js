@@ -33,7 +33,7 @@ import {
 const FAR = 24 * 3_600_000
 const STEADY_SECONDS = 6_600
 
-/** The claim's candidate query (src/stores/postgres.ts) under EXPLAIN: time and buffers touched. */
+/** The claim's candidate query (src/stores/postgres/leases.ts) under EXPLAIN: time and buffers touched. */
 async function explainClaim(db, schema, now, variant = 'scalar') {
   // `scalar`: the lease check as the store writes it now; `notExists`: as it was before issue 15.
   const leaseCheck =

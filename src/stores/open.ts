@@ -58,7 +58,7 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
     case 'sqlite':
       return openSqliteStore(location.path, { keyring: options.keyring })
     case 'postgres': {
-      const { openPostgresStore } = await import('./postgres.js')
+      const { openPostgresStore } = await import('./postgres/store.js')
       return openPostgresStore(location.url, { keyring: options.keyring })
     }
     case 'redis': {

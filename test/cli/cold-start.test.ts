@@ -63,7 +63,7 @@ describe('innkeeper token loads only what it uses', () => {
       '/node_modules/bindings/',
       '/dist/server/server.js',
       '/dist/emulators/',
-      '/dist/stores/postgres.js',
+      '/dist/stores/postgres/',
       '/dist/stores/redis.js',
       '/dist/cli/commands/serve.js',
       '/dist/cli/commands/connect.js',

@@ -7,8 +7,8 @@ import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.js'
 import { StoreError } from '../../src/errors.js'
-import { openPostgresStore } from '../../src/stores/postgres.js'
-import { latestPostgresSchemaVersion } from '../../src/stores/postgres-migrations.js'
+import { latestPostgresSchemaVersion } from '../../src/stores/postgres/migrations.js'
+import { openPostgresStore } from '../../src/stores/postgres/store.js'
 import {
   mustFailWhenUnavailable,
   POSTGRES_TEST_URL,

@@ -1,31 +1,24 @@
 // The webhook outbox of the PostgreSQL store (table `innkeeper_outbox`, migration 4 in
-// `postgres-migrations.ts`). Claims are
-// one statement that row-locks due heads with `FOR UPDATE SKIP LOCKED`, so concurrent
-// dispatchers on many machines pass over each other's entries instead of queueing, and sets
-// the claim in the same statement. See `outbox.ts` for the contract.
-import type pg from 'pg'
+// `migrations.ts`). Claims are one statement that row-locks due heads with `FOR UPDATE SKIP
+// LOCKED`, so concurrent dispatchers on many machines pass over each other's entries instead of
+// queueing, and sets the claim in the same statement. See `../outbox.ts` for the contract.
+
 import {
   clipOutboxError,
   type ListOutboxFilter,
   type OutboxEntry,
   type OutboxEntryInput,
   type OutboxStore,
-} from './outbox.js'
-
-type Query = (operation: string, sql: string, values: unknown[]) => Promise<pg.QueryResult>
+} from '../outbox.js'
+import type { PostgresQuery } from './database.js'
 
 export class PostgresOutbox implements OutboxStore {
   constructor(
     /** The store's query helper (turns driver errors into StoreErrors). */
-    private readonly query: Query,
+    private readonly query: PostgresQuery,
     /** `"schema".innkeeper_outbox` */
     private readonly table: string,
   ) {}
-
-  /** The outbox table, for enqueuing inside a transaction of the store. */
-  get tableName(): string {
-    return this.table
-  }
 
   async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     if (entries.length === 0) return

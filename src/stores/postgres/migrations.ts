@@ -6,7 +6,7 @@
 // Migrations are append-only: never edit a released one; add the next number instead.
 
 import type { PoolClient } from 'pg'
-import { StoreError } from '../errors.js'
+import { StoreError } from '../../errors.js'
 
 export interface PostgresMigration {
   version: number
@@ -114,7 +114,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `CREATE INDEX innkeeper_audit_connection ON {schema}.innkeeper_audit (connection, at, id)`,
     ],
   },
-  // The webhook outbox (see postgres-outbox.ts).
+  // The webhook outbox (see outbox.ts).
   {
     version: 4,
     name: 'webhook outbox',
