@@ -9,5 +9,5 @@ export {
   STORE_URL_FORMS,
   type StoreLocation,
 } from './open.js'
-export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite.js'
+export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite/store.js'
 export * from './store.js'

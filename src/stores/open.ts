@@ -2,12 +2,11 @@
 // ending in .db/.sqlite/.sqlite3), `postgres://…`/`postgresql://…` and `redis://…`/`rediss://…`.
 // PostgreSQL and Redis are loaded on demand so the embedded default never loads their drivers.
 
-import { homedir } from 'node:os'
-import { resolve } from 'node:path'
 import type { Keyring } from '../crypto/keyring.js'
 import { ConfigError } from '../errors.js'
 import { openMemoryStore } from './memory.js'
-import { openSqliteStore } from './sqlite.js'
+import { openSqliteStore } from './sqlite/store.js'
+import { sqlitePathFromUrl } from './sqlite/url.js'
 import type { Store } from './store.js'
 
 export interface OpenStoreOptions {
@@ -36,16 +35,9 @@ export function parseStoreUrl(url: string): StoreLocation {
   if (lower.startsWith('postgres://') || lower.startsWith('postgresql://'))
     return { kind: 'postgres', url: text }
   if (lower.startsWith('redis://') || lower.startsWith('rediss://')) return { kind: 'redis', url: text }
-  if (lower.startsWith('sqlite:')) {
-    let path = text.slice('sqlite:'.length)
-    // sqlite:///abs/path -> /abs/path; sqlite://relative.db -> relative.db
-    if (path.startsWith('//')) path = path.slice(2)
-    if (path === '') throw invalidStoreUrl(url, 'it names no file')
-    return { kind: 'sqlite', path: expandPath(path) }
-  }
-  if (/\.(db|sqlite|sqlite3)$/i.test(text) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    return { kind: 'sqlite', path: expandPath(text) }
-  }
+  const path = sqlitePathFromUrl(text)
+  if (path === '') throw invalidStoreUrl(url, 'it names no file')
+  if (path !== undefined) return { kind: 'sqlite', path }
   throw invalidStoreUrl(url, 'its scheme is not one Innkeeper knows')
 }
 
@@ -66,11 +58,6 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
       return openRedisStore(location.url, { keyring: options.keyring })
     }
   }
-}
-
-function expandPath(path: string): string {
-  if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2))
-  return resolve(path)
 }
 
 function invalidStoreUrl(url: string, problem: string): ConfigError {

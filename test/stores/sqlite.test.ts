@@ -11,9 +11,9 @@ import ts from 'typescript'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createKeyring, generateKey } from '../../src/crypto/keyring.js'
 import { ConfigError, CryptoError, StoreError } from '../../src/errors.js'
-import { SQLITE_MIGRATIONS } from '../../src/stores/migrations/sqlite.js'
 import { openStore, parseStoreUrl } from '../../src/stores/open.js'
-import { openSqliteStore } from '../../src/stores/sqlite.js'
+import { SQLITE_MIGRATIONS } from '../../src/stores/sqlite/migrations.js'
+import { openSqliteStore } from '../../src/stores/sqlite/store.js'
 import { runStoreConformance, sampleApp, sampleConnection, samplePending } from './conformance.js'
 
 const keyring = createKeyring([{ id: 'k1', key: Buffer.from(generateKey(), 'base64') }])
@@ -184,7 +184,7 @@ describe('sqlite file on disk', () => {
 const CHILD_SCRIPT = `
 import { existsSync, writeFileSync } from 'node:fs'
 import { createKeyring } from './src/crypto/keyring.js'
-import { openSqliteStore } from './src/stores/sqlite.js'
+import { openSqliteStore } from './src/stores/sqlite/store.js'
 
 const config = JSON.parse(process.argv[2])
 const keyring = createKeyring([{ id: 'k1', key: Buffer.from(config.key, 'base64') }])
@@ -291,7 +291,7 @@ describe('two OS processes sharing one SQLite file', () => {
     const artifacts = join(repo, 'test-artifacts', `sqlite-processes-${process.pid}-${Date.now()}`)
     const { directory } = scratch()
     try {
-      transpileClosure(['src/stores/sqlite.ts', 'src/crypto/keyring.ts'], artifacts)
+      transpileClosure(['src/stores/sqlite/store.ts', 'src/crypto/keyring.ts'], artifacts)
       const script = join(artifacts, 'child.mjs')
       writeFileSync(script, CHILD_SCRIPT)
 

@@ -1,6 +1,6 @@
 // The webhook outbox of the SQLite store (table `outbox`, migration 4). Claims run in one
 // `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock before reading, so two
-// processes on one file never claim the same entry. See `outbox.ts` for the contract.
+// processes on one file never claim the same entry. See `../outbox.ts` for the contract.
 import type Database from 'better-sqlite3'
 import {
   clipOutboxError,
@@ -9,33 +9,8 @@ import {
   type OutboxEntryInput,
   type OutboxState,
   type OutboxStore,
-} from './outbox.js'
-
-export const SQLITE_OUTBOX_MIGRATION = {
-  version: 4,
-  name: 'webhook outbox',
-  sql: `
-    -- One row per (event, receiver) still to deliver, or dead; delivered rows are deleted.
-    CREATE TABLE outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE,
-      event_id TEXT NOT NULL,
-      receiver_id TEXT NOT NULL,
-      ordering_key TEXT NOT NULL,
-      body TEXT NOT NULL,
-      state TEXT NOT NULL CHECK (state IN ('pending', 'dead')),
-      attempts INTEGER NOT NULL DEFAULT 0,
-      last_error TEXT,
-      created_at INTEGER NOT NULL,
-      next_attempt_at INTEGER NOT NULL,
-      claim_owner TEXT,
-      claim_expires_at INTEGER
-    ) STRICT;
-    CREATE INDEX outbox_by_key ON outbox (ordering_key, state, seq);
-    CREATE INDEX outbox_by_due ON outbox (state, next_attempt_at);
-    CREATE INDEX outbox_by_receiver ON outbox (receiver_id, seq);
-  `,
-}
+} from '../outbox.js'
+import { sqliteStep } from './errors.js'
 
 interface OutboxRow {
   seq: number
@@ -56,11 +31,7 @@ interface OutboxRow {
 export class SqliteOutbox implements OutboxStore {
   private readonly statements
 
-  constructor(
-    private readonly db: Database.Database,
-    /** The store's error wrapper (turns driver errors into StoreErrors). */
-    private readonly guard: <T>(action: string, step: () => T) => T,
-  ) {
+  constructor(private readonly db: Database.Database) {
     this.statements = {
       insert: db.prepare(`
         INSERT INTO outbox (id, event_id, receiver_id, ordering_key, body, state, created_at, next_attempt_at)
@@ -98,7 +69,7 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async enqueue(entries: OutboxEntryInput[]): Promise<void> {
-    this.guard('enqueue webhook deliveries', () =>
+    sqliteStep('enqueue webhook deliveries', () =>
       this.db
         .transaction(() => {
           for (const entry of entries) this.statements.insert.run(entry)
@@ -109,7 +80,7 @@ export class SqliteOutbox implements OutboxStore {
 
   async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
     if (limit <= 0) return []
-    return this.guard('claim webhook deliveries', () =>
+    return sqliteStep('claim webhook deliveries', () =>
       this.db
         .transaction(() => {
           const rows = this.statements.due.all({ now, limit }) as OutboxRow[]
@@ -125,11 +96,11 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async complete(id: string): Promise<boolean> {
-    return this.guard('complete a webhook delivery', () => this.statements.complete.run(id).changes > 0)
+    return sqliteStep('complete a webhook delivery', () => this.statements.complete.run(id).changes > 0)
   }
 
   async fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
-    return this.guard(
+    return sqliteStep(
       'record a failed webhook delivery',
       () =>
         this.statements.fail.run({ id, owner, next: nextAttemptAt, error: clipOutboxError(error) }).changes >
@@ -138,7 +109,7 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async list(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
-    return this.guard('list webhook deliveries', () =>
+    return sqliteStep('list webhook deliveries', () =>
       (
         this.statements.list.all({
           receiverId: filter.receiverId ?? null,
@@ -150,7 +121,7 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   async purge(receiverId: string): Promise<number> {
-    return this.guard('remove webhook deliveries', () => this.statements.purge.run(receiverId).changes)
+    return sqliteStep('remove webhook deliveries', () => this.statements.purge.run(receiverId).changes)
   }
 }
 
