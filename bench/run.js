@@ -17,6 +17,7 @@ const SUITES = {
   'token-api': () => import('./suites/token-api.js').then((m) => m.tokenApi),
   scale: () => import('./suites/scale.js').then((m) => m.scale),
   'scale-real': () => import('./suites/scale-real.js').then((m) => m.scaleReal),
+  'scale-1m': () => import('./suites/scale-million.js').then((m) => m.scaleMillion),
   memory: () => import('./suites/memory.js').then((m) => m.memory),
   'cold-start': () => import('./suites/cold-start.js').then((m) => m.coldStart),
 }
