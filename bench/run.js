@@ -1,13 +1,22 @@
 // `npm run bench`: runs every benchmark suite against the built library (dist/), each figure
 // beside its baseline measured in the same run on the same machine (medians of interleaved
-// rounds, and their ratio), prints one table and writes bench/results.json.
-// `node bench/run.js [suite …]` (or `--suite <name>`) runs some suites only and keeps the other
-// suites' figures already in results.json; BENCH_QUICK=1 uses small sizes.
+// rounds, and their ratio), prints one table and writes bench/results.json; every goal id of
+// issue 15 (bench/goals.js) is in it, or a failed row says which is missing.
+//   node bench/run.js [--suite] <name> …   some suites only (a name also selects its `<name>-…`
+//                                          family: `scale` = scale-ladder, scale-real, scale-1m);
+//                                          the other suites' figures already in the file are kept
+//   --full                                 long runs (the million connections until their backlog
+//                                          is gone, the ladder to 100k) into bench/results-full.json
+//   --list                                 the suites and the goal ids each produces
+//   --markdown [file] [--all]              the goals of a results file as a markdown table for
+//                                          README's Performance section (every row with --all)
+// BENCH_QUICK=1 uses small sizes (not for the record).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { round3 } from './lib/stats.js'
+import { GOALS } from './goals.js'
+import { markdownTable, missingGoals, printTable } from './lib/report.js'
 import { ROOT } from './lib/world.js'
 
 const SUITES = {
@@ -15,24 +24,55 @@ const SUITES = {
   refresh: () => import('./suites/refresh.js').then((m) => m.refresh),
   herd: () => import('./suites/herd.js').then((m) => m.herd),
   'token-api': () => import('./suites/token-api.js').then((m) => m.tokenApi),
-  scale: () => import('./suites/scale.js').then((m) => m.scale),
+  'scale-ladder': () => import('./suites/scale.js').then((m) => m.scale),
   'scale-real': () => import('./suites/scale-real.js').then((m) => m.scaleReal),
   'scale-1m': () => import('./suites/scale-million.js').then((m) => m.scaleMillion),
   memory: () => import('./suites/memory.js').then((m) => m.memory),
   'cold-start': () => import('./suites/cold-start.js').then((m) => m.coldStart),
 }
 
+const args = process.argv.slice(2)
+const flag = (name) => {
+  const at = args.indexOf(name)
+  if (at >= 0) args.splice(at, 1)
+  return at >= 0
+}
 const quick = process.env.BENCH_QUICK === '1'
-const wanted = process.argv.slice(2).filter((arg) => arg !== '--suite')
-for (const name of wanted) {
-  if (!SUITES[name]) {
-    console.error(`Unknown suite "${name}". Choose from: ${Object.keys(SUITES).join(', ')}.`)
+const full = flag('--full')
+const all = flag('--all')
+flag('--suite')
+
+if (flag('--list')) {
+  for (const name of Object.keys(SUITES)) {
+    const ids = GOALS.filter((goal) => goal.suite === name).map((goal) => goal.id)
+    console.log(`${name.padEnd(13)} ${ids.length > 0 ? ids.join(', ') : '(no goal ids)'}`)
+  }
+  process.exit(0)
+}
+if (flag('--markdown')) {
+  const file = args[0] ?? join(ROOT, 'bench/results.json')
+  console.log(markdownTable(JSON.parse(readFileSync(file, 'utf8')), { all }))
+  process.exit(0)
+}
+
+const names = []
+for (const wanted of args) {
+  const family = SUITES[wanted]
+    ? [wanted]
+    : Object.keys(SUITES).filter((name) => name.startsWith(`${wanted}-`))
+  if (family.length === 0) {
+    console.error(
+      `Unknown suite "${wanted}". Choose from: ${Object.keys(SUITES).join(', ')} (or a family: scale).`,
+    )
     process.exit(2)
   }
+  for (const name of family) if (!names.includes(name)) names.push(name)
 }
-const names = wanted.length > 0 ? wanted : Object.keys(SUITES)
+const partial = names.length > 0
+if (!partial) names.push(...Object.keys(SUITES))
 
 const startedAt = new Date()
+const load = loadavg().map((value) => Number(value.toFixed(2)))
 const began = performance.now()
 const suites = {}
 const rows = []
@@ -41,7 +81,7 @@ for (const name of names) {
   process.stderr.write(`[bench] ${name} …\n`)
   try {
     const run = await SUITES[name]()
-    const result = await run({ quick })
+    const result = await run({ quick, full })
     const durationMs = Math.round(performance.now() - t0)
     suites[name] = { durationMs, ...result }
     rows.push(...result.rows.map((row) => ({ suite: name, ...row })))
@@ -49,58 +89,31 @@ for (const name of names) {
   } catch (error) {
     const durationMs = Math.round(performance.now() - t0)
     suites[name] = { durationMs, error: String(error?.stack ?? error) }
-    rows.push({ suite: name, id: `${name}.error`, measure: `${name}: FAILED (${error?.message ?? error})` })
+    rows.push({
+      suite: name,
+      id: `${name}.error`,
+      measure: `${name}: FAILED (${error?.message ?? error})`,
+      met: false,
+    })
     process.stderr.write(`[bench] ${name} failed: ${error?.stack ?? error}\n`)
   }
 }
+rows.push(...missingGoals(names, rows))
 const totalMs = Math.round(performance.now() - began)
 
-function formatNumber(value, unit) {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return value === undefined ? '' : String(value)
-  if (unit === 'bytes') return `${(value / 1024 / 1024).toFixed(1)} MB`
-  return String(round3(value))
-}
-
-const header = ['measure', 'subject', 'baseline', 'ratio', 'target', 'met?']
-const table = rows.map((row) => [
-  row.measure,
-  row.subject === undefined
-    ? ''
-    : `${formatNumber(row.subject, row.unit)}${row.unit && row.unit !== 'bytes' ? ` ${row.unit}` : ''}`,
-  row.baseline === undefined
-    ? ''
-    : `${formatNumber(row.baseline, row.unit)}${row.unit && row.unit !== 'bytes' ? ` ${row.unit}` : ''}`,
-  typeof row.ratio === 'number' ? `${round3(row.ratio)}×` : '',
-  row.target ?? '',
-  row.met === undefined
-    ? ''
-    : row.met
-      ? row.informational
-        ? 'yes (info)'
-        : 'yes'
-      : row.informational
-        ? 'no (info)'
-        : 'NO',
-])
-const widths = header.map((title, i) =>
-  Math.max(title.length, ...table.map((cells) => String(cells[i]).length)),
-)
-const line = (cells) => `| ${cells.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`
-console.log('')
-console.log(line(header))
-console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`)
-for (const cells of table) console.log(line(cells))
-for (const row of rows) if (row.note) console.log(`  * ${row.measure}: ${row.note}`)
+printTable(rows)
 console.log('')
 console.log(
-  `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
-    `${(totalMs / 1000).toFixed(1)} s in all${quick ? ' (BENCH_QUICK: small sizes, not for the record)' : ''}.`,
+  `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average at the start ${load.join(' / ')}; ` +
+    `${(totalMs / 1000).toFixed(1)} s in all${quick ? ' (BENCH_QUICK: small sizes, not for the record)' : ''}${full ? ' (--full)' : ''}.`,
 )
 
 const results = {
   timestamp: startedAt.toISOString(),
   quick,
+  full,
   durationMs: totalMs,
+  load,
   machine: {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
@@ -112,8 +125,8 @@ const results = {
   table: rows,
   suites,
 }
-const out = join(ROOT, 'bench/results.json')
-if (wanted.length > 0 && existsSync(out)) {
+const out = join(ROOT, full ? 'bench/results-full.json' : 'bench/results.json')
+if (partial && existsSync(out)) {
   // A partial run replaces its own suites' figures and keeps the others (each suite records when it ran).
   const previous = JSON.parse(readFileSync(out, 'utf8'))
   for (const name of names) suites[name].timestamp = startedAt.toISOString()
@@ -123,3 +136,5 @@ if (wanted.length > 0 && existsSync(out)) {
 }
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
 console.log(`Wrote ${out}`)
+if (rows.some((row) => row.id?.endsWith('.error') || row.measure?.includes('NOT MEASURED')))
+  process.exitCode = 1

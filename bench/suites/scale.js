@@ -1,7 +1,7 @@
-// Measure 5, scale: `innkeeper worker` processes (CLI defaults: concurrency 8, batch 50; idle
-// 100 ms) keeping N connections fresh on PostgreSQL, with 1 and 3 workers, for N = 1k, 10k, 100k.
-// Connections are seeded straight into the store (`saveConnection`, each encrypted under its own
-// id) as copies of one real connection; the emulator runs with zero latency and without refresh
+// Suite scale-ladder (measure 5): `innkeeper worker` processes (CLI defaults; idle 100 ms)
+// keeping N connections fresh on PostgreSQL, with 1 and 3 workers, for N = 1k and 10k (and 100k
+// with --full). Connections are seeded straight into the store by COPY (bench/lib/bulk-seed.js,
+// each sealed under its own id) as copies of one real connection; the emulator runs with zero latency and without refresh
 // token rotation, so every copy's refresh token stays valid. A run marks all N due at one
 // instant (t0, workers already idling) and measures until every one is refreshed, or for a fixed
 // time box, in which case the figures are for the slice refreshed (said in the table):
@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { Innkeeper } from '../../dist/index.js'
+import { copyClones } from '../lib/bulk-seed.js'
 import { MB, rssOf, sleep } from '../lib/stats.js'
 import {
   APP,
@@ -19,7 +20,6 @@ import {
   connectOne,
   POSTGRES_URL,
   postgresSchema,
-  seedClones,
   startEmulatorProcess,
   startWorker,
   waitFor,
@@ -27,8 +27,8 @@ import {
 
 const FAR = 24 * 3_600_000
 
-export async function scale({ quick }) {
-  const sizes = quick ? [300, 1_000, 3_000] : [1_000, 10_000, 100_000]
+export async function scale({ quick, full }) {
+  const sizes = quick ? [300, 1_000, 3_000] : full ? [1_000, 10_000, 100_000] : [1_000, 10_000]
   // Longest a run may take before its figures are taken from the slice refreshed so far.
   const timeBoxMs = quick ? 4_000 : 20_000
   const emulator = await startEmulatorProcess({
@@ -51,11 +51,14 @@ export async function scale({ quick }) {
     let seeded = 0
     for (const n of sizes) {
       const seedStart = performance.now()
-      await seedClones(keeper.store, template, {
+      const now = Date.now()
+      await copyClones(db, {
+        schema: where.schema,
+        template,
         prefix: 's',
         from: seeded,
         count: n - seeded,
-        dueAt: Date.now() + FAR,
+        fleet: { n, obtainedFrom: now, spanMs: 0, lifetimeMs: FAR, marginMs: 0 },
       })
       const seedMs = performance.now() - seedStart
       const seededNow = n - seeded
@@ -185,7 +188,7 @@ export async function scale({ quick }) {
   })
   for (const m of memory) {
     rows.push({
-      id: `scale.memory.${m.workers}w`,
+      id: `scale.rss.${m.workers}w`,
       measure: `refresher, ${m.workers} worker${m.workers > 1 ? 's' : ''}: RSS per 10k refreshed (slope over runs, no GC)`,
       unit: 'bytes',
       subject: m.bytesPer10k,
