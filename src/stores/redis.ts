@@ -12,7 +12,7 @@
 
 import { Redis } from 'ioredis'
 import type { Keyring } from '../crypto/keyring.js'
-import { InnkeeperError, StoreError } from '../errors.js'
+import { StoreError } from '../errors.js'
 import {
   ANY_CONNECTION,
   type ChangeListener,
@@ -33,6 +33,8 @@ import {
   unknownAppError,
   versionConflictError,
 } from './codec.js'
+import { driverErrorCode, type FailureReading, storeFailureOf } from './kit/errors.js'
+import { redactUrl } from './kit/redact-url.js'
 import type { OutboxEntryInput } from './outbox.js'
 import { RedisOperations } from './redis-operations.js'
 import { RedisOutbox } from './redis-outbox.js'
@@ -616,13 +618,6 @@ function fromHashFields(hash: Record<string, string>): Record<string, unknown> {
   return encoded
 }
 
-/** The URL without its password, for messages. */
-function redactUrl(url: URL): string {
-  const copy = new URL(url.toString())
-  if (copy.password) copy.password = '***'
-  return copy.toString()
-}
-
 function pairsToObject(pairs: string[]): Record<string, string> {
   const object: Record<string, string> = {}
   for (let i = 0; i + 1 < pairs.length; i += 2) object[pairs[i]!] = pairs[i + 1]!
@@ -642,25 +637,21 @@ function checkTransaction(results: Array<[Error | null, unknown]> | null): void 
   for (const [error] of results) if (error) throw error
 }
 
-/** A StoreError for a failed Redis call, naming the operation and the password-free URL. */
-function redisFailure(error: unknown, where: string): InnkeeperError {
-  if (error instanceof InnkeeperError) return error
+/** What a failed Redis call means: server replies (READONLY, OOM…) and network errors never echo a command's arguments. */
+function readRedisFailure(error: unknown): FailureReading {
   const message = error instanceof Error ? error.message : ''
-  const code =
-    typeof error === 'object' && error !== null ? String((error as { code?: unknown }).code ?? '') : ''
   if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(message)) {
-    return new StoreError(
-      'store_unavailable',
-      `Could not ${where}: Redis refused the credentials. Check the password in the store URL.`,
-    )
+    return { why: 'Redis refused the credentials', hint: 'Check the password in the store URL.' }
   }
-  // Server replies (e.g. READONLY, OOM) and network errors never echo a command's arguments.
-  const reason = message ? `: ${message.split('\n')[0]?.slice(0, 200)}` : code ? ` (${code})` : ''
-  return new StoreError(
-    'store_unavailable',
-    `Could not ${where}${reason}. Check that Redis is running and the store URL points at it.`,
-  )
+  const code = driverErrorCode(error)
+  return {
+    why: message ? (message.split('\n')[0]?.slice(0, 200) ?? '') : code,
+    hint: 'Check that Redis is running and the store URL points at it.',
+  }
 }
+
+/** A StoreError for a failed Redis call, naming the operation and the password-free URL. */
+const redisFailure = storeFailureOf(readRedisFailure)
 
 /**
  * The changes feed on Redis: a second connection SUBSCRIBEs to `<prefix>changes`, on which the

@@ -90,6 +90,16 @@ describe('credentials in URLs', () => {
     expect(result.stderr).not.toContain(SECRET)
     expect((await home.run(['webhooks', 'list', '--json'])).stdout).not.toContain(SECRET)
   })
+
+  it('doctor on an unreachable Redis store shows where it is, but not its password or credential parameters', async () => {
+    const store = `redis://:${SECRET}@127.0.0.1:1/0?password=${SECRET}-param&token=${SECRET}-token&prefix=x:`
+    const result = await home.run(['--store', store, 'doctor', '--json'])
+    expect(result.code, result.stderr).toBe(1)
+    const output = `${result.stdout}${result.stderr}`
+    expect(output).toContain('127.0.0.1:1')
+    expect(output).toContain('password=***')
+    expect(output).not.toContain(SECRET)
+  })
 })
 
 describe('a store that does not exist', () => {

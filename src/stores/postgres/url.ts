@@ -3,6 +3,7 @@
 // usual. Messages only ever show the URL with its password and credential parameters masked.
 
 import { StoreError } from '../../errors.js'
+import { redactUrl } from '../kit/redact-url.js'
 
 /** Where the store lives, parsed from its URL. */
 export interface PostgresTarget {
@@ -46,14 +47,4 @@ export function parsePostgresUrl(url: string, schemaOverride?: string): Postgres
     schema,
     display: `${display}${display.includes('?') ? '&' : '?'}schema=${schema}`,
   }
-}
-
-/** The URL without its password (and without credentials in query parameters). */
-export function redactUrl(url: URL): string {
-  const copy = new URL(url.toString())
-  if (copy.password) copy.password = '***'
-  for (const name of [...copy.searchParams.keys()]) {
-    if (/pass|secret|key|token/i.test(name)) copy.searchParams.set(name, '***')
-  }
-  return copy.toString()
 }

@@ -18,7 +18,7 @@ export function openDatabaseFile(path: string, busyTimeoutMs: number): Db {
   try {
     db = new Database(path, NATIVE_BINDING ? { nativeBinding: NATIVE_BINDING } : {})
   } catch (error) {
-    throw sqliteFailure(`open the SQLite file ${path}`, error)
+    throw sqliteFailure(error, `open the SQLite file ${path}`)
   }
   try {
     configure(db, busyTimeoutMs)
@@ -31,7 +31,7 @@ export function openDatabaseFile(path: string, busyTimeoutMs: number): Db {
 
 /** The error for a file that opened but could not be configured or migrated. */
 export function preparingFailed(path: string, error: unknown): InnkeeperError {
-  return error instanceof InnkeeperError ? error : sqliteFailure(`prepare the SQLite file ${path}`, error)
+  return error instanceof InnkeeperError ? error : sqliteFailure(error, `prepare the SQLite file ${path}`)
 }
 
 /**
@@ -57,7 +57,7 @@ function createPrivateFile(path: string): void {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     closeSync(openSync(path, 'a', 0o600))
   } catch (error) {
-    throw sqliteFailure(`create the SQLite file ${path}`, error)
+    throw sqliteFailure(error, `create the SQLite file ${path}`)
   }
 }
 
