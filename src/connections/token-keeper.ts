@@ -149,7 +149,7 @@ export class TokenKeeper {
    */
   private watch(): Promise<void> {
     this.watching ??= this.ctx.store
-      .watchChanges(({ connection }) => this.changed(connection))
+      .watchChanges(({ connection }) => connection !== undefined && this.changed(connection))
       .then(
         async (subscription) => {
           if (this.closed) await subscription.close()

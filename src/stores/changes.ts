@@ -1,17 +1,43 @@
 // The store's changes feed: every committed change to a connection (saved, deleted, or deleted
-// with its app), by any process sharing the store, reaches every subscriber within about a
-// second. Each driver feeds it its own way (PostgreSQL LISTEN/NOTIFY sent in the writing
+// with its app) or to a document (an API key created or revoked, a session), by any process
+// sharing the store, reaches every subscriber within about a second. Each driver feeds it its own way (PostgreSQL LISTEN/NOTIFY sent in the writing
 // statement, Redis PUBLISH inside the writing script, SQLite `PRAGMA data_version` polling,
 // the memory store in process). Caches of connection records (TokenKeeper) drop an entry when
 // it changes, and trust nothing while the feed is down; callers waiting for another process's
-// refresh are woken by it (TokenKeeper.waitForChange).
+// refresh are woken by it (TokenKeeper.waitForChange); the API-key check drops a revoked key.
 
-/** One change: a connection id, or `*` when anything may have changed (feed restarted, app deleted). */
-export interface StoreChange {
-  connection: string
-}
+/**
+ * One change: a connection id (`*` when anything, documents included, may have changed: the feed
+ * restarted, an app was deleted), or a document as `<collection>/<id>`.
+ */
+export type StoreChange = { connection: string; document?: never } | { document: string; connection?: never }
 
 export const ANY_CONNECTION = '*'
+
+/**
+ * A document change on the wire (a NOTIFY or PUBLISH payload) starts with `#`; a connection id
+ * never does (an app name starts with a letter or a digit).
+ */
+const DOCUMENT_MARK = '#'
+
+export function documentChange(collection: string, id: string): StoreChange {
+  return { document: `${collection}/${id}` }
+}
+
+export function documentChangePayload(collection: string, id: string): string {
+  return `${DOCUMENT_MARK}${collection}/${id}`
+}
+
+/** A NOTIFY or PUBLISH payload back into a change (empty: anything may have changed). */
+export function changeFromPayload(payload: string): StoreChange {
+  if (payload.startsWith(DOCUMENT_MARK)) return { document: payload.slice(DOCUMENT_MARK.length) }
+  return { connection: payload || ANY_CONNECTION }
+}
+
+/** Whether a change may concern the document `id` of `collection`. */
+export function concernsDocument(change: StoreChange, collection: string, id: string): boolean {
+  return change.connection === ANY_CONNECTION || change.document === `${collection}/${id}`
+}
 
 export type ChangeListener = (change: StoreChange) => void
 

@@ -9,6 +9,7 @@ import {
   type ChangeListener,
   ChangesHub,
   type ChangesSubscription,
+  documentChange,
   inProcessSource,
 } from './changes.js'
 import { unknownAppError, versionConflictError } from './codec.js'
@@ -202,6 +203,7 @@ export class MemoryStore implements Store {
       this.documents.set(collection, documents)
     }
     documents.set(id, structuredClone(value))
+    this.changes.emit(documentChange(collection, id))
   }
 
   async getDocument(collection: string, id: string): Promise<Record<string, unknown> | null> {
@@ -218,7 +220,9 @@ export class MemoryStore implements Store {
 
   async deleteDocument(collection: string, id: string): Promise<boolean> {
     this.assertOpen()
-    return this.documents.get(collection)?.delete(id) ?? false
+    const deleted = this.documents.get(collection)?.delete(id) ?? false
+    if (deleted) this.changes.emit(documentChange(collection, id))
+    return deleted
   }
 
   async useDocumentOnce(
@@ -235,6 +239,7 @@ export class MemoryStore implements Store {
     )
       return null
     value.usedAt = now
+    this.changes.emit(documentChange(collection, id))
     return structuredClone(value)
   }
 

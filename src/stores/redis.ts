@@ -14,11 +14,12 @@ import { Redis } from 'ioredis'
 import type { Keyring } from '../crypto/keyring.js'
 import { StoreError } from '../errors.js'
 import {
-  ANY_CONNECTION,
   type ChangeListener,
   ChangesHub,
   type ChangesSource,
   type ChangesSubscription,
+  changeFromPayload,
+  documentChangePayload,
 } from './changes.js'
 import {
   decodeApp,
@@ -173,10 +174,12 @@ class RedisStore implements Store {
     private readonly keyring: Keyring,
   ) {
     this.prefix = target.prefix
-    this.changes = new ChangesHub(redisChangesSource(redis, `${target.prefix}changes`))
+    this.changesChannel = `${target.prefix}changes`
+    this.changes = new ChangesHub(redisChangesSource(redis, this.changesChannel))
   }
 
   private readonly changes: ChangesHub
+  private readonly changesChannel: string
 
   watchChanges(listener: ChangeListener): Promise<ChangesSubscription> {
     return this.run('listen for changes', () => this.changes.subscribe(listener))
@@ -423,7 +426,11 @@ class RedisStore implements Store {
 
   async putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void> {
     await this.run('save a document', () =>
-      this.redis.hset(this.documentsKey(collection), id, JSON.stringify(value)),
+      this.redis
+        .multi()
+        .hset(this.documentsKey(collection), id, JSON.stringify(value))
+        .publish(this.changesChannel, documentChangePayload(collection, id))
+        .exec(),
     )
   }
 
@@ -440,10 +447,14 @@ class RedisStore implements Store {
   }
 
   async deleteDocument(collection: string, id: string): Promise<boolean> {
-    const removed = await this.run('delete a document', () =>
-      this.redis.hdel(this.documentsKey(collection), id),
+    const results = await this.run('delete a document', () =>
+      this.redis
+        .multi()
+        .hdel(this.documentsKey(collection), id)
+        .publish(this.changesChannel, documentChangePayload(collection, id))
+        .exec(),
     )
-    return removed > 0
+    return Number(results?.[0]?.[1] ?? 0) > 0
   }
 
   async useDocumentOnce(
@@ -454,6 +465,10 @@ class RedisStore implements Store {
     const json = (await this.run('use a document', () =>
       this.eval(USE_DOCUMENT_ONCE, [this.documentsKey(collection)], [id, String(now)]),
     )) as string | null
+    if (json !== null)
+      await this.run('announce a document change', () =>
+        this.redis.publish(this.changesChannel, documentChangePayload(collection, id)),
+      )
     return json === null ? null : (JSON.parse(json) as Record<string, unknown>)
   }
 
@@ -665,7 +680,7 @@ function redisChangesSource(redis: Redis, channel: string): ChangesSource {
       const next = redis.duplicate({ lazyConnect: true })
       next.on('error', () => undefined)
       next.on('message', (from: string, message: string) => {
-        if (from === channel) hub.emit({ connection: message || ANY_CONNECTION })
+        if (from === channel) hub.emit(changeFromPayload(message))
       })
       next.on('close', () => hub.setLive(false))
       // After a reconnect ioredis subscribes again before it reports ready.

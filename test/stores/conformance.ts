@@ -187,7 +187,9 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
       it('the changes feed tells one handle of every connection the other saves or deletes', (context) =>
         withTwo(context, async (first, second) => {
           const heard: string[] = []
-          const subscription = await first.watchChanges(({ connection }) => heard.push(connection))
+          const subscription = await first.watchChanges(
+            ({ connection }) => connection !== undefined && heard.push(connection),
+          )
           try {
             expect(subscription.live).toBe(true)
             await second.putApp(sampleApp())
@@ -214,7 +216,9 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
           await second.putApp(sampleApp())
           const saved = await second.saveConnection(sampleConnection({ name: 'read-first' }))
           const heard: string[] = []
-          const subscription = await first.watchChanges(({ connection }) => heard.push(connection))
+          const subscription = await first.watchChanges(
+            ({ connection }) => connection !== undefined && heard.push(connection),
+          )
           try {
             expect((await first.getConnection('acme/read-first'))?.version).toBe(saved.version)
             await second.saveConnection({ ...saved, failures: 1 }, saved.version)
@@ -222,6 +226,25 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
             // hold the first version, so the change must be announced all the same.
             expect((await first.getConnection('acme/read-first'))?.failures).toBe(1)
             await waitUntil(() => heard.includes('acme/read-first'))
+          } finally {
+            await subscription.close()
+          }
+        }))
+
+      it('the changes feed tells one handle of a document the other creates and deletes (an API key revoked)', (context) =>
+        withTwo(context, async (first, second) => {
+          const heard: string[] = []
+          const subscription = await first.watchChanges(
+            ({ document }) => document !== undefined && heard.push(document),
+          )
+          try {
+            await second.putDocument('api_keys', 'k1', { name: 'ci' })
+            // Read at once, before a polling feed looks: what this handle read is followed to its end.
+            expect(await first.getDocument('api_keys', 'k1')).toEqual({ name: 'ci' })
+            await waitUntil(() => heard.includes('api_keys/k1'))
+            const before = heard.length
+            expect(await second.deleteDocument('api_keys', 'k1')).toBe(true)
+            await waitUntil(() => heard.slice(before).includes('api_keys/k1'))
           } finally {
             await subscription.close()
           }
@@ -552,7 +575,9 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         await store.putApp(sampleApp())
         await store.saveConnection(sampleConnection())
         const heard: string[] = []
-        const subscription = await store.watchChanges(({ connection }) => heard.push(connection))
+        const subscription = await store.watchChanges(
+          ({ connection }) => connection !== undefined && heard.push(connection),
+        )
         expect(await store.deleteConnection('acme/main', [entry('revoked'), entry('deleted')])).toBe(true)
         expect(await store.deleteConnection('acme/main', [entry('again')])).toBe(false)
         expect(await store.getConnection('acme/main')).toBeNull()
@@ -566,7 +591,9 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
     describe('changes feed', () => {
       it('a subscriber hears of connections saved and deleted through the same handle', async () => {
         const heard: string[] = []
-        const subscription = await store.watchChanges(({ connection }) => heard.push(connection))
+        const subscription = await store.watchChanges(
+          ({ connection }) => connection !== undefined && heard.push(connection),
+        )
         await store.putApp(sampleApp())
         await store.saveConnection(sampleConnection({ name: 'mine' }))
         await store.deleteConnection('acme/mine')

@@ -3,7 +3,7 @@
 // When the client is lost the feed is not live; it reconnects every second until it is.
 
 import pg from 'pg'
-import { ANY_CONNECTION, type ChangesHub, type ChangesSource } from '../changes.js'
+import { type ChangesHub, type ChangesSource, changeFromPayload } from '../changes.js'
 import { quoteIdentifier } from './migrations.js'
 
 /** How long the changes listener waits before reconnecting after it lost its server. */
@@ -17,7 +17,7 @@ export function postgresChangesSource(connectionString: string, channel: string)
     const next = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 })
     next.on('error', () => undefined)
     next.on('notification', (message) => {
-      if (message.channel === channel) hub.emit({ connection: message.payload || ANY_CONNECTION })
+      if (message.channel === channel) hub.emit(changeFromPayload(message.payload ?? ''))
     })
     next.on('end', () => {
       if (client !== next || stopped) return

@@ -84,6 +84,7 @@ const SQL = {
       ON CONFLICT (collection, id) DO UPDATE SET value = excluded.value`,
   selectDocument: 'SELECT value FROM documents WHERE collection = ? AND id = ?',
   selectDocuments: 'SELECT id, value FROM documents WHERE collection = ? ORDER BY id',
+  selectAllDocuments: 'SELECT collection, id, value FROM documents',
   deleteDocument: 'DELETE FROM documents WHERE collection = ? AND id = ?',
   useDocumentOnce: `
       UPDATE documents SET value = json_set(value, '$.usedAt', @now)

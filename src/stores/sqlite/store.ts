@@ -87,7 +87,11 @@ export class SqliteStore implements Store {
     private readonly keyring: Keyring,
   ) {
     this.statements = prepareStatements(db)
-    this.changes = new SqliteChangesFeed(db, this.statements.selectConnectionStamps)
+    this.changes = new SqliteChangesFeed(
+      db,
+      this.statements.selectConnectionStamps,
+      this.statements.selectAllDocuments,
+    )
     this.audit = new SqliteAuditTrail(db, this.statements)
   }
 
@@ -305,6 +309,7 @@ export class SqliteStore implements Store {
   async putDocument(collection: string, id: string, value: Record<string, unknown>): Promise<void> {
     const json = JSON.stringify(value)
     sqliteStep('save a document', () => this.statements.upsertDocument.run({ collection, id, value: json }))
+    this.changes.noteDocument(collection, id, json, true)
   }
 
   async getDocument(collection: string, id: string): Promise<Record<string, unknown> | null> {
@@ -312,6 +317,7 @@ export class SqliteStore implements Store {
       'read a document',
       () => this.statements.selectDocument.get(collection, id) as { value: string } | undefined,
     )
+    this.changes.noteDocument(collection, id, row?.value)
     return row ? (JSON.parse(row.value) as Record<string, unknown>) : null
   }
 
@@ -324,10 +330,12 @@ export class SqliteStore implements Store {
   }
 
   async deleteDocument(collection: string, id: string): Promise<boolean> {
-    return sqliteStep(
+    const deleted = sqliteStep(
       'delete a document',
       () => this.statements.deleteDocument.run(collection, id).changes > 0,
     )
+    if (deleted) this.changes.noteDocument(collection, id, undefined, true)
+    return deleted
   }
 
   async useDocumentOnce(
@@ -340,6 +348,7 @@ export class SqliteStore implements Store {
       'use a document',
       () => this.statements.useDocumentOnce.get({ collection, id, now }) as { value: string } | undefined,
     )
+    if (row) this.changes.noteDocument(collection, id, row.value, true)
     return row ? (JSON.parse(row.value) as Record<string, unknown>) : null
   }
 
