@@ -41,7 +41,7 @@ import { BackgroundRefresher, type RefresherOptions } from './connections/refres
 import { isAccessTokenFresh } from './connections/timing.js'
 import { TokenKeeper, unknownConnection } from './connections/token-keeper.js'
 import { toConnectionInfo } from './connections/view.js'
-import { createKeyring } from './crypto/keyring.js'
+import { createKeyring, type Keyring } from './crypto/keyring.js'
 import { InnkeeperError, StoreError } from './errors.js'
 import { httpLimitsFrom } from './http/limits.js'
 import { openStoreWithKeys } from './keys/open-with-keys.js'
@@ -53,6 +53,7 @@ import type { ProviderOverride } from './providers/overrides.js'
 import { defaultProviders, type ProviderCatalogue } from './providers/registry.js'
 import type { ProviderDefinitionInput } from './providers/schema.js'
 import { loadProviderValidation } from './providers/validation.js'
+import { type SecretSealer, sealerForStore, UNSEALED } from './stores/kit/sealing.js'
 import { openStore, parseStoreUrl } from './stores/open.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from './stores/store.js'
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhooks/dispatcher.js'
@@ -62,6 +63,11 @@ import { Webhooks } from './webhooks/receivers.js'
 export interface InnkeeperOptions {
   /** `sqlite:PATH`, `memory:`, `postgres://…`, `redis://…`, or an opened Store. Default: INNKEEPER_STORE or `sqlite:<home>/innkeeper.db`. */
   store?: string | Store
+  /**
+   * With an opened `store` (other than memory): the keyring it was opened with, which also seals
+   * the secrets kept beside its records (webhook signing secrets, the recovery journal).
+   */
+  keyring?: Keyring
   /** Default: INNKEEPER_HOME or `~/.innkeeper`. */
   home?: string
   /** `kid:base64key,…` (INNKEEPER_KEYS); otherwise a key file in the home directory. */
@@ -151,6 +157,7 @@ export class Innkeeper {
 
   private constructor(
     readonly store: Store,
+    sealer: SecretSealer,
     now: () => number,
     retry: RetryPolicy,
     leaseMs: number,
@@ -185,6 +192,7 @@ export class Innkeeper {
     this.outboxWriter = new OutboxWriter(store, now)
     this.webhooks = new Webhooks(
       store,
+      sealer,
       now,
       () => this.outboxWriter.invalidate(),
       () => this.allowPrivateWebhooks,
@@ -193,7 +201,7 @@ export class Innkeeper {
     this.ctx.eventOutbox = this.outboxWriter
     // Nothing is at rest in the memory store, and its writes cannot fail: it keeps no journal.
     if (store.kind !== 'memory' && auditOptions.home)
-      this.ctx.journal = new RecoveryJournal(join(auditOptions.home, RECOVERY_DIRECTORY), store)
+      this.ctx.journal = new RecoveryJournal(join(auditOptions.home, RECOVERY_DIRECTORY), store.kind, sealer)
     this.keeper = new TokenKeeper(this.ctx, auditOptions.cachedConnections)
     this.apps = new Apps(this.ctx)
   }
@@ -221,6 +229,7 @@ export class Innkeeper {
       return Innkeeper.recovered(
         new Innkeeper(
           options.store,
+          sealerForStore(options.store.kind, options.keyring),
           now,
           retry,
           leaseMs,
@@ -236,25 +245,19 @@ export class Innkeeper {
       // A store named explicitly must exist; the default one before its first use reads as empty.
       if (options.store !== undefined || process.env.INNKEEPER_STORE !== undefined)
         throw storeNotFound(where.storeUrl)
-      const empty = await openStore('memory:', {
-        keyring: createKeyring([{ id: 'memory', key: randomBytes(32) }]),
-      })
-      return new Innkeeper(empty, now, retry, leaseMs, true, failureWindowMs, options, providers)
+      const empty = await openStore('memory:', { keyring: ephemeralKeyring() })
+      return new Innkeeper(empty, UNSEALED, now, retry, leaseMs, true, failureWindowMs, options, providers)
     }
     if (!inMemory && (!where.keys || where.storeUrl.startsWith(`sqlite:${where.home}`)))
       ensureHome(where.home)
-    // Nothing is at rest in memory: an ephemeral key is enough there.
     // A key file is created only for a store that holds no sealed data yet.
-    const { store } = inMemory
-      ? {
-          store: await openStore(where.storeUrl, {
-            keyring: createKeyring([{ id: 'memory', key: randomBytes(32) }]),
-          }),
-        }
+    const { store, keyring } = inMemory
+      ? { store: await openStore(where.storeUrl, { keyring: ephemeralKeyring() }), keyring: undefined }
       : await openStoreWithKeys(where.storeUrl, { keys: where.keys, keyFile: where.keyFile })
     return Innkeeper.recovered(
       new Innkeeper(
         store,
+        sealerForStore(store.kind, keyring),
         now,
         retry,
         leaseMs,
@@ -573,6 +576,11 @@ export class Innkeeper {
     this.events.removeAllListeners()
     if (this.ownsStore) await this.store.close()
   }
+}
+
+/** Nothing is at rest in memory: a key that lives as long as the process is enough there. */
+function ephemeralKeyring(): Keyring {
+  return createKeyring([{ id: 'memory', key: randomBytes(32) }])
 }
 
 function privateWebhooksFromEnvironment(): boolean {

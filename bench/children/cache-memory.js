@@ -17,8 +17,9 @@ const settle = async () => {
   return { heapUsed, rss }
 }
 
-const store = await openPostgresStore(process.env.STORE, { keyring: loadKeyring({ keys: process.env.KEYS }) })
-const keeper = await Innkeeper.open({ store, audit: false })
+const keyring = loadKeyring({ keys: process.env.KEYS })
+const store = await openPostgresStore(process.env.STORE, { keyring })
+const keeper = await Innkeeper.open({ store, keyring, audit: false })
 const count = Number(process.env.COUNT)
 const ids = Array.from({ length: count }, (_, i) => `${process.env.PREFIX}${String(i).padStart(6, '0')}`)
 // Warm the code paths on one connection so the deltas are data, not compiled code.

@@ -9,12 +9,10 @@ import { loadKeyring } from '../../dist/crypto/load.js'
 import { Innkeeper } from '../../dist/index.js'
 import { openPostgresStore } from '../../dist/stores/postgres/store.js'
 
-const store = await openPostgresStore(process.env.STORE, {
-  keyring: loadKeyring({ keys: process.env.KEYS }),
-  maxConnections: 4,
-})
+const keyring = loadKeyring({ keys: process.env.KEYS })
+const store = await openPostgresStore(process.env.STORE, { keyring, maxConnections: 4 })
 let offsetMs = 0
-const keeper = await Innkeeper.open({ store, now: () => Date.now() + offsetMs })
+const keeper = await Innkeeper.open({ store, keyring, now: () => Date.now() + offsetMs })
 let prepared
 
 process.on('message', async (message) => {

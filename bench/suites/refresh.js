@@ -78,9 +78,10 @@ async function bareInserter(kind, where) {
 
 async function onStore(kind, emulator, { rounds, perRound }) {
   const where = kind === 'sqlite' ? sqliteDir('refresh') : postgresSchema('refresh')
-  const store = await openStore(where.url, { keyring: loadKeyring({ keys: BENCH_KEYS }) })
+  const keyring = loadKeyring({ keys: BENCH_KEYS })
+  const store = await openStore(where.url, { keyring })
   const counting = countingStore(store)
-  const keeper = await Innkeeper.open({ store: counting.proxy })
+  const keeper = await Innkeeper.open({ store: counting.proxy, keyring })
   let bare
   try {
     await keeper.apps.add(APP, appSettings(emulator.info))

@@ -1,14 +1,16 @@
 // The refresh recovery journal: where a renewed token set goes when the platform has rotated the
 // refresh token but the store could not be written (it stayed unreachable for the whole time the
 // refresh lease allowed). One file per rotation under `<home>/recovery/`, mode 0600, its tokens
-// sealed with the store's keyring; it is replayed into the store (compare-and-swap on the
-// pre-rotation refresh token) before this connection is next refreshed or read on this machine.
+// sealed with the store's keyring (through the sealer the facade wires); it is replayed into the
+// store (compare-and-swap on the pre-rotation refresh token) before this connection is next
+// refreshed or read on this machine.
 // Nothing is journaled for the memory store: its writes cannot fail, and nothing is at rest there.
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TokenSet } from '../model/token-set.js'
 import { writePrivateFile } from '../private-file.js'
+import type { SecretSealer } from '../stores/kit/sealing.js'
 import type { Store } from '../stores/store.js'
 
 export const RECOVERY_DIRECTORY = 'recovery'
@@ -34,15 +36,18 @@ export class RecoveryJournal {
   constructor(
     /** `<home>/recovery`. */
     readonly directory: string,
-    private readonly store: Store,
+    /** The kind of store the entries are for (written into each entry, for `innkeeper doctor`). */
+    private readonly storeKind: Store['kind'],
+    /** Seals with the keyring the store was opened with. */
+    private readonly sealer: SecretSealer,
   ) {}
 
   /** Seals and writes the entry; answers its path. Throws when the file cannot be written. */
   write(connection: string, recovered: RecoveredTokens, now: number): string {
     mkdirSync(this.directory, { recursive: true, mode: 0o700 })
     const path = join(this.directory, entryFileName(connection, recovered.rotatedFrom))
-    const sealed = this.store.sealSecret(JSON.stringify(recovered), aadFor(connection))
-    const body = { format: FORMAT, connection, store: this.store.kind, createdAt: now, sealed }
+    const sealed = this.sealer.seal(JSON.stringify(recovered), aadFor(connection))
+    const body = { format: FORMAT, connection, store: this.storeKind, createdAt: now, sealed }
     writePrivateFile(path, `${JSON.stringify(body, null, 2)}\n`)
     return path
   }
@@ -62,9 +67,7 @@ export class RecoveryJournal {
     try {
       const body = JSON.parse(readFileSync(entry.path, 'utf8')) as { sealed?: unknown }
       if (typeof body.sealed !== 'string') return undefined
-      const opened = JSON.parse(
-        this.store.openSecret(body.sealed, aadFor(entry.connection)),
-      ) as RecoveredTokens
+      const opened = JSON.parse(this.sealer.open(body.sealed, aadFor(entry.connection))) as RecoveredTokens
       return typeof opened.rotatedFrom === 'string' && opened.tokens ? opened : undefined
     } catch {
       return undefined

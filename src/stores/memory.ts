@@ -246,15 +246,6 @@ export class MemoryStore implements Store {
   // The webhook outbox lives in memory-outbox.ts.
   readonly outbox = new MemoryOutbox(() => this.assertOpen())
 
-  /** Nothing is at rest in memory, so a document secret is kept as it is. */
-  sealSecret(plaintext: string, _aad: string): string {
-    return plaintext
-  }
-
-  openSecret(sealed: string, _aad: string): string {
-    return sealed
-  }
-
   /** Nothing is sealed in memory, so no key protects anything here. */
   async countSecretsByKeyId(): Promise<Record<string, number>> {
     this.assertOpen()

@@ -484,13 +484,6 @@ class RedisStore implements Store {
     return this.outboxKeys
   }
 
-  sealSecret(plaintext: string, aad: string): string {
-    return this.keyring.encrypt(plaintext, aad)
-  }
-  openSecret(sealed: string, aad: string): string {
-    return this.keyring.decrypt(sealed, aad)
-  }
-
   // Key rotation and the audit trail live in redis-operations.ts.
   private operationsKeys: RedisOperations | undefined
   private get operations(): RedisOperations {

@@ -219,14 +219,6 @@ export interface Store {
   useDocumentOnce(collection: string, id: string, now: number): Promise<Record<string, unknown> | null>
 
   /**
-   * Encrypts a secret kept in a document (a webhook receiver's signing secret) with the store's
-   * keyring, bound to `aad`; the memory store keeps it as it is (nothing is at rest there).
-   */
-  sealSecret(plaintext: string, aad: string): string
-  /** Opens what `sealSecret` returned, with the same `aad`. */
-  openSecret(sealed: string, aad: string): string
-
-  /**
    * Key rotation: how many stored secrets (apps' client secrets, connections' secrets, pending
    * authorizations' verifiers) each key id sealed. The memory store seals nothing: `{}`.
    */

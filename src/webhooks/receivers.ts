@@ -1,9 +1,11 @@
 // Webhook receivers: `keeper.webhooks.add(url, { events })` (the secret is answered once and
-// stored sealed with the keyring, AAD `webhook:<id>:secret`), `list()`, `remove(id)`, and the
-// deliveries still waiting or dead. Receivers are documents in the store (collection `webhooks`).
+// stored sealed with the store's keyring through the sealer the facade wires, AAD
+// `webhook:<id>:secret`), `list()`, `remove(id)`, and the deliveries still waiting or dead.
+// Receivers are documents in the store (collection `webhooks`).
 import { randomBytes } from 'node:crypto'
 import { ConfigError, InnkeeperError } from '../errors.js'
 import { requireSecureUrl } from '../providers/endpoints.js'
+import type { SecretSealer } from '../stores/kit/sealing.js'
 import type { OutboxEntry, OutboxState } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
 import { checkReceiverAddress } from './address-policy.js'
@@ -60,6 +62,8 @@ export interface WebhookDelivery {
 export class Webhooks {
   constructor(
     private readonly store: Store,
+    /** Seals receivers' secrets with the keyring the store was opened with. */
+    private readonly sealer: SecretSealer,
     private readonly now: () => number,
     /** Told after this process adds or removes a receiver (the outbox writer drops its cache). */
     private readonly changed: () => void = () => {},
@@ -81,7 +85,7 @@ export class Webhooks {
     await this.store.putDocument(WEBHOOKS_COLLECTION, id, {
       url: target.href,
       events,
-      secret: this.store.sealSecret(secret, webhookSecretAad(id)),
+      secret: this.sealer.seal(secret, webhookSecretAad(id)),
       createdAt,
     })
     this.changed()
@@ -133,7 +137,7 @@ export class Webhooks {
       id,
       url: String(value.url),
       events: (value.events as WebhookEventType[]) ?? [],
-      secret: this.store.openSecret(String(value.secret), webhookSecretAad(id)),
+      secret: this.sealer.open(String(value.secret), webhookSecretAad(id)),
     }
   }
 }

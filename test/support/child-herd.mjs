@@ -6,7 +6,7 @@
 import { loadKeyring } from '../../dist/crypto/load.js'
 import { Innkeeper } from '../../dist/index.js'
 import { openStore } from '../../dist/stores/open.js'
-import { openPostgresStore } from '../../dist/stores/postgres.js'
+import { openPostgresStore } from '../../dist/stores/postgres/store.js'
 
 const offset = Number(process.env.OFFSET_MS ?? 0)
 const url = process.env.STORE
@@ -15,7 +15,7 @@ const keyring = loadKeyring({ keys: process.env.KEYS })
 const store = url.startsWith('postgres')
   ? await openPostgresStore(url, { keyring, maxConnections: 4 })
   : await openStore(url, { keyring })
-const keeper = await Innkeeper.open({ store, now: () => Date.now() + offset })
+const keeper = await Innkeeper.open({ store, keyring, now: () => Date.now() + offset })
 const callers = Number(process.env.CALLERS ?? 1)
 const ids = process.env.CONNECTIONS.split(',')
 

@@ -28,7 +28,7 @@ async function withKeys<T>(command: Command, run: (context: KeyContext) => Promi
     keys: where.keys,
     keyFile: where.keyFile,
   })
-  const keeper = await Innkeeper.open({ store, actor: cliActor() })
+  const keeper = await Innkeeper.open({ store, keyring, actor: cliActor() })
   try {
     return await run({ store, keyring, keeper, keyFile })
   } finally {

@@ -278,13 +278,6 @@ class PostgresStore implements Store {
     return documents.useDocumentOnce(this.db, collection, id, now)
   }
 
-  sealSecret(plaintext: string, aad: string): string {
-    return this.keyring.encrypt(plaintext, aad)
-  }
-  openSecret(sealed: string, aad: string): string {
-    return this.keyring.decrypt(sealed, aad)
-  }
-
   watchChanges(listener: ChangeListener): Promise<ChangesSubscription> {
     this.db.checkOpen()
     return this.changes.subscribe(listener).catch((error: unknown) => {

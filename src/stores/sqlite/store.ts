@@ -360,13 +360,6 @@ export class SqliteStore implements Store {
     return this.outboxTable
   }
 
-  sealSecret(plaintext: string, aad: string): string {
-    return this.keyring.encrypt(plaintext, aad)
-  }
-  openSecret(sealed: string, aad: string): string {
-    return this.keyring.decrypt(sealed, aad)
-  }
-
   /** A committed SQLite transaction is on disk (WAL, synchronous writes). */
   async durabilityWarning(): Promise<string | undefined> {
     return undefined
