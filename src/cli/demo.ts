@@ -1,21 +1,23 @@
-// `innkeeper demo`: every platform's full flow against in-process emulators and a throwaway
-// in-memory store, narrated step by step: BookingSync/Smily out of band, Booking Experts through a
-// loopback redirect, bookingtime's two-step client credentials, BookyFlow's channel announce, and
-// finally a refresh with rotation after the clocks jump past expiry.
+// `innkeeper demo`: every emulated platform's flow against in-process emulators and a throwaway
+// in-memory store, narrated step by step. What each platform shows (its app, how it connects, one
+// API call) is its descriptor's `demo` (src/emulators/<platform>.ts); this file only tells the
+// story, then jumps every clock past expiry and shows the refreshes and the rotations.
 
 import {
   appSettingsFor,
+  type EmulatedPlatform,
+  type EmulatorDemo,
   type EmulatorHandle,
-  type EmulatorPlatform,
+  platformOf,
   startEmulators,
 } from '../emulators/index.js'
 import { Innkeeper } from '../innkeeper.js'
+import { getProvider } from '../providers/registry.js'
+import { extractPath } from '../providers/template.js'
 import { fingerprint } from '../redact.js'
 import { startCallbackServer } from './callback-server.js'
 import { approveConsentPage } from './consent-form.js'
 import { out, paint } from './output.js'
-
-type Emulators = Record<EmulatorPlatform, EmulatorHandle>
 
 const title = (text: string) => out(`\n${paint('bold', text)}`)
 const step = (text: string) => out(`  ${paint('cyan', '→')} ${text}`)
@@ -27,120 +29,124 @@ async function storedRefreshToken(keeper: Innkeeper, id: string): Promise<string
   return token ? fingerprint(token) : '(none)'
 }
 
-async function smily(keeper: Innkeeper, emulator: EmulatorHandle): Promise<void> {
-  title('BookingSync / Smily — authorization code, out of band')
-  await keeper.apps.add('smily', {
-    provider: 'smily',
-    ...appSettingsFor(emulator.info),
-    scopes: ['public', 'rentals_read'],
+async function addApp(
+  keeper: Innkeeper,
+  platform: EmulatedPlatform,
+  handle: EmulatorHandle,
+  demo: EmulatorDemo,
+  redirectUri?: string,
+) {
+  await keeper.apps.add(demo.app, {
+    provider: platform.name,
+    ...appSettingsFor(handle.info),
+    ...(demo.scopes ? { scopes: demo.scopes } : {}),
+    ...(redirectUri ? { redirectUri } : {}),
   })
+  const base = handle.info.baseUrl ? ` --base-url ${handle.info.baseUrl}` : ''
+  const scope = demo.scopes ? ` --scope "${demo.scopes.join(' ')}"` : ''
+  const redirect = redirectUri ? ` --redirect-uri ${redirectUri}` : ''
   step(
-    'innkeeper apps add smily --provider smily --client-id … --client-secret-stdin --scope "public rentals_read"',
+    `innkeeper apps add ${demo.app} --provider ${platform.name} --client-id … --client-secret-stdin${base}${scope}${redirect}`,
   )
-  const start = await keeper.authorize('smily')
-  step(`innkeeper connect smily  → visit ${start.url.slice(0, 72)}…`)
+}
+
+/** A person approves on the consent page, which shows a code they paste into the terminal. */
+async function connectOutOfBand(keeper: Innkeeper, demo: EmulatorDemo): Promise<void> {
+  const start = await keeper.authorize(demo.app)
+  step(`innkeeper connect ${demo.app}  → visit ${start.url.slice(0, 72)}…`)
   const { code } = await approveConsentPage(start.url)
   step(
     `approved the consent form; the page shows the code ${fingerprint(code ?? '')}, pasted into the terminal`,
   )
-  const connection = await start.complete(code ?? '')
-  show('connected', connection.id)
-  show('scopes', connection.scopes)
-  const rentals = await keeper.connection('smily/main').json<{ rentals: { name: string }[] }>('/rentals')
-  step('innkeeper request smily/main GET /rentals')
-  show(
-    'rentals',
-    rentals.rentals.map((rental) => rental.name),
-  )
+  await start.complete(code ?? '')
 }
 
-async function bookingExperts(keeper: Innkeeper, emulator: EmulatorHandle): Promise<void> {
-  title('Booking Experts — authorization code with a redirect to a loopback callback')
+/** A person approves and the platform redirects the browser back to a loopback callback. */
+async function connectWithRedirect(
+  keeper: Innkeeper,
+  platform: EmulatedPlatform,
+  handle: EmulatorHandle,
+  demo: EmulatorDemo,
+): Promise<void> {
   let state = ''
-  const server = await startCallbackServer(0, '/booking_experts/oauth_callback', async (url) => {
+  const server = await startCallbackServer(0, demo.callbackPath ?? '/callback', async (url) => {
     const info = await keeper.completeAuthorization(url, state)
     return `Connected ${info.id}.`
   })
   try {
-    await keeper.apps.add('experts', {
-      provider: 'bookingexperts',
-      ...appSettingsFor(emulator.info),
-      redirectUri: server.redirectUri,
-    })
-    step(`innkeeper apps add experts --provider bookingexperts … --redirect-uri ${server.redirectUri}`)
-    const start = await keeper.authorize('experts')
+    await addApp(keeper, platform, handle, demo, server.redirectUri)
+    const start = await keeper.authorize(demo.app)
     state = start.state
-    step('innkeeper connect experts --listen  → the browser approves, the platform redirects back')
+    step(`innkeeper connect ${demo.app} --listen  → the browser approves, the platform redirects back`)
     await approveConsentPage(start.url)
     show('callback', await server.result)
   } finally {
     await server.close()
   }
-  const info = await keeper.connection('experts/main').info()
-  step('after install Innkeeper fetched /v3/subscription and kept it:')
-  show('subscriptionId', info.metadata.subscriptionId)
-  show('administrationIds', info.metadata.administrationIds)
 }
 
-async function bookingtime(keeper: Innkeeper, emulator: EmulatorHandle): Promise<void> {
-  title('bookingtime — client credentials, then an organization token (two steps)')
-  await keeper.apps.add('bt', { provider: 'bookingtime', ...appSettingsFor(emulator.info) })
-  step('innkeeper apps add bt --provider bookingtime --client-id … --client-secret-stdin')
-  const organizationId = emulator.info.organizationId ?? ''
-  const result = await keeper.connect('bt', { organizationId })
-  step(`innkeeper connect bt --organization ${organizationId}`)
-  const stats = emulator.stats().tokenRequests
-  show(
-    'steps',
-    `client_credentials → a 30-day refresh token (${stats.client_credentials ?? 0}), refresh_token + organization_id → a 5-minute access token (${stats.refresh_token ?? 0})`,
-  )
-  if (result.kind === 'connected')
-    show('access token valid until', new Date(result.connection.accessTokenExpiresAt ?? 0).toISOString())
-  const organization = await keeper
-    .connection('bt/main')
-    .json<{ name?: string; id: string }>('/de/organization/{organizationId}/show', {
-      params: { organizationId },
-    })
-  step(
-    `innkeeper request bt/main GET '/de/organization/{organizationId}/show' --param organizationId=${organizationId}`,
-  )
-  show('organization', organization.name ?? organization.id)
+/** No person: the app's own credentials (and the connect options the provider takes). */
+async function connectDirectly(
+  keeper: Innkeeper,
+  platform: EmulatedPlatform,
+  demo: EmulatorDemo,
+): Promise<void> {
+  const options = demo.connectOptions ?? {}
+  await keeper.connect(demo.app, options)
+  const flags = getProvider(platform.name)
+    .connectOptions.filter((option) => options[option.name] !== undefined)
+    .map((option) => ` --${option.flag ?? option.name} ${options[option.name]}`)
+  step(`innkeeper connect ${demo.app}${flags.join('')}`)
 }
 
-async function bookyflow(keeper: Innkeeper, emulator: EmulatorHandle): Promise<void> {
-  title('BookyFlow — client credentials on a self-hosted installation, with a channel')
-  await keeper.apps.add('bf', {
-    provider: 'bookyflow',
-    ...appSettingsFor(emulator.info),
-    scopes: ['read', 'write'],
-  })
-  step(
-    `innkeeper apps add bf --provider bookyflow --base-url ${emulator.info.baseUrl} --scope "read write" …`,
-  )
-  const result = await keeper.connect('bf', { channel: 'innkeeper-demo' })
-  step('innkeeper connect bf --channel innkeeper-demo  → token, then POST /cmf/announce')
-  if (result.kind === 'connected') show('channel', result.connection.metadata.channel)
-  const conn = keeper.connection('bf/main')
-  const created = await conn.json<{ data: { uid: string; name: string } }>('/cmf/properties', {
-    method: 'POST',
-    json: { name: 'Sea view apartment' },
-  })
-  step('innkeeper request bf/main POST /cmf/properties --data \'{"name":"Sea view apartment"}\'')
-  const fetched = await conn.json<{ data: { name: string } }>('/cmf/properties/@uid', {
-    params: { uid: created.data.uid },
-  })
-  step(`innkeeper request bf/main GET /cmf/properties/@uid --param uid=${created.data.uid}`)
-  show('property (sent with X-BOOKYFLOW-channel-name)', fetched.data.name)
+async function tour(keeper: Innkeeper, handle: EmulatorHandle): Promise<string> {
+  const platform = platformOf(handle)
+  const demo = platform.demo(handle.info)
+  const id = `${demo.app}/main`
+  title(`${platform.label} — ${demo.flow}`)
+  if (demo.connect === 'redirect') await connectWithRedirect(keeper, platform, handle, demo)
+  else await addApp(keeper, platform, handle, demo)
+  if (demo.connect === 'out-of-band') await connectOutOfBand(keeper, demo)
+  if (demo.connect === 'direct') await connectDirectly(keeper, platform, demo)
+  const info = await keeper.connection(id).info()
+  show('connected', info.id)
+  if (info.scopes.length > 0) show('scopes', info.scopes)
+  const requests = Object.entries(handle.stats().tokenRequests)
+    .filter(([grant]) => grant !== 'total')
+    .map(([grant, count]) => `${grant} × ${count}`)
+  show('token requests', requests)
+  if (info.accessTokenExpiresAt)
+    show('access token valid until', new Date(info.accessTokenExpiresAt).toISOString())
+  for (const key of demo.metadata ?? []) show(key, info.metadata[key])
+  if (demo.request) {
+    const { method = 'GET', path, params, json, label, pick } = demo.request
+    const answer = await keeper
+      .connection(id)
+      .json(path, { method, ...(params ? { params } : {}), ...(json ? { json } : {}) })
+    const flags = [
+      ...Object.entries(params ?? {}).map(([name, value]) => ` --param ${name}=${value}`),
+      ...(json ? [` --data '${JSON.stringify(json)}'`] : []),
+    ]
+    step(`innkeeper request ${id} ${method} '${path}'${flags.join('')}`)
+    show(label, extractPath(answer, pick))
+  }
+  return id
 }
 
-async function expiry(keeper: Innkeeper, emulators: Emulators, advance: (seconds: number) => void) {
+async function expiry(
+  keeper: Innkeeper,
+  ids: Map<EmulatorHandle, string>,
+  advance: (seconds: number) => void,
+) {
   title('Time passes — every access token expires')
-  const before = await storedRefreshToken(keeper, 'smily/main')
-  const beforeExperts = await storedRefreshToken(keeper, 'experts/main')
-  // Past Booking Experts' 7-day tokens, well inside bookingtime's 30-day refresh token.
+  const rotating = [...ids].filter(([handle]) => getProvider(handle.platform).refresh.rotates)
+  const before = new Map(
+    await Promise.all(rotating.map(async ([, id]) => [id, await storedRefreshToken(keeper, id)] as const)),
+  )
+  // Past the longest access token (Booking Experts: 7 days), inside the shortest refresh token (bookingtime: 30 days).
   advance(8 * 86_400)
   step('moved every clock forward 8 days')
-  for (const id of ['smily/main', 'experts/main', 'bt/main', 'bf/main']) {
+  for (const id of ids.values()) {
     const old = (await keeper.connection(id).info()).accessTokenExpiresAt
     await keeper.connection(id).accessToken()
     const now = (await keeper.connection(id).info()).accessTokenExpiresAt
@@ -149,28 +155,25 @@ async function expiry(keeper: Innkeeper, emulators: Emulators, advance: (seconds
       `innkeeper token ${id}  → ${renewed ? `renewed, valid until ${new Date(now).toISOString()}` : 'still valid'}`,
     )
   }
-  show('BookingSync refresh token rotated', `${before} → ${await storedRefreshToken(keeper, 'smily/main')}`)
-  show(
-    'Booking Experts refresh token rotated',
-    `${beforeExperts} → ${await storedRefreshToken(keeper, 'experts/main')}`,
-  )
-  show('BookingSync refresh requests', emulators.bookingsync.stats().tokenRequests.refresh_token ?? 0)
+  for (const [handle, id] of rotating) {
+    show(
+      `${platformOf(handle).label} refresh token rotated`,
+      `${before.get(id)} → ${await storedRefreshToken(keeper, id)}`,
+    )
+  }
 }
 
 export async function runDemo(): Promise<void> {
   const started = Date.now()
   const handles = await startEmulators(['all'])
-  const emulators = Object.fromEntries(handles.map((handle) => [handle.platform, handle])) as Emulators
   let offset = 0
   // The demo owns its clock so it can jump past expiry together with the emulators.
   const keeper = await Innkeeper.open({ store: 'memory:', keys: '', now: () => Date.now() + offset })
   try {
     out(paint('bold', 'Innkeeper demo: every platform, against local emulators, in a throwaway store.'))
-    await smily(keeper, emulators.bookingsync)
-    await bookingExperts(keeper, emulators.bookingexperts)
-    await bookingtime(keeper, emulators.bookingtime)
-    await bookyflow(keeper, emulators.bookyflow)
-    await expiry(keeper, emulators, (seconds) => {
+    const ids = new Map<EmulatorHandle, string>()
+    for (const handle of handles) ids.set(handle, await tour(keeper, handle))
+    await expiry(keeper, ids, (seconds) => {
       offset += seconds * 1000
       for (const handle of handles) handle.advance(seconds)
     })

@@ -1,7 +1,7 @@
 // The app settings that point Innkeeper at a running emulator: its test client and its URLs
 // (BookyFlow's base URL, or the authorize/token/API/revocation URLs, bookingtime's Module API). Used by the demos, the
 // tests and the benchmarks, so each registers emulated apps the same way.
-import type { EmulatorInfo } from './types.js'
+import type { EmulatorInfo } from './platform.js'
 
 export interface EmulatedAppSettings {
   clientId: string

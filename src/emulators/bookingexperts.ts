@@ -14,9 +14,9 @@ import { EmulatorCore } from './core.js'
 import { buildHandle } from './handle.js'
 import { createEmulatorApp, listenOnLoopback } from './http-app.js'
 import type { FamilyRecord } from './oauth-server.js'
+import { defineEmulatedPlatform, type EmulatorHandle, type EmulatorOptions } from './platform.js'
 import { type GrantTable, registerRevocationEndpoint, registerTokenEndpoint } from './token-endpoint.js'
 import { opaqueBase64UrlToken } from './tokens.js'
-import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
 /** What a token gets when the authorization asked for no scope (the documented answer says `create`). */
 const DEFAULT_SCOPE = ['create']
@@ -334,3 +334,20 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
   }
   return buildHandle(core, [appHost, apiHost], policy)
 }
+
+/** The bookingexperts platform: what `innkeeper emulate`, `startEmulator` and the demos read. */
+export const bookingexpertsPlatform = defineEmulatedPlatform({
+  name: 'bookingexperts',
+  label: 'Booking Experts',
+  aliases: ['booking-experts'],
+  // The app host, then the API host.
+  ports: 2,
+  start: startBookingExpertsEmulator,
+  demo: () => ({
+    app: 'experts',
+    flow: 'authorization code with a redirect back, then the subscription is kept',
+    connect: 'redirect',
+    callbackPath: '/booking_experts/oauth_callback',
+    metadata: ['subscriptionId', 'administrationIds'],
+  }),
+})

@@ -14,9 +14,9 @@ import { buildHandle } from './handle.js'
 import { createEmulatorApp, listenOnLoopback } from './http-app.js'
 import { OAuthError } from './oauth-error.js'
 import type { AccessTokenRecord, FamilyRecord, RefreshOutcome } from './oauth-server.js'
+import { defineEmulatedPlatform, type EmulatorHandle, type EmulatorOptions } from './platform.js'
 import { parseScope, registerTokenEndpoint } from './token-endpoint.js'
 import { opaqueHexToken } from './tokens.js'
-import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
 export const BOOKINGSYNC_SCOPES = [
   'public',
@@ -249,3 +249,19 @@ export async function startBookingSyncEmulator(options: EmulatorOptions = {}): P
   }
   return buildHandle(core, [app], policy)
 }
+
+/** The bookingsync platform: what `innkeeper emulate`, `startEmulator` and the demos read. */
+export const bookingsyncPlatform = defineEmulatedPlatform({
+  name: 'bookingsync',
+  label: 'BookingSync (Smily)',
+  aliases: ['smily'],
+  ports: 1,
+  start: startBookingSyncEmulator,
+  demo: () => ({
+    app: 'smily',
+    flow: 'authorization code out of band: approve, then paste the code',
+    scopes: ['public', 'rentals_read'],
+    connect: 'out-of-band',
+    request: { path: '/rentals', label: 'rentals', pick: 'rentals[].name' },
+  }),
+})

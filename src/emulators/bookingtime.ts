@@ -12,9 +12,9 @@ import { buildHandle } from './handle.js'
 import { createEmulatorApp, listenOnLoopback } from './http-app.js'
 import { OAuthError } from './oauth-error.js'
 import type { AccessTokenRecord, FamilyRecord } from './oauth-server.js'
+import { defineEmulatedPlatform, type EmulatorHandle, type EmulatorOptions } from './platform.js'
 import { registerTokenEndpoint } from './token-endpoint.js'
 import { JwtSigner } from './tokens.js'
-import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
 interface Organization {
   id: string
@@ -262,3 +262,24 @@ export async function startBookingtimeEmulator(options: EmulatorOptions = {}): P
   }
   return buildHandle(core, [app], policy)
 }
+
+/** The bookingtime platform: what `innkeeper emulate`, `startEmulator` and the demos read. */
+export const bookingtimePlatform = defineEmulatedPlatform({
+  name: 'bookingtime',
+  label: 'bookingtime',
+  aliases: [],
+  ports: 1,
+  start: startBookingtimeEmulator,
+  demo: (info) => ({
+    app: 'bookingtime',
+    flow: 'client credentials, then an organization token (two steps)',
+    connect: 'direct',
+    connectOptions: { organizationId: info.organizationId ?? '' },
+    request: {
+      path: '/de/organization/{organizationId}/show',
+      params: { organizationId: info.organizationId ?? '' },
+      label: 'organization',
+      pick: 'name',
+    },
+  }),
+})

@@ -11,9 +11,9 @@ import { buildHandle } from './handle.js'
 import { createEmulatorApp, listenOnLoopback } from './http-app.js'
 import { OAuthError } from './oauth-error.js'
 import type { AccessTokenRecord } from './oauth-server.js'
+import { defineEmulatedPlatform, type EmulatorHandle, type EmulatorOptions } from './platform.js'
 import { parseScope, registerTokenEndpoint } from './token-endpoint.js'
 import { JwtSigner } from './tokens.js'
-import type { EmulatorHandle, EmulatorOptions } from './types.js'
 
 /** The documented "common scopes"; API plugins add their own (the `extraScopes` switch). */
 export const BOOKYFLOW_SCOPES = ['read', 'write', 'delete'] as const
@@ -313,3 +313,27 @@ export async function startBookyFlowEmulator(options: EmulatorOptions = {}): Pro
   }
   return buildHandle(core, [app])
 }
+
+/** The bookyflow platform: what `innkeeper emulate`, `startEmulator` and the demos read. */
+export const bookyflowPlatform = defineEmulatedPlatform({
+  name: 'bookyflow',
+  label: 'BookyFlow',
+  aliases: [],
+  ports: 1,
+  start: startBookyFlowEmulator,
+  demo: () => ({
+    app: 'bookyflow',
+    flow: 'client credentials on a self-hosted installation, with a channel announce',
+    scopes: ['read', 'write'],
+    connect: 'direct',
+    connectOptions: { channel: 'innkeeper-demo' },
+    metadata: ['channel'],
+    request: {
+      method: 'POST',
+      path: '/cmf/properties',
+      json: { name: 'Sea view apartment' },
+      label: 'property created (sent with X-BOOKYFLOW-channel-name)',
+      pick: 'data.name',
+    },
+  }),
+})

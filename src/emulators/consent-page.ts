@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { OOB_REDIRECT_URI } from './clients.js'
 import type { EmulatorCore } from './core.js'
 import { OAuthError } from './oauth-error.js'
+import type { ApprovalRequest, ApprovalResult } from './platform.js'
 import { parseScope } from './token-endpoint.js'
-import type { ApprovalRequest, ApprovalResult } from './types.js'
 
 export interface AuthorizationPolicy {
   /** Shown on the page: "Authorize … to access your BookingSync account". */

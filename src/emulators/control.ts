@@ -6,7 +6,7 @@ import { ConfigPatchError } from './config.js'
 import { type AuthorizationPolicy, approveDirectly } from './consent-page.js'
 import type { EmulatorCore } from './core.js'
 import { OAuthError } from './oauth-error.js'
-import type { ApprovalRequest } from './types.js'
+import type { ApprovalRequest } from './platform.js'
 
 export const ADMIN_PREFIX = '/__admin'
 

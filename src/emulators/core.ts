@@ -5,11 +5,11 @@ import { ClientRegistry, type EmulatorClient, OOB_REDIRECT_URI } from './clients
 import { EmulatorClock } from './clock.js'
 import { applyConfigPatch, BASE_CONFIG, type EmulatorConfig, type EmulatorConfigPatch } from './config.js'
 import { TokenAuthority, type TokenMinter } from './oauth-server.js'
+import type { EmulatorInfo, EmulatorOptions } from './platform.js'
 import { EmulatorStats, type EmulatorStatsSnapshot } from './stats.js'
-import type { EmulatorInfo, EmulatorOptions, EmulatorPlatform } from './types.js'
 
 export interface CoreOptions {
-  platform: EmulatorPlatform
+  platform: string
   /** The platform's documented behaviour, applied before the caller's `options.config`. */
   defaults: EmulatorConfigPatch
   minter: TokenMinter
@@ -17,7 +17,7 @@ export interface CoreOptions {
 }
 
 export class EmulatorCore {
-  readonly platform: EmulatorPlatform
+  readonly platform: string
   readonly clock: EmulatorClock
   readonly stats = new EmulatorStats()
   readonly clients: ClientRegistry

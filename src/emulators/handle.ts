@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { type AuthorizationPolicy, approveDirectly } from './consent-page.js'
 import type { EmulatorCore } from './core.js'
-import type { EmulatorHandle } from './types.js'
+import type { EmulatorHandle } from './platform.js'
 
 export function buildHandle(
   core: EmulatorCore,

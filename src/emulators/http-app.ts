@@ -1,8 +1,7 @@
 // The Fastify instance every emulator server starts from: form and JSON:API bodies, the
 // emulator's clock in the `Date` header, latency and API faults, JSON 404s, and listening on
 // loopback. Never logs (so never logs a secret).
-import formbody from '@fastify/formbody'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { EmulatorCore } from './core.js'
 import { latencyFor, sendFault, takeApiFault } from './faults.js'
 
@@ -18,6 +17,11 @@ declare module 'fastify' {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function createEmulatorApp(core: EmulatorCore): Promise<FastifyInstance> {
+  // Loaded when an emulator starts, not when the list of platforms is read (`innkeeper --help`).
+  const [{ default: Fastify }, { default: formbody }] = await Promise.all([
+    import('fastify'),
+    import('@fastify/formbody'),
+  ])
   const app = Fastify({ logger: false, forceCloseConnections: true, return503OnClosing: false })
   await app.register(formbody)
   app.addContentTypeParser(

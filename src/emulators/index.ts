@@ -9,21 +9,28 @@ export type { ClientRegistration } from './clients.js'
 export { OOB_REDIRECT_URI } from './clients.js'
 export type { EmulatorConfig, EmulatorConfigPatch } from './config.js'
 export { ADMIN_PREFIX } from './control.js'
-export { describeEmulators, type EmulatorDescription, formatEmulatorsForPeople } from './describe.js'
+export type {
+  ApprovalRequest,
+  ApprovalResult,
+  EmulatedPlatform,
+  EmulatorDemo,
+  EmulatorHandle,
+  EmulatorInfo,
+  EmulatorOptions,
+} from './platform.js'
 export {
-  PORTS_PER_PLATFORM,
+  describeEmulators,
+  EMULATED_PLATFORMS,
+  EMULATOR_PLATFORMS,
+  type EmulatorDescription,
+  type EmulatorPlatform,
+  emulatorNames,
+  findEmulatedPlatform,
+  formatEmulatorsForPeople,
+  platformOf,
   resolveEmulatorPlatforms,
   startEmulator,
   startEmulators,
-} from './start.js'
+} from './platforms.js'
 export type { EmulatorStatsSnapshot } from './stats.js'
 export { decodeJwtPayload, tokenFingerprint } from './tokens.js'
-export {
-  type ApprovalRequest,
-  type ApprovalResult,
-  EMULATOR_PLATFORMS,
-  type EmulatorHandle,
-  type EmulatorInfo,
-  type EmulatorOptions,
-  type EmulatorPlatform,
-} from './types.js'

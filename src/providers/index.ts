@@ -1,8 +1,8 @@
 // The provider catalogue: every built-in definition, looked up by name or alias.
 export { type AppEndpoints, type AppSettings, resolveAppEndpoints } from './endpoints.js'
 export type { ProviderOverride } from './overrides.js'
+export { builtInProviders } from './platforms.js'
 export {
-  builtInProviders,
   type CatalogueEntry,
   findProvider,
   getProvider,

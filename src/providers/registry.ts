@@ -2,21 +2,9 @@
 // (`providers/*.json` in INNKEEPER_HOME, `Innkeeper.open({ providers })`). Looked up by name or
 // alias; unknown names fail with the list of what is allowed.
 import { ConfigError } from '../errors.js'
-import { bookingexperts } from './bookingexperts.js'
-import { bookingsync } from './bookingsync.js'
-import { bookingtime } from './bookingtime.js'
-import { bookyflow } from './bookyflow.js'
-import { oauth2 } from './oauth2.js'
 import { applyProviderOverride, type ProviderOverride } from './overrides.js'
+import { builtInProviders } from './platforms.js'
 import type { ProviderDefinition } from './schema.js'
-
-export const builtInProviders: readonly ProviderDefinition[] = [
-  bookingsync,
-  bookingexperts,
-  bookingtime,
-  bookyflow,
-  oauth2,
-]
 
 /** Where a definition in a catalogue came from. */
 export interface ProviderSource {

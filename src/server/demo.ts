@@ -1,7 +1,7 @@
 // `innkeeper serve --demo`: starts every platform's emulator and registers one demo app per
-// platform against it (Booking Experts redirecting to this server's `/callback`), so a new user
-// can click through every flow. Emulators load only here, never for a normal `serve`.
-import { appSettingsFor } from '../emulators/app-settings.js'
+// platform against it (its descriptor's `demo`, named `<app>-demo`; a platform that redirects
+// comes back to this server's `/callback`), so a new user can click through every flow.
+// Emulators load only here, never for a normal `serve`.
 import type { EmulatorHandle } from '../emulators/index.js'
 import type { Innkeeper } from '../index.js'
 
@@ -14,59 +14,29 @@ export interface DemoSetup {
   close(): Promise<void>
 }
 
-function byPlatform(handles: EmulatorHandle[], platform: string): EmulatorHandle {
-  const handle = handles.find((candidate) => candidate.platform === platform)
-  if (!handle) throw new Error(`The ${platform} emulator did not start.`)
-  return handle
-}
-
 export async function startDemo(keeper: Innkeeper, callbackUrl: string): Promise<DemoSetup> {
-  const { startEmulators } = await import('../emulators/index.js')
-  const emulators = await startEmulators(['bookingsync', 'bookingexperts', 'bookingtime', 'bookyflow'])
+  const { appSettingsFor, platformOf, startEmulators } = await import('../emulators/index.js')
+  const emulators = await startEmulators(['all'])
   try {
-    const bookingsync = byPlatform(emulators, 'bookingsync')
-    const bookingexperts = byPlatform(emulators, 'bookingexperts')
-    const bookingtime = byPlatform(emulators, 'bookingtime')
-    const bookyflow = byPlatform(emulators, 'bookyflow')
-    await keeper.apps.add('smily-demo', {
-      provider: 'bookingsync',
-      ...appSettingsFor(bookingsync.info),
-      scopes: ['public', 'rentals_read'],
-    })
-    await keeper.apps.add('experts-demo', {
-      provider: 'bookingexperts',
-      ...appSettingsFor(bookingexperts.info),
-      redirectUri: callbackUrl,
-    })
-    await keeper.apps.add('bookingtime-demo', {
-      provider: 'bookingtime',
-      ...appSettingsFor(bookingtime.info),
-    })
-    await keeper.apps.add('bookyflow-demo', {
-      provider: 'bookyflow',
-      ...appSettingsFor(bookyflow.info),
-      scopes: ['read', 'write'],
-    })
+    const apps: DemoSetup['apps'] = []
+    const connectDefaults: DemoSetup['connectDefaults'] = {}
+    for (const handle of emulators) {
+      const platform = platformOf(handle)
+      const demo = platform.demo(handle.info)
+      const name = `${demo.app}-demo`
+      await keeper.apps.add(name, {
+        provider: platform.name,
+        ...appSettingsFor(handle.info),
+        ...(demo.scopes ? { scopes: demo.scopes } : {}),
+        ...(demo.connect === 'redirect' ? { redirectUri: callbackUrl } : {}),
+      })
+      apps.push({ name, provider: platform.label, flow: demo.flow })
+      if (demo.connectOptions) connectDefaults[name] = demo.connectOptions
+    }
     return {
       emulators,
-      apps: [
-        {
-          name: 'smily-demo',
-          provider: 'BookingSync (Smily)',
-          flow: 'out-of-band: approve in a new tab, paste the code',
-        },
-        {
-          name: 'experts-demo',
-          provider: 'Booking Experts',
-          flow: 'redirect to /callback, subscription, return button',
-        },
-        { name: 'bookingtime-demo', provider: 'bookingtime', flow: 'client credentials for an organization' },
-        { name: 'bookyflow-demo', provider: 'BookyFlow', flow: 'client credentials with a channel announce' },
-      ],
-      connectDefaults: {
-        'bookingtime-demo': { organizationId: bookingtime.info.organizationId ?? '' },
-        'bookyflow-demo': { channel: 'innkeeper-demo' },
-      },
+      apps,
+      connectDefaults,
       close: async () => {
         await Promise.all(emulators.map((handle) => handle.close()))
       },

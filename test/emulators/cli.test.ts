@@ -107,6 +107,8 @@ describe('innkeeper emulate', () => {
       stderr = String((error as { stderr: Buffer }).stderr)
     }
     expect(status).toBe(2)
-    expect(stderr).toContain('bookingsync, bookingexperts, bookingtime, bookyflow, smily, all')
+    expect(stderr).toContain(
+      'bookingsync, bookingexperts, bookingtime, bookyflow, smily, booking-experts, all',
+    )
   })
 })

@@ -2,7 +2,7 @@
 // here the schema checks each one and must find nothing to add or change, so a default that
 // built-in.ts misses, or a field out of shape, fails here rather than in a user's process.
 import { describe, expect, it } from 'vitest'
-import { builtInProviders } from '../../src/providers/registry.js'
+import { builtInProviders } from '../../src/providers/platforms.js'
 import { providerDefinitionSchema } from '../../src/providers/schema.js'
 
 describe('built-in provider definitions', () => {

@@ -1,6 +1,7 @@
 // `innkeeper emulate <platform...>`: starts local emulators on loopback, prints their URLs and
 // test client (first stdout line is JSON with --json), and serves until SIGINT or SIGTERM.
 import { type Command, InvalidArgumentError } from 'commander'
+import { emulatorNames } from '../../emulators/platforms.js'
 
 function parsePort(value: string): number {
   const port = Number(value)
@@ -35,9 +36,7 @@ interface EmulateOptions {
 export function registerEmulate(program: Command): void {
   program
     .command('emulate')
-    .description(
-      'Start local emulators of the platforms (bookingsync/smily, bookingexperts, bookingtime, bookyflow, all)',
-    )
+    .description(`Start local emulators of the platforms (${emulatorNames().join(', ')})`)
     .argument('<platform...>', 'platforms to emulate, or "all"')
     .option('--json', 'print one JSON object keyed by platform as the first line of output')
     .option(
@@ -86,7 +85,7 @@ GET /stats, POST /revoke-all, POST /reset. See docs/emulators.md.`,
       })
       // Loaded here, not at start-up: other commands need not pay for the HTTP framework.
       const { describeEmulators, formatEmulatorsForPeople, startEmulators } = await import(
-        '../../emulators/index.js'
+        '../../emulators/platforms.js'
       )
       let handles: Awaited<ReturnType<typeof startEmulators>>
       try {

@@ -1,11 +1,10 @@
-// The public shapes of the emulators: platform names, the info JSON each one reports (the
-// outside contract of `innkeeper emulate --json`), start options and the handle tests hold.
+// What one emulated platform is: its descriptor (name, label, aliases, ports, start function and
+// demo), the info JSON it reports (the outside contract of `innkeeper emulate --json`), its start
+// options and the handle tests hold. Each `src/emulators/<platform>.ts` exports one descriptor;
+// `platforms.ts` lists them.
 import type { ClientRegistration } from './clients.js'
 import type { EmulatorConfig, EmulatorConfigPatch } from './config.js'
 import type { EmulatorStatsSnapshot } from './stats.js'
-
-export const EMULATOR_PLATFORMS = ['bookingsync', 'bookingexperts', 'bookingtime', 'bookyflow'] as const
-export type EmulatorPlatform = (typeof EMULATOR_PLATFORMS)[number]
 
 export interface EmulatorInfo {
   /** Authorization endpoint (consent page); absent for BookyFlow, which has no authorization code flow. */
@@ -74,7 +73,8 @@ export interface ApprovalResult {
 }
 
 export interface EmulatorHandle {
-  platform: EmulatorPlatform
+  /** The descriptor's `name` (the built-in provider it emulates). */
+  platform: string
   info: EmulatorInfo
   close(): Promise<void>
   /** Moves this emulator's clock forward. */
@@ -88,4 +88,61 @@ export interface EmulatorHandle {
   approve(request?: ApprovalRequest): ApprovalResult
   /** The owner uninstalls the app: every grant is revoked. Returns the number of families revoked. */
   revokeAll(): number
+}
+
+/**
+ * How `innkeeper demo` and `innkeeper serve --demo` show a platform: the app they register against
+ * the emulator, how it connects, and what they print once it has.
+ */
+export interface EmulatorDemo {
+  /** The demo app's name (`serve --demo` adds `-demo`). */
+  app: string
+  /** What the demo shows of the platform, in a few words. */
+  flow: string
+  /** Scopes the demo app asks for, where the platform's default is not the point. */
+  scopes?: string[]
+  /**
+   * How a connection is made: a person approves and pastes the code the consent page shows
+   * (`out-of-band`), the platform redirects to a callback (`redirect`), or no person at all (`direct`).
+   */
+  connect: 'out-of-band' | 'redirect' | 'direct'
+  /** The path the demo's loopback callback listens on (`redirect`; default `/callback`). */
+  callbackPath?: string
+  /** Connect options the demo passes (by the provider's option names). */
+  connectOptions?: Record<string, string>
+  /** Connection metadata worth showing once connected (what post-connect steps kept). */
+  metadata?: string[]
+  /** One API call showing the connection works, and the part of its answer to print. */
+  request?: {
+    method?: 'GET' | 'POST'
+    path: string
+    params?: Record<string, string>
+    json?: unknown
+    /** What is printed, as `label: value`. */
+    label: string
+    /** Where the value sits in the answer (`rentals[].name`; `[]` maps over a list). */
+    pick: string
+  }
+}
+
+/** One emulated platform. Adding a platform is writing one of these (see CONTRIBUTING.md). */
+export interface EmulatedPlatform<Name extends string = string> {
+  /** The built-in provider it emulates, by its canonical name. */
+  name: Name
+  /** What people read: `innkeeper emulate`'s output and the demos (the provider's display name). */
+  label: string
+  /** More names `innkeeper emulate` and `startEmulator` accept (the provider's aliases). */
+  aliases: readonly string[]
+  /** How many consecutive ports it takes from `--port` (Booking Experts: app host and API host). */
+  ports: number
+  start(options?: EmulatorOptions): Promise<EmulatorHandle>
+  /** The demo, given the running emulator's info (its organization, its base URL, …). */
+  demo(info: EmulatorInfo): EmulatorDemo
+}
+
+/** Keeps a descriptor's name a literal type, so the list of platforms yields a union of names. */
+export function defineEmulatedPlatform<const Name extends string>(
+  platform: EmulatedPlatform<Name>,
+): EmulatedPlatform<Name> {
+  return platform
 }

@@ -1,13 +1,22 @@
-// Starting emulators by name: aliases, `all`, consecutive ports, and the keyed description.
+// The list of emulated platforms: each one a built-in provider with a guide, and the reverse;
+// starting emulators by name (aliases, `all`, consecutive ports) and the keyed description.
+import { readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   describeEmulators,
+  EMULATED_PLATFORMS,
   formatEmulatorsForPeople,
   resolveEmulatorPlatforms,
   startEmulator,
   startEmulators,
 } from '../../src/emulators/index.js'
+import { builtInProviders } from '../../src/providers/platforms.js'
+
+const GUIDES = join(import.meta.dirname, '..', '..', 'docs', 'platforms')
+/** Built-in providers that are not one platform, so nothing to emulate: every URL is the app's own. */
+const NOT_A_PLATFORM = new Set(['oauth2'])
 
 /** A port with the next four free too, found by asking the OS and checking the neighbours. */
 async function freePortRun(length: number): Promise<number> {
@@ -29,6 +38,35 @@ async function freePortRun(length: number): Promise<number> {
   }
   throw new Error('no run of free ports')
 }
+
+describe('the list of platforms', () => {
+  it('has an emulator for every built-in provider that is a platform, and a provider for every emulator', () => {
+    const emulated = EMULATED_PLATFORMS.map((platform) => platform.name).sort()
+    const platforms = builtInProviders
+      .map((definition) => definition.name)
+      .filter((name) => !NOT_A_PLATFORM.has(name))
+      .sort()
+    expect(emulated).toEqual(platforms)
+  })
+
+  it('gives each emulator its provider’s display name and aliases', () => {
+    for (const platform of EMULATED_PLATFORMS) {
+      const definition = builtInProviders.find((candidate) => candidate.name === platform.name)
+      expect({ label: platform.label, aliases: platform.aliases }).toEqual({
+        label: definition?.displayName,
+        aliases: definition?.aliases,
+      })
+    }
+  })
+
+  it('has a guide in docs/platforms/ for every built-in provider, and a provider for every guide', () => {
+    const guides = readdirSync(GUIDES)
+      .filter((file) => file.endsWith('.md') && file !== 'README.md')
+      .map((file) => file.slice(0, -'.md'.length))
+      .sort()
+    expect(guides).toEqual(builtInProviders.map((definition) => definition.name).sort())
+  })
+})
 
 describe('starting emulators', () => {
   it('resolves smily to bookingsync and all to every platform, once each', () => {
