@@ -1,7 +1,10 @@
 // API keys for the JSON API: `ik_<id>_<secret>`, shown once, kept in the store (collection
 // `api_keys`) only as a SHA-256 hash. A fast hash is enough because keys carry 256 random bits
 // (nothing to brute-force, unlike a password); comparisons of digests run in constant time.
+// The verifier keeps the hashes it has read in memory while the store's changes feed is live,
+// so a request costs no store read; a key revoked by any process is dropped when the feed says so.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { ANY_CONNECTION, type ChangesSubscription, type StoreChange } from '../stores/changes.js'
 import type { Store } from '../stores/store.js'
 
 export const API_KEYS_COLLECTION = 'api_keys'
@@ -58,9 +61,21 @@ export function revokeApiKey(store: Store, id: string): Promise<boolean> {
   return store.deleteDocument(API_KEYS_COLLECTION, id)
 }
 
+interface StoredKey {
+  digest: Buffer
+  name: string
+}
+
 /** Checks presented keys against the environment's keys and the store's hashes. */
 export class ApiKeyVerifier {
   private readonly environment: Array<{ digest: Buffer; id: string }>
+  /** Store keys read before, by id: trusted only while the changes feed is live. */
+  private readonly known = new Map<string, StoredKey>()
+  /** Changes heard that may concern API keys: a read that raced one is not kept. */
+  private changesHeard = 0
+  private watching: Promise<void> | undefined
+  private subscription: ChangesSubscription | undefined
+  private closed = false
 
   constructor(
     private readonly store: Store,
@@ -81,7 +96,7 @@ export class ApiKeyVerifier {
   /** Whether a key id (from `verify`) still exists: environment keys always, store keys until revoked. */
   async isActive(id: string): Promise<boolean> {
     if (this.environment.some((entry) => entry.id === id)) return true
-    return (await this.store.getDocument(API_KEYS_COLLECTION, id).catch(() => null)) !== null
+    return (await this.storedKey(id).catch(() => null)) !== null
   }
 
   async verify(presented: string | undefined): Promise<ApiKeyIdentity | null> {
@@ -95,10 +110,55 @@ export class ApiKeyVerifier {
     if (match) return match
     const parsed = KEY_FORMAT.exec(presented)
     if (!parsed?.[1]) return null
-    const document = await this.store.getDocument(API_KEYS_COLLECTION, parsed[1])
-    const stored = typeof document?.sha256 === 'string' ? Buffer.from(document.sha256, 'hex') : undefined
-    if (!stored || !sameDigest(stored, digest)) return null
-    return { id: parsed[1], name: typeof document?.name === 'string' ? document.name : '', source: 'store' }
+    const stored = await this.storedKey(parsed[1])
+    if (!stored || !sameDigest(stored.digest, digest)) return null
+    return { id: parsed[1], name: stored.name, source: 'store' }
+  }
+
+  /** Stops following the changes feed (the server is closing). */
+  async close(): Promise<void> {
+    this.closed = true
+    this.known.clear()
+    await this.watching
+    await this.subscription?.close()
+    this.subscription = undefined
+  }
+
+  /** The stored hash of key `id`: from memory while the feed is live, else read (and kept). */
+  private async storedKey(id: string): Promise<StoredKey | null> {
+    this.watching ??= this.follow()
+    await this.watching
+    const live = this.subscription?.live === true
+    const cached = live ? this.known.get(id) : undefined
+    if (cached) return cached
+    const heard = this.changesHeard
+    const document = await this.store.getDocument(API_KEYS_COLLECTION, id)
+    if (typeof document?.sha256 !== 'string') return null
+    const stored = {
+      digest: Buffer.from(document.sha256, 'hex'),
+      name: typeof document.name === 'string' ? document.name : '',
+    }
+    if (live && heard === this.changesHeard && !this.closed) this.known.set(id, stored)
+    return stored
+  }
+
+  /** Without a feed (it failed to start) nothing is kept: every check reads the store. */
+  private async follow(): Promise<void> {
+    try {
+      const subscription = await this.store.watchChanges((change) => this.changed(change))
+      if (this.closed) await subscription.close()
+      else this.subscription = subscription
+    } catch {
+      // No feed: `live` stays false.
+    }
+  }
+
+  private changed({ connection, document }: StoreChange): void {
+    const prefix = `${API_KEYS_COLLECTION}/`
+    if (connection === ANY_CONNECTION) this.known.clear()
+    else if (document?.startsWith(prefix)) this.known.delete(document.slice(prefix.length))
+    else return
+    this.changesHeard += 1
   }
 }
 

@@ -135,7 +135,10 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
   })
 
-  app.addHook('onClose', async () => metrics.close())
+  app.addHook('onClose', async () => {
+    await metrics.close()
+    await ctx.verifier.close()
+  })
 
   app.setErrorHandler((error, request, reply) => {
     const status = statusFor(error)

@@ -34,11 +34,6 @@ export function changeFromPayload(payload: string): StoreChange {
   return { connection: payload || ANY_CONNECTION }
 }
 
-/** Whether a change may concern the document `id` of `collection`. */
-export function concernsDocument(change: StoreChange, collection: string, id: string): boolean {
-  return change.connection === ANY_CONNECTION || change.document === `${collection}/${id}`
-}
-
 export type ChangeListener = (change: StoreChange) => void
 
 export interface ChangesSubscription {

@@ -3,12 +3,15 @@
 // disconnects or refreshes the connection; A stops handing out the old token soon after (the
 // store's changes feed), on SQLite, PostgreSQL and Redis. Polls with a generous overall
 // timeout: it asserts that A notices, not how fast. And callers in A waiting for B's refresh
-// (woken by the same feed, issue 15) all get B's token, with one refresh in all.
+// (woken by the same feed, issue 15) all get B's token, with one refresh in all. An API key
+// revoked by B is refused by A's running server, which keeps key hashes in memory.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
+import { createApiKey } from '../../src/server/api-keys.js'
+import { createServer } from '../../src/server/server.js'
 import { TEST_KEYS } from '../support/keeper.js'
 import { CLI, connectMany, describeOnStore, type StoreKind, type World, waitFor, world } from './harness.js'
 
@@ -92,6 +95,35 @@ for (const kind of ['sqlite', 'postgres', 'redis'] as StoreKind[]) {
         50,
       )
       expect(next).toBe(stored.tokens?.accessToken)
+    })
+
+    it('an API key revoked in another process is refused by the running server, without a restart', async () => {
+      w = await world(kind)
+      const server = await createServer({ keeper: w.keeper, logger: false })
+      try {
+        await server.listen({ host: '127.0.0.1', port: 0 })
+        const address = server.server.address()
+        const port = typeof address === 'object' && address ? address.port : 0
+        const { key, record } = await createApiKey(w.keeper.store, 'ci')
+        const status = () =>
+          fetch(`http://127.0.0.1:${port}/api/connections`, {
+            headers: { authorization: `Bearer ${key}` },
+          }).then((response) => response.status)
+        expect(await status()).toBe(200)
+        // Checked from the server's memory from now on.
+        expect(await status()).toBe(200)
+
+        const revoked = await cli(w.store.url, ['keys', 'revoke', record.id])
+        expect(revoked.code, revoked.output).toBe(0)
+        await waitFor(
+          'the running server to refuse the revoked key',
+          async () => ((await status()) === 401 ? true : undefined),
+          60_000,
+          50,
+        )
+      } finally {
+        await server.close()
+      }
     })
 
     it('callers waiting on another process refreshing get its new token (woken by the feed)', async () => {
