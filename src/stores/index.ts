@@ -1,7 +1,7 @@
 // Public entry of the stores part: the Store interface and records, the shared codec, and the
 // embedded stores. PostgreSQL and Redis are reached through `openStore` (loaded on demand).
 export * from './codec.js'
-export { MemoryStore, openMemoryStore } from './memory.js'
+export { MemoryStore, openMemoryStore } from './memory/store.js'
 export {
   type OpenStoreOptions,
   openStore,

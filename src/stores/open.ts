@@ -4,7 +4,7 @@
 
 import type { Keyring } from '../crypto/keyring.js'
 import { ConfigError } from '../errors.js'
-import { openMemoryStore } from './memory.js'
+import { openMemoryStore } from './memory/store.js'
 import { openSqliteStore } from './sqlite/store.js'
 import { sqlitePathFromUrl } from './sqlite/url.js'
 import type { Store } from './store.js'
@@ -54,7 +54,7 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
       return openPostgresStore(location.url, { keyring: options.keyring })
     }
     case 'redis': {
-      const { openRedisStore } = await import('./redis.js')
+      const { openRedisStore } = await import('./redis/store.js')
       return openRedisStore(location.url, { keyring: options.keyring })
     }
   }

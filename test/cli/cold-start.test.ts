@@ -64,7 +64,7 @@ describe('innkeeper token loads only what it uses', () => {
       '/dist/server/server.js',
       '/dist/emulators/',
       '/dist/stores/postgres/',
-      '/dist/stores/redis.js',
+      '/dist/stores/redis/',
       '/dist/cli/commands/serve.js',
       '/dist/cli/commands/connect.js',
       '/dist/cli/commands/refresh.js',

@@ -2,7 +2,7 @@
 // check: the memory store writes nothing anywhere), and opens it from its URL.
 import { describe, expect, it } from 'vitest'
 import { createKeyring } from '../../src/crypto/keyring.js'
-import { openMemoryStore } from '../../src/stores/memory.js'
+import { openMemoryStore } from '../../src/stores/memory/store.js'
 import { openStore, parseStoreUrl } from '../../src/stores/open.js'
 import { runStoreConformance } from './conformance.js'
 

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.js'
 import { StoreError } from '../../src/errors.js'
-import { openRedisStore } from '../../src/stores/redis.js'
+import { openRedisStore } from '../../src/stores/redis/store.js'
 import {
   mustFailWhenUnavailable,
   REDIS_TEST_URL,

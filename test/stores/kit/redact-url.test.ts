@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { redactUrl } from '../../../src/stores/kit/redact-url.js'
 import { parsePostgresUrl } from '../../../src/stores/postgres/url.js'
-import { parseRedisUrl } from '../../../src/stores/redis.js'
+import { parseRedisUrl } from '../../../src/stores/redis/url.js'
 
 describe('store URL redaction', () => {
   it('masks the password and credential query parameters, keeps host, database and the rest', () => {

@@ -3,20 +3,51 @@
 // pending entries of one receiver and connection in order; `outbox:due` holds only the first
 // pending entry of each ordering key, scored by when it may next be claimed (its next attempt,
 // or its claim's expiry while claimed). Lua scripts make enqueue, claim, complete and fail
-// atomic, so concurrent dispatchers never claim one entry twice. See `outbox.ts`.
-import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+// atomic, so concurrent dispatchers never claim one entry twice. See `../outbox.ts`.
 import {
   clipOutboxError,
   type ListOutboxFilter,
   type OutboxEntry,
   type OutboxEntryInput,
   type OutboxStore,
-} from './outbox.js'
-import type { RedisScript } from './redis-scripts.js'
+} from '../outbox.js'
+import { type RedisDatabase, type RedisScript, redisScript } from './database.js'
+import { pairsToObject } from './rows.js'
 
-function redisScript(name: string, lua: string): RedisScript {
-  return { name, lua, sha1: createHash('sha1').update(lua).digest('hex') }
+/**
+ * Lua `enqueue_outbox(prefix, entries)`: enqueues entries given as JSON (see `outboxArgument`;
+ * '' = none), skipping ids already there. The outbox's own enqueue runs it, and so do the
+ * scripts that write a connection together with the webhook events of that change (scripts.ts).
+ */
+export const ENQUEUE_OUTBOX_LUA = `
+local function enqueue_outbox(p, entries)
+  if entries == '' then return end
+  for _, e in ipairs(cjson.decode(entries)) do
+    local entry_key = p .. 'outbox:entry:' .. e.id
+    if redis.call('EXISTS', entry_key) == 0 then
+      local seq = redis.call('INCR', p .. 'outbox:seq')
+      redis.call('HSET', entry_key, 'id', e.id, 'eventId', e.eventId, 'receiverId', e.receiverId,
+        'orderingKey', e.orderingKey, 'body', e.body, 'createdAt', e.createdAt, 'nextAttemptAt', e.nextAttemptAt,
+        'seq', seq, 'state', 'pending', 'attempts', 0)
+      redis.call('ZADD', p .. 'outbox:all', seq, e.id)
+      local order_key = p .. 'outbox:key:' .. e.orderingKey
+      redis.call('ZADD', order_key, seq, e.id)
+      if redis.call('ZCARD', order_key) == 1 then redis.call('ZADD', p .. 'outbox:due', e.nextAttemptAt, e.id) end
+    end
+  end
+end
+`
+
+/** Outbox entries as `enqueue_outbox` takes them: JSON with numbers as strings, '' for none. */
+export function outboxArgument(entries: OutboxEntryInput[]): string {
+  if (entries.length === 0) return ''
+  return JSON.stringify(
+    entries.map((entry) => ({
+      ...entry,
+      createdAt: String(entry.createdAt),
+      nextAttemptAt: String(entry.nextAttemptAt),
+    })),
+  )
 }
 
 /** Shared helpers: key names from the prefix, and moving the next entry of a key into `due`. */
@@ -40,22 +71,11 @@ local function remove_entry(id)
 end
 `
 
-/** ARGV: prefix, then 7 values per entry (id, eventId, receiverId, orderingKey, body, createdAt, nextAttemptAt). */
+/** ARGV: prefix, entries as JSON (`outboxArgument`). */
 const ENQUEUE = redisScript(
   'innkeeper_outbox_enqueue',
-  `${OUTBOX_HELPERS}
-for i = 2, #ARGV, 7 do
-  local id = ARGV[i]
-  if redis.call('EXISTS', entry_key(id)) == 0 then
-    local seq = redis.call('INCR', prefix .. 'outbox:seq')
-    redis.call('HSET', entry_key(id), 'id', id, 'eventId', ARGV[i + 1], 'receiverId', ARGV[i + 2],
-      'orderingKey', ARGV[i + 3], 'body', ARGV[i + 4], 'createdAt', ARGV[i + 5], 'nextAttemptAt', ARGV[i + 6],
-      'seq', seq, 'state', 'pending', 'attempts', 0)
-    redis.call('ZADD', all_key, seq, id)
-    redis.call('ZADD', order_key(ARGV[i + 3]), seq, id)
-    if redis.call('ZCARD', order_key(ARGV[i + 3])) == 1 then redis.call('ZADD', due_key, ARGV[i + 6], id) end
-  end
-end
+  `${ENQUEUE_OUTBOX_LUA}
+enqueue_outbox(ARGV[1], ARGV[2])
 return 1`,
 )
 
@@ -121,54 +141,52 @@ end
 return removed`,
 )
 
-type Eval = (script: RedisScript, keys: string[], args: string[]) => Promise<unknown>
-type Run = <T>(operation: string, action: () => Promise<T>) => Promise<T>
-
 export class RedisOutbox implements OutboxStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    /** The store's EVALSHA helper and its error wrapper. */
-    private readonly evalScript: Eval,
-    private readonly run: Run,
-  ) {}
+  private readonly prefix: string
+
+  constructor(private readonly db: RedisDatabase) {
+    this.prefix = db.prefix
+  }
+
+  private run<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    return this.db.run(operation, action)
+  }
+
+  private evalScript(script: RedisScript, args: string[]): Promise<unknown> {
+    return this.db.eval(script, [], args)
+  }
 
   async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     if (entries.length === 0) return
-    const args = entries.flatMap((entry) => [
-      entry.id,
-      entry.eventId,
-      entry.receiverId,
-      entry.orderingKey,
-      entry.body,
-      String(entry.createdAt),
-      String(entry.nextAttemptAt),
-    ])
-    await this.run('enqueue webhook deliveries', () => this.evalScript(ENQUEUE, [], [this.prefix, ...args]))
+    await this.run('enqueue webhook deliveries', () =>
+      this.evalScript(ENQUEUE, [this.prefix, outboxArgument(entries)]),
+    )
   }
 
   async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
     if (limit <= 0) return []
     const answer = (await this.run('claim webhook deliveries', () =>
-      this.evalScript(CLAIM, [], [this.prefix, String(now), String(limit), owner, String(leaseMs)]),
+      this.evalScript(CLAIM, [this.prefix, String(now), String(limit), owner, String(leaseMs)]),
     )) as string[][]
     return answer.map((pairs) => outboxEntryFromHash(pairsToObject(pairs)))
   }
 
   async complete(id: string): Promise<boolean> {
     const answer = await this.run('complete a webhook delivery', () =>
-      this.evalScript(COMPLETE, [], [this.prefix, id]),
+      this.evalScript(COMPLETE, [this.prefix, id]),
     )
     return Number(answer) === 1
   }
 
   async fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
     const answer = await this.run('record a failed webhook delivery', () =>
-      this.evalScript(
-        FAIL,
-        [],
-        [this.prefix, id, owner, nextAttemptAt === null ? '' : String(nextAttemptAt), clipOutboxError(error)],
-      ),
+      this.evalScript(FAIL, [
+        this.prefix,
+        id,
+        owner,
+        nextAttemptAt === null ? '' : String(nextAttemptAt),
+        clipOutboxError(error),
+      ]),
     )
     return Number(answer) === 1
   }
@@ -176,8 +194,8 @@ export class RedisOutbox implements OutboxStore {
   async list(filter: ListOutboxFilter = {}): Promise<OutboxEntry[]> {
     const limit = filter.limit ?? 100
     return this.run('list webhook deliveries', async () => {
-      const ids = await this.redis.zrange(`${this.prefix}outbox:all`, 0, -1)
-      const pipeline = this.redis.pipeline()
+      const ids = await this.db.client.zrange(`${this.prefix}outbox:all`, 0, -1)
+      const pipeline = this.db.client.pipeline()
       for (const id of ids) pipeline.hgetall(`${this.prefix}outbox:entry:${id}`)
       const results = (await pipeline.exec()) ?? []
       return results
@@ -195,16 +213,10 @@ export class RedisOutbox implements OutboxStore {
 
   async purge(receiverId: string): Promise<number> {
     const answer = await this.run('remove webhook deliveries', () =>
-      this.evalScript(PURGE, [], [this.prefix, receiverId]),
+      this.evalScript(PURGE, [this.prefix, receiverId]),
     )
     return Number(answer)
   }
-}
-
-function pairsToObject(pairs: string[]): Record<string, string> {
-  const object: Record<string, string> = {}
-  for (let i = 0; i + 1 < pairs.length; i += 2) object[pairs[i]!] = pairs[i + 1]!
-  return object
 }
 
 function outboxEntryFromHash(hash: Record<string, string>): OutboxEntry {

@@ -1,12 +1,12 @@
 // The webhook outbox of the memory store: a map of entries in one process. Every method runs
-// without awaiting, so each one is atomic within the process (see `outbox.ts` for the contract).
+// without awaiting, so each one is atomic within the process (see `../outbox.ts` for the contract).
 import {
   clipOutboxError,
   type ListOutboxFilter,
   type OutboxEntry,
   type OutboxEntryInput,
   type OutboxStore,
-} from './outbox.js'
+} from '../outbox.js'
 
 export class MemoryOutbox implements OutboxStore {
   private readonly entries = new Map<string, OutboxEntry>()
@@ -49,7 +49,7 @@ export class MemoryOutbox implements OutboxStore {
   async fail(id: string, owner: string, nextAttemptAt: number | null, error: string): Promise<boolean> {
     this.assertOpen()
     const entry = this.entries.get(id)
-    if (!entry || entry.state !== 'pending' || entry.claimOwner !== owner) return false
+    if (entry?.state !== 'pending' || entry.claimOwner !== owner) return false
     entry.attempts += 1
     entry.lastError = clipOutboxError(error)
     entry.claimOwner = undefined

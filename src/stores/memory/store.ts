@@ -3,7 +3,7 @@
 // stored by mutating an object they passed or received. Every method runs to completion without
 // awaiting, so each one is atomic within the process (which is the only process that can see it).
 
-import { StoreError } from '../errors.js'
+import { StoreError } from '../../errors.js'
 import {
   ANY_CONNECTION,
   type ChangeListener,
@@ -11,10 +11,9 @@ import {
   type ChangesSubscription,
   documentChange,
   inProcessSource,
-} from './changes.js'
-import { unknownAppError, versionConflictError } from './codec.js'
-import { MemoryOutbox } from './memory-outbox.js'
-import type { OutboxEntryInput } from './outbox.js'
+} from '../changes.js'
+import { unknownAppError, versionConflictError } from '../codec.js'
+import type { OutboxEntryInput } from '../outbox.js'
 import {
   type AppRecord,
   type AuditCount,
@@ -28,7 +27,8 @@ import {
   type ReencryptResult,
   refreshLeaseKey,
   type Store,
-} from './store.js'
+} from '../store.js'
+import { MemoryOutbox } from './outbox.js'
 
 interface LeaseSlot {
   /** Highest fencing token ever granted on the key; kept after release so tokens only grow. */
@@ -243,7 +243,7 @@ export class MemoryStore implements Store {
     return structuredClone(value)
   }
 
-  // The webhook outbox lives in memory-outbox.ts.
+  // The webhook outbox lives in outbox.ts beside this file.
   readonly outbox = new MemoryOutbox(() => this.assertOpen())
 
   /** Nothing is sealed in memory, so no key protects anything here. */
