@@ -156,7 +156,7 @@ describe('sqlite file on disk', () => {
     await store.saveConnection(sampleConnection({ name: 'attacker', tokens: null }))
     const db = new Database(path)
     db.prepare(
-      "UPDATE connections SET secrets = (SELECT secrets FROM connections WHERE id = 'acme/victim') WHERE id = 'acme/attacker'",
+      "UPDATE innkeeper_connections SET secrets = (SELECT secrets FROM innkeeper_connections WHERE id = 'acme/victim') WHERE id = 'acme/attacker'",
     ).run()
     db.close()
     const error = await store.getConnection('acme/attacker').catch((caught: unknown) => caught)

@@ -1,4 +1,4 @@
-// The audit trail of the SQLite store (table `audit`, migration 3): appended in batches, read
+// The audit trail of the SQLite store (table `innkeeper_audit`): appended in batches, read
 // newest first, counted per time bucket, pruned by age.
 
 import type { AuditCount, AuditEntry, ListAuditFilter } from '../store.js'

@@ -1,7 +1,8 @@
 // The SQLite schema as numbered migrations, and the runner that applies the missing ones in order
 // on open, recording each in `schema_migrations`. Never edit a released migration: add the next one.
-// Secret columns hold sealed strings from `src/stores/codec.ts`; `*_key_id` columns say which key
-// sealed them (for key rotation). Times are integer milliseconds since the epoch.
+// Since migration 5 the names are PostgreSQL's (`innkeeper_*` tables). Secret columns hold sealed
+// strings from `src/stores/codec.ts`; `key_id` says which key sealed them (for key rotation).
+// Times are integer milliseconds since the epoch.
 
 import { StoreError } from '../../errors.js'
 import type { Db } from './file.js'
@@ -127,6 +128,44 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX outbox_by_key ON outbox (ordering_key, state, seq);
       CREATE INDEX outbox_by_due ON outbox (state, next_attempt_at);
       CREATE INDEX outbox_by_receiver ON outbox (receiver_id, seq);
+    `,
+  },
+  {
+    version: 5,
+    name: 'table and column names as in PostgreSQL',
+    sql: `
+      -- The PostgreSQL schema's names (innkeeper_* tables, one key_id column per sealed secret), so
+      -- both SQL stores read the same columns. Renames keep every row, foreign keys follow the
+      -- tables, and sqlite_sequence follows the outbox. Indexes cannot be renamed: they are made
+      -- again under the new names, on the same columns. schema_migrations keeps its name: an
+      -- older Innkeeper finds this version there and refuses the file instead of starting afresh.
+      ALTER TABLE apps RENAME TO innkeeper_apps;
+      ALTER TABLE innkeeper_apps RENAME COLUMN client_secret_key_id TO key_id;
+      ALTER TABLE connections RENAME TO innkeeper_connections;
+      ALTER TABLE innkeeper_connections RENAME COLUMN secrets_key_id TO key_id;
+      ALTER TABLE pending_authorizations RENAME TO innkeeper_pending_authorizations;
+      ALTER TABLE innkeeper_pending_authorizations RENAME COLUMN code_verifier_key_id TO key_id;
+      ALTER TABLE leases RENAME TO innkeeper_leases;
+      ALTER TABLE documents RENAME TO innkeeper_documents;
+      ALTER TABLE audit RENAME TO innkeeper_audit;
+      ALTER TABLE outbox RENAME TO innkeeper_outbox;
+
+      DROP INDEX connections_by_app;
+      CREATE INDEX innkeeper_connections_app ON innkeeper_connections (app, name);
+      DROP INDEX connections_by_refresh_due_at;
+      CREATE INDEX innkeeper_connections_due ON innkeeper_connections (refresh_due_at);
+      DROP INDEX pending_authorizations_by_app;
+      CREATE INDEX innkeeper_pending_authorizations_latest ON innkeeper_pending_authorizations (app, created_at);
+      DROP INDEX audit_by_at;
+      CREATE INDEX innkeeper_audit_at ON innkeeper_audit (at, id);
+      DROP INDEX audit_by_connection;
+      CREATE INDEX innkeeper_audit_connection ON innkeeper_audit (connection, at, id);
+      DROP INDEX outbox_by_key;
+      CREATE INDEX innkeeper_outbox_by_key ON innkeeper_outbox (ordering_key, state, seq);
+      DROP INDEX outbox_by_due;
+      CREATE INDEX innkeeper_outbox_by_due ON innkeeper_outbox (state, next_attempt_at);
+      DROP INDEX outbox_by_receiver;
+      CREATE INDEX innkeeper_outbox_by_receiver ON innkeeper_outbox (receiver_id, seq);
     `,
   },
 ]

@@ -1,4 +1,4 @@
-// The webhook outbox of the SQLite store (table `outbox`, migration 4). Claims run in one
+// The webhook outbox of the SQLite store (table `innkeeper_outbox`). Claims run in one
 // `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock before reading, so two
 // processes on one file never claim the same entry. See `../outbox.ts` for the contract.
 import type Database from 'better-sqlite3'
@@ -34,32 +34,32 @@ export class SqliteOutbox implements OutboxStore {
   constructor(private readonly db: Database.Database) {
     this.statements = {
       insert: db.prepare(`
-        INSERT INTO outbox (id, event_id, receiver_id, ordering_key, body, state, created_at, next_attempt_at)
+        INSERT INTO innkeeper_outbox (id, event_id, receiver_id, ordering_key, body, state, created_at, next_attempt_at)
         VALUES (@id, @eventId, @receiverId, @orderingKey, @body, 'pending', @createdAt, @nextAttemptAt)
         ON CONFLICT (id) DO NOTHING`),
       due: db.prepare(`
-        SELECT * FROM outbox o
+        SELECT * FROM innkeeper_outbox o
         WHERE o.state = 'pending' AND o.next_attempt_at <= @now
           AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= @now)
           AND NOT EXISTS (
-            SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.state = 'pending' AND p.seq < o.seq
+            SELECT 1 FROM innkeeper_outbox p WHERE p.ordering_key = o.ordering_key AND p.state = 'pending' AND p.seq < o.seq
           )
         ORDER BY o.next_attempt_at, o.seq
         LIMIT @limit`),
       claim: db.prepare(
-        'UPDATE outbox SET claim_owner = @owner, claim_expires_at = @expiresAt WHERE seq = @seq',
+        'UPDATE innkeeper_outbox SET claim_owner = @owner, claim_expires_at = @expiresAt WHERE seq = @seq',
       ),
-      complete: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      complete: db.prepare('DELETE FROM innkeeper_outbox WHERE id = ?'),
       fail: db.prepare(`
-        UPDATE outbox SET attempts = attempts + 1, last_error = @error, claim_owner = NULL, claim_expires_at = NULL,
+        UPDATE innkeeper_outbox SET attempts = attempts + 1, last_error = @error, claim_owner = NULL, claim_expires_at = NULL,
           state = CASE WHEN @next IS NULL THEN 'dead' ELSE 'pending' END,
           next_attempt_at = COALESCE(@next, next_attempt_at)
         WHERE id = @id AND state = 'pending' AND claim_owner = @owner`),
       list: db.prepare(`
-        SELECT * FROM outbox
+        SELECT * FROM innkeeper_outbox
         WHERE (@receiverId IS NULL OR receiver_id = @receiverId) AND (@state IS NULL OR state = @state)
         ORDER BY seq LIMIT @limit`),
-      purge: db.prepare('DELETE FROM outbox WHERE receiver_id = ?'),
+      purge: db.prepare('DELETE FROM innkeeper_outbox WHERE receiver_id = ?'),
     }
   }
 

@@ -17,7 +17,7 @@ export interface AppRow {
   provider: string
   client_id: string
   client_secret: string
-  client_secret_key_id: string
+  key_id: string
   redirect_uri: string | null
   scopes: string | null
   settings: string
@@ -31,7 +31,7 @@ export interface ConnectionRow {
   name: string
   state: EncodedConnection['state']
   secrets: string
-  secrets_key_id: string
+  key_id: string
   scopes: string
   metadata: string
   last_error: string | null
@@ -50,7 +50,7 @@ export interface PendingRow {
   redirect_uri: string
   scopes: string
   code_verifier: string | null
-  code_verifier_key_id: string | null
+  key_id: string | null
   options: string
   created_at: number
   expires_at: number
@@ -81,7 +81,7 @@ export function appParams(encoded: EncodedApp): Params {
     provider: encoded.provider,
     client_id: encoded.clientId,
     client_secret: encoded.clientSecret,
-    client_secret_key_id: encoded.keyId,
+    key_id: encoded.keyId,
     redirect_uri: encoded.redirectUri,
     scopes: encoded.scopes === null ? null : JSON.stringify(encoded.scopes),
     settings: JSON.stringify(encoded.settings),
@@ -97,7 +97,7 @@ export function connectionParams(encoded: EncodedConnection): Params {
     name: encoded.name,
     state: encoded.state,
     secrets: encoded.secrets,
-    secrets_key_id: encoded.keyId,
+    key_id: encoded.keyId,
     scopes: JSON.stringify(encoded.scopes),
     metadata: JSON.stringify(encoded.metadata),
     last_error: encoded.lastError === null ? null : JSON.stringify(encoded.lastError),
@@ -118,7 +118,7 @@ export function pendingParams(encoded: EncodedPendingAuthorization): Params {
     redirect_uri: encoded.redirectUri,
     scopes: JSON.stringify(encoded.scopes),
     code_verifier: encoded.codeVerifier,
-    code_verifier_key_id: encoded.keyId,
+    key_id: encoded.keyId,
     options: JSON.stringify(encoded.options),
     created_at: encoded.createdAt,
     expires_at: encoded.expiresAt,
@@ -143,7 +143,7 @@ export function appFromRow(keyring: Keyring, row: AppRow): AppRecord {
     provider: row.provider,
     clientId: row.client_id,
     clientSecret: row.client_secret,
-    keyId: row.client_secret_key_id,
+    keyId: row.key_id,
     redirectUri: row.redirect_uri,
     scopes: row.scopes === null ? null : JSON.parse(row.scopes),
     settings: JSON.parse(row.settings),
@@ -165,7 +165,7 @@ export function connectionFromRow(
       name: row.name,
       state: row.state,
       secrets: row.secrets,
-      keyId: row.secrets_key_id,
+      keyId: row.key_id,
       scopes: JSON.parse(row.scopes),
       metadata: JSON.parse(row.metadata),
       lastError: row.last_error === null ? null : JSON.parse(row.last_error),
@@ -188,7 +188,7 @@ export function pendingFromRow(keyring: Keyring, row: PendingRow): PendingAuthor
     redirectUri: row.redirect_uri,
     scopes: JSON.parse(row.scopes),
     codeVerifier: row.code_verifier,
-    keyId: row.code_verifier_key_id,
+    keyId: row.key_id,
     options: JSON.parse(row.options),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
