@@ -55,7 +55,7 @@ export async function runRealFleet({
   workers,
   warmMs,
   sliceMs,
-  leadMs = 30_000,
+  leadMs = 60_000,
   untilDrained = false,
   afterDrainMs = 20_000,
   log = () => {},
@@ -99,16 +99,17 @@ export async function runRealFleet({
     const seedingStartedAt = Date.now()
     let msPerRow = 0.1
     if (urgent < n) {
-      // Anchored at a t0 guessed before seeding, 2 ms a row (slower than any seeding seen, so at
+      // Anchored at a t0 guessed before seeding, 1 ms a row (slower than any seeding seen, so at
       // most a lull after the urgent rows, never an early expiry): none of these falls due in
-      // the slice unless seeding takes over ~13 minutes longer than that guess.
+      // the slice unless seeding takes over 3 minutes longer than that guess, none expires in
+      // it unless over 13 minutes longer.
       const later = await copyClones(db, {
         schema: where.schema,
         template,
         prefix: 's',
         from: urgent,
         count: n - urgent,
-        fleet: fleet(seedingStartedAt + 2 * n),
+        fleet: fleet(seedingStartedAt + n),
       })
       msPerRow = later.ms / later.rows
       log(`seeded ${later.rows} later rows in ${later.ms} ms`)
@@ -120,7 +121,7 @@ export async function runRealFleet({
       () => procs.every((p) => p.lines.some((line) => line.msg === 'worker started')),
       120_000,
     )
-    const plannedT0 = Date.now() + Math.round(urgent * msPerRow * 1.1) + 500
+    const plannedT0 = Date.now() + Math.round(urgent * msPerRow * 1.3) + 1_000
     const first = await copyClones(db, {
       schema: where.schema,
       template,
@@ -130,6 +131,9 @@ export async function runRealFleet({
     })
     const t0 = Date.now()
     const seedMs = Math.round(performance.now() - seedStart)
+    const { rows: size } = await db.query('SELECT pg_total_relation_size($1::regclass)::float8 AS bytes', [
+      table,
+    ])
     log(`seeded ${first.rows} urgent rows in ${first.ms} ms (t0 ${t0 - plannedT0} ms after plan)`)
     const before = await emulator.stats()
 
@@ -163,27 +167,27 @@ export async function runRealFleet({
     const windowEnd = Math.min(stoppedAt, drainedAt ?? stoppedAt)
     const windowStart = windowEnd - (t0 + warmMs) >= 10_000 ? t0 + warmMs : t0
     // Every connection, from the store: the seeded token expired at created_at + 2 h (a refresh
-    // keeps created_at), so "refreshed before expiry" is checked row by row. Seeded rows were
-    // last refreshed before the seeding started; a later last_refresh_at is the workers'.
+    // keeps created_at), so "refreshed before expiry" is checked row by row. Seeded rows have no
+    // last_refresh_at: one that has it was refreshed by a worker in this run.
     const expiry = `(c.created_at + ${LIFETIME_MS})`
     const { rows } = await db.query(
       `SELECT
          count(*)::int AS total,
-         count(*) FILTER (WHERE c.last_refresh_at >= $1)::int AS refreshed,
-         count(*) FILTER (WHERE c.last_refresh_at >= $1 AND c.last_refresh_at > ${expiry})::int AS late,
-         count(*) FILTER (WHERE c.last_refresh_at < $1 AND ${expiry} <= $3)::int AS expired,
-         count(*) FILTER (WHERE c.last_refresh_at < $1 AND ${expiry} - ${MARGIN_MS} <= $3)::int AS due_left,
-         count(*) FILTER (WHERE ${expiry} - ${MARGIN_MS} <= $2)::int AS due_at_t0,
-         count(*) FILTER (WHERE ${expiry} <= $3)::int AS expiring_in_run,
-         count(*) FILTER (WHERE c.last_refresh_at >= $4 AND c.last_refresh_at < $5)::int AS in_window,
-         min(${expiry} - c.last_refresh_at) FILTER (WHERE c.last_refresh_at >= $1) AS least_headroom,
+         count(*) FILTER (WHERE c.last_refresh_at IS NOT NULL)::int AS refreshed,
+         count(*) FILTER (WHERE c.last_refresh_at IS NOT NULL AND c.last_refresh_at > ${expiry})::int AS late,
+         count(*) FILTER (WHERE c.last_refresh_at IS NULL AND ${expiry} <= $2)::int AS expired,
+         count(*) FILTER (WHERE c.last_refresh_at IS NULL AND ${expiry} - ${MARGIN_MS} <= $2)::int AS due_left,
+         count(*) FILTER (WHERE ${expiry} - ${MARGIN_MS} <= $1)::int AS due_at_t0,
+         count(*) FILTER (WHERE ${expiry} <= $2)::int AS expiring_in_run,
+         count(*) FILTER (WHERE c.last_refresh_at >= $3 AND c.last_refresh_at < $4)::int AS in_window,
+         min(${expiry} - c.last_refresh_at) FILTER (WHERE c.last_refresh_at IS NOT NULL) AS least_headroom,
          min(${expiry}) AS first_expiry,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY c.last_refresh_at - (${expiry} - ${MARGIN_MS}))
-           FILTER (WHERE c.last_refresh_at >= $1 AND ${expiry} - ${MARGIN_MS} >= $2) AS lag_p50,
+           FILTER (WHERE c.last_refresh_at IS NOT NULL AND ${expiry} - ${MARGIN_MS} >= $1) AS lag_p50,
          percentile_cont(0.99) WITHIN GROUP (ORDER BY c.last_refresh_at - (${expiry} - ${MARGIN_MS}))
-           FILTER (WHERE c.last_refresh_at >= $1 AND ${expiry} - ${MARGIN_MS} >= $2) AS lag_p99
+           FILTER (WHERE c.last_refresh_at IS NOT NULL AND ${expiry} - ${MARGIN_MS} >= $1) AS lag_p99
        FROM ${table} c WHERE c.name LIKE 's%'`,
-      [seedingStartedAt, t0, stoppedAt, windowStart, windowEnd],
+      [t0, stoppedAt, windowStart, windowEnd],
     )
     const r = rows[0]
     const perSecond = r.in_window / ((windowEnd - windowStart) / 1000)
@@ -197,6 +201,8 @@ export async function runRealFleet({
       ratio: perSecond / required,
       window: { fromS: (windowStart - t0) / 1000, toS: (windowEnd - t0) / 1000, refreshed: r.in_window },
       seeding: { ms: seedMs, rows: n, urgentRows: urgent, urgentMs: first.ms, t0LateMs: t0 - plannedT0 },
+      tableBytes: size[0].bytes,
+      stored: r.total,
       leadS: (Number(r.first_expiry) - t0) / 1000,
       runS: (stoppedAt - t0) / 1000,
       dueAtT0: r.due_at_t0,
@@ -233,9 +239,14 @@ export async function runRealFleet({
   }
 }
 
-/** Whether a run kept every token fresh and counted straight (one token request per refresh). */
+/**
+ * Whether a run kept every token fresh and counted straight: every row there, the store's
+ * refreshes = the workers' = the platform's token requests, no failure, clean exits.
+ */
 export function keptFresh(run) {
   return (
+    run.stored === run.n &&
+    run.refreshed === run.workerRefreshed &&
     run.expired === 0 &&
     run.late === 0 &&
     run.failed === 0 &&
@@ -254,7 +265,7 @@ export function fleetNote(run) {
       ? `backlog gone after ${Math.round(run.drainedAfterS)} s; then each connection refreshed p50 ${run.lagAfterDueP50S?.toFixed(1)} s / p99 ${run.lagAfterDueP99S?.toFixed(1)} s after due`
       : `backlog left at the end ${run.dueLeft}, gone after ~${Math.round(run.projectedDrainS)} s at this rate (projected), then the workers follow the arrivals of ${run.required.toFixed(0)}/s`
   return (
-    `seeded ${run.n.toLocaleString('en')} rows by COPY in ${(run.seeding.ms / 1000).toFixed(0)} s; ` +
+    `seeded ${run.n.toLocaleString('en')} rows by COPY in ${(run.seeding.ms / 1000).toFixed(0)} s (table with indexes ${(run.tableBytes / 2 ** 20).toFixed(0)} MB); ` +
     `at t0 ${run.dueAtT0} due, first token expiring ${Math.round(run.leadS)} s later; ` +
     `rate over ${Math.round(run.window.fromS)}–${Math.round(run.window.toS)} s after t0 (${run.window.refreshed} refreshes); ` +
     `settled concurrency per worker ${limits}; peak token requests in flight ${run.peakInFlight}; ` +

@@ -23,7 +23,8 @@ parentPort.on('message', ({ id, start, end }) => {
       refreshDueAt: dueAt,
       createdAt: obtainedAt,
       updatedAt: obtainedAt,
-      lastRefreshAt: obtainedAt,
+      // No lastRefreshAt: a row that has one was refreshed by a worker during the run.
+      lastRefreshAt: undefined,
       version: 1,
     })
     lines.push(copyLine(encoded))
