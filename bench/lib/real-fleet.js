@@ -263,7 +263,9 @@ export function fleetNote(run) {
   const steady =
     run.drainedAfterS !== null
       ? `backlog gone after ${Math.round(run.drainedAfterS)} s; then each connection refreshed p50 ${run.lagAfterDueP50S?.toFixed(1)} s / p99 ${run.lagAfterDueP99S?.toFixed(1)} s after due`
-      : `backlog left at the end ${run.dueLeft}, gone after ~${Math.round(run.projectedDrainS)} s at this rate (projected), then the workers follow the arrivals of ${run.required.toFixed(0)}/s`
+      : Number.isFinite(run.projectedDrainS)
+        ? `backlog left at the end ${run.dueLeft}, gone after ~${Math.round(run.projectedDrainS)} s at this rate (projected), then the workers follow the arrivals of ${run.required.toFixed(0)}/s`
+        : `backlog left at the end ${run.dueLeft} and growing: this rate is below the arrivals of ${run.required.toFixed(0)}/s`
   return (
     `seeded ${run.n.toLocaleString('en')} rows by COPY in ${(run.seeding.ms / 1000).toFixed(0)} s (table with indexes ${(run.tableBytes / 2 ** 20).toFixed(0)} MB); ` +
     `at t0 ${run.dueAtT0} due, first token expiring ${Math.round(run.leadS)} s later; ` +
