@@ -2,8 +2,10 @@
 
 export { AppClient, type PublicRequestInit } from './connections/app-client.js'
 export type { AppInfo, AppInput } from './connections/apps.js'
+export type { AuthorizationResponse, AuthorizationStart } from './connections/authorization-flow.js'
+export type { ConnectOptions } from './connections/connect-request.js'
 export { type AccessTokenInfo, Connection } from './connections/connection.js'
-export type { AuthorizationResponse, AuthorizationStart, ConnectOptions } from './connections/flows.js'
+export { normaliseConnectionId } from './connections/connection-id.js'
 export {
   ApiError,
   ConfigError,
@@ -20,7 +22,6 @@ export {
   type CompletedConnect,
   Innkeeper,
   type InnkeeperOptions,
-  normaliseConnectionId,
   type PendingConnect,
 } from './innkeeper.js'
 export type { ConnectionInfo, ConnectionState } from './model/connection.js'

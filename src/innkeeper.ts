@@ -10,36 +10,38 @@ import { AuditTrail } from './audit/trail.js'
 import { connectWithApiKey } from './connections/api-key.js'
 import { AppClient } from './connections/app-client.js'
 import { Apps } from './connections/apps.js'
-import { Connection } from './connections/connection.js'
-import {
-  DEFAULT_RETRY,
-  KeeperContext,
-  type RetryPolicy,
-  type TokenRequestObserver,
-} from './connections/context.js'
-import { isApiKeyConnection } from './connections/credential.js'
-import { failureWindowFrom } from './connections/failure-window.js'
 import {
   type AuthorizationResponse,
   type AuthorizationStart,
-  type ConnectOptions,
-  chooseScopes,
   completeAuthorization,
   completeInstallCallback,
-  connectionId,
-  connectNotices,
-  connectWithClientCredentials,
-  scopeWarnings,
   startAuthorization,
-} from './connections/flows.js'
+} from './connections/authorization-flow.js'
+import {
+  type ConnectOptions,
+  chooseScopes,
+  connectNotices,
+  scopeWarnings,
+} from './connections/connect-request.js'
+import { Connection } from './connections/connection.js'
+import { normaliseConnectionId } from './connections/connection-id.js'
+import { KeeperContext, type TokenRequestObserver } from './connections/context.js'
+import { isApiKeyConnection } from './connections/credential.js'
+import { connectWithClientCredentials } from './connections/finish-connect.js'
 import { ensureHome, resolveHome } from './connections/home.js'
 import { inFlight } from './connections/in-flight.js'
+import { unknownConnection } from './connections/keeper-errors.js'
 import { LruMap } from './connections/lru.js'
 import { completePendingSteps, type PendingOutcome, pendingSteps } from './connections/pending-steps.js'
 import { RECOVERY_DIRECTORY, RecoveryJournal } from './connections/recovery-journal.js'
+import {
+  DEFAULT_RETRY,
+  failureWindowFrom,
+  isAccessTokenFresh,
+  type RetryPolicy,
+} from './connections/refresh-policy.js'
 import { BackgroundRefresher, type RefresherOptions } from './connections/refresher.js'
-import { isAccessTokenFresh } from './connections/timing.js'
-import { TokenKeeper, unknownConnection } from './connections/token-keeper.js'
+import { TokenKeeper } from './connections/token-keeper.js'
 import { toConnectionInfo } from './connections/view.js'
 import { createKeyring, type Keyring } from './crypto/keyring.js'
 import { InnkeeperError, StoreError } from './errors.js'
@@ -589,17 +591,6 @@ function privateWebhooksFromEnvironment(): boolean {
 
 /** Connection handles kept for reuse; beyond this the least recently used is dropped. */
 export const CONNECTION_HANDLES_KEPT = 10_000
-
-export function normaliseConnectionId(id: string): string {
-  const [app, name, ...rest] = id.split('/')
-  if (!app || rest.length > 0 || name === '') {
-    throw new InnkeeperError(
-      'unknown_connection',
-      `"${id}" is not a connection id: write <app>/<name>, e.g. acme/main.`,
-    )
-  }
-  return connectionId(app, name ?? 'main')
-}
 
 /** The path of an SQLite store that does not exist yet; undefined for any other store. */
 function missingSqliteStore(storeUrl: string): string | undefined {

@@ -6,9 +6,9 @@ import { type ApiTarget, authenticatedFetch, readJson } from '../http/client.js'
 import type { TokenSet } from '../model/token-set.js'
 import { fillTemplates } from '../providers/template.js'
 import type { ConnectionRecord } from '../stores/store.js'
+import { checkName, connectionId, splitConnectionId } from './connection-id.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { API_KEY_TOKEN_TYPE, credentialHeader } from './credential.js'
-import { checkName, connectionId } from './flows.js'
 import { toConnectionInfo } from './view.js'
 
 export interface ApiKeyConnectOptions {
@@ -19,7 +19,7 @@ export interface ApiKeyConnectOptions {
 
 /** The error for a key the platform refused (never the key itself). */
 export function apiKeyRefused(app: ResolvedApp, id: string, status?: number): InnkeeperError {
-  const [appName, name] = id.split('/')
+  const { app: appName, name } = splitConnectionId(id)
   return new InnkeeperError(
     'invalid_token',
     `${app.provider.displayName} refused the API key of ${id}: it is wrong or was revoked there. Connect again with \`innkeeper connect ${appName} --name ${name} --api-key-stdin\`.`,

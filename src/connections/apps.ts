@@ -5,8 +5,9 @@ import { type AppSettings, refuseUrlCredentials } from '../providers/endpoints.j
 import { type ConnectGrant, connectGrantsOf } from '../providers/grants.js'
 import { defaultProviders, type ProviderCatalogue } from '../providers/registry.js'
 import type { AppRecord } from '../stores/store.js'
+import { chooseScopes } from './connect-request.js'
+import { APP_NAME } from './connection-id.js'
 import { type KeeperContext, resolveApp } from './context.js'
-import { chooseScopes } from './flows.js'
 import { normaliseReturnUrlAllowList, RETURN_URLS_SETTING, returnUrlAllowList } from './return-urls.js'
 
 export interface AppInput {
@@ -47,8 +48,6 @@ export interface AppInfo {
   createdAt: number
   updatedAt: number
 }
-
-export const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 const SETTING_KEYS = ['baseUrl', 'authorizeUrl', 'tokenUrl', 'apiUrl', 'moduleApiUrl', 'revokeUrl'] as const
 const SETTING_NAMES: Record<(typeof SETTING_KEYS)[number], string> = {

@@ -11,7 +11,7 @@ import { ConfigError, InnkeeperError } from '../errors.js'
 import type { ProviderCatalogue } from '../providers/registry.js'
 import type { Store } from '../stores/store.js'
 import type { Apps } from './apps.js'
-import { checkName } from './flows.js'
+import { checkName, connectionId, linkConnectionName } from './connection-id.js'
 import { allowedReturnUrl, returnUrlAllowList } from './return-urls.js'
 
 export const CONNECT_SESSIONS_COLLECTION = 'connect_sessions'
@@ -130,8 +130,8 @@ export async function createConnectSession(
     throw invalid('`replace` is true or false.')
   const replace = input.replace === true
   if (input.name !== undefined && typeof input.name !== 'string') throw invalid('`name` must be a string.')
-  const name = input.name ? checkName(input.name) : `link-${randomBytes(5).toString('hex')}`
-  if (!replace && (await keeper.store.getConnection(`${app.name}/${name}`))) {
+  const name = input.name ? checkName(input.name) : linkConnectionName()
+  if (!replace && (await keeper.store.getConnection(connectionId(app.name, name)))) {
     throw new InnkeeperError(
       'conflict',
       `The connection ${app.name}/${name} already exists. A connect link never replaces a connection unless it is created with "replace": true; choose another name or pass replace.`,

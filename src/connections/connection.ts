@@ -7,6 +7,7 @@ import type { ConnectionInfo } from '../model/connection.js'
 import { fillTemplates } from '../providers/template.js'
 import { type ConnectionRecord, refreshLeaseKey } from '../stores/store.js'
 import { apiKeyTarget } from './api-key.js'
+import { splitConnectionId } from './connection-id.js'
 import type { KeeperContext } from './context.js'
 import {
   type CredentialHeader,
@@ -14,9 +15,9 @@ import {
   credentialHeader,
   isApiKeyConnection,
 } from './credential.js'
+import { unknownConnection } from './keeper-errors.js'
 import { completePendingSteps, movedError, PENDING_RETRY_MS, pendingSteps } from './pending-steps.js'
 import type { TokenKeeper } from './token-keeper.js'
-import { unknownConnection } from './token-keeper.js'
 import { toConnectionInfo } from './view.js'
 
 export interface AccessTokenInfo {
@@ -114,7 +115,7 @@ export class Connection {
         (error.code !== 'key_unavailable' && error.code !== 'decryption_failed')
       )
         throw error
-      const app = this.id.slice(0, this.id.indexOf('/'))
+      const { app } = splitConnectionId(this.id)
       const listed = await this.ctx.store.listConnections({ app })
       return listed.find((record) => record.id === this.id) ?? null
     }

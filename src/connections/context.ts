@@ -13,6 +13,7 @@ import type { ProviderDefinition } from '../providers/schema.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
 import type { AppRecord, ConnectionRecord, Store } from '../stores/store.js'
 import type { RecoveryJournal } from './recovery-journal.js'
+import { DEFAULT_FAILURE_WINDOW_MS, type RetryPolicy } from './refresh-policy.js'
 import { toConnectionInfo } from './view.js'
 
 export interface ResolvedApp {
@@ -47,25 +48,6 @@ export type WrittenEvent =
   | 'failed'
   | 'disconnected'
   | 'revoked'
-
-export interface RetryPolicy {
-  /** Token-request attempts on transient failures before giving up (first try included). */
-  attempts: number
-  baseDelayMs: number
-  maxDelayMs: number
-  /** A `Retry-After` longer than this is not waited for inline. */
-  maxRetryAfterMs: number
-}
-
-/** How long a connection may keep failing before it is marked `error` for good (3 days). */
-export const DEFAULT_FAILURE_WINDOW_MS = 3 * 24 * 60 * 60_000
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  attempts: 3,
-  baseDelayMs: 250,
-  maxDelayMs: 4_000,
-  maxRetryAfterMs: 30_000,
-}
 
 export class KeeperContext {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`

@@ -8,9 +8,9 @@ import { InnkeeperError, StoreError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
+import { errorSummary } from './keeper-errors.js'
 import { runPostConnectSteps } from './post-connect.js'
-import { nextRefreshDue } from './timing.js'
-import { errorSummary, keepAlive } from './token-keeper.js'
+import { keepAliveSeconds, nextRefreshDue } from './refresh-policy.js'
 import { toConnectionInfo } from './view.js'
 
 /** Metadata key listing the post-connect steps still owed. */
@@ -39,7 +39,7 @@ export function dueAt(
   app: ResolvedApp,
   now: number,
 ): number | undefined {
-  const due = nextRefreshDue(tokens, app.provider, now, keepAlive(app))
+  const due = nextRefreshDue(tokens, app.provider, now, keepAliveSeconds(app))
   if (pendingSteps({ metadata }).length === 0) return due
   return Math.min(due ?? Number.POSITIVE_INFINITY, now + PENDING_RETRY_MS)
 }

@@ -10,7 +10,7 @@ import { fillTemplates } from '../providers/template.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { ResolvedApp } from './context.js'
 import { reconnectCommand } from './reconnect.js'
-import { refreshTokenRenewalDueAt } from './timing.js'
+import { refreshTokenRenewalDueAt } from './refresh-policy.js'
 
 export interface RenewResult {
   tokens: TokenSet

@@ -2,7 +2,7 @@
 // Never a token; the state includes the derived `expiring` and `refreshing`.
 import type { ConnectionError, ConnectionInfo, ConnectionState } from '../model/connection.js'
 import type { ConnectionRecord } from '../stores/store.js'
-import { isAccessTokenFresh } from './timing.js'
+import { isAccessTokenFresh } from './refresh-policy.js'
 
 export function connectionState(record: ConnectionRecord, now: number, leased: boolean): ConnectionState {
   if (record.unreadable) return 'key_unavailable'

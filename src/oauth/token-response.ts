@@ -26,7 +26,7 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 366 * 86_400
 
 /**
  * A lifetime the platform stated, bounded: over a year is cut to a year, and 0 stays 0 (the
- * token "expires now"; timing.ts then reuses it for a minute rather than refreshing in a loop).
+ * token "expires now"; the refresh policy then reuses it for a minute rather than refreshing in a loop).
  * Either case is reported as a process warning (code INNKEEPER_TOKEN_LIFETIME), without a token.
  */
 function bounded(seconds: number, what: string, provider: ProviderDefinition): number {

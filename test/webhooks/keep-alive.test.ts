@@ -64,7 +64,7 @@ describe('keep-alive', () => {
     const { getProvider } = await import('../../src/index.js')
     expect(getProvider('bookingexperts').refresh.keepAliveSeconds).toBe(DAY)
     expect(getProvider('bookingsync').refresh.keepAliveSeconds).toBe(DAY)
-    const { nextRefreshDue } = await import('../../src/connections/timing.js')
+    const { nextRefreshDue } = await import('../../src/connections/refresh-policy.js')
     const tokens = {
       accessToken: 'a',
       tokenType: 'Bearer',
@@ -125,7 +125,7 @@ describe('failure window', () => {
   })
 
   it('the window is configurable (INNKEEPER_FAILURE_WINDOW or failureWindow)', async () => {
-    const { failureWindowFrom } = await import('../../src/connections/failure-window.js')
+    const { failureWindowFrom } = await import('../../src/connections/refresh-policy.js')
     expect(failureWindowFrom(undefined)).toBe(3 * DAY * 1000)
     expect(failureWindowFrom('12h')).toBe(12 * 3600 * 1000)
     expect(failureWindowFrom(5000)).toBe(5000)

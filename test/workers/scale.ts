@@ -7,7 +7,7 @@
 // became due, no unexpired token refused by the API, all connections active and fresh at the
 // end, and all 3 workers did part of the work.
 import { afterEach, expect, it } from 'vitest'
-import { accessTokenDueAt } from '../../src/connections/timing.js'
+import { accessTokenDueAt } from '../../src/connections/refresh-policy.js'
 import { tokenFingerprint } from '../../src/emulators/index.js'
 import type { TokenSet } from '../../src/model/token-set.js'
 import {

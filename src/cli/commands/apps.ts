@@ -2,7 +2,7 @@
 // client secret is read from stdin (or, with a warning, from the command line) and never shown.
 import { type Command, Option } from 'commander'
 import type { AppInfo } from '../../connections/apps.js'
-import { scopeWarnings } from '../../connections/flows.js'
+import { scopeWarnings } from '../../connections/connect-request.js'
 import { ConfigError } from '../../errors.js'
 import { getProvider, listProviders } from '../../providers/registry.js'
 import { withKeeper, withKeeperCreating } from '../keeper.js'

@@ -10,6 +10,7 @@ import {
   createConnectSession,
   DEFAULT_CONNECT_SESSION_SECONDS,
 } from '../../connections/connect-sessions.js'
+import { connectionId } from '../../connections/connection-id.js'
 import { ConfigError } from '../../errors.js'
 import { refuseUrlCredentials, requireSecureUrl } from '../../providers/endpoints.js'
 import { withKeeper } from '../keeper.js'
@@ -97,7 +98,7 @@ Example:
       const result = {
         url,
         expiresAt: new Date(session.expiresAt).toISOString(),
-        connectionId: `${session.app}/${session.name}`,
+        connectionId: connectionId(session.app, session.name),
       }
       if (options.json) printJson(result)
       else out(url)

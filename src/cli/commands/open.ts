@@ -3,8 +3,8 @@
 // one; prints the URL on stdout when there is none, or with --print. Needs no store: only the
 // service's address (--url, else INNKEEPER_PUBLIC_URL, else serve's default http://127.0.0.1:4180).
 import type { Command } from 'commander'
+import { normaliseConnectionId, splitConnectionId } from '../../connections/connection-id.js'
 import { InnkeeperError } from '../../errors.js'
-import { normaliseConnectionId } from '../../innkeeper.js'
 import { refuseUrlCredentials } from '../../providers/endpoints.js'
 import { openBrowser } from '../browser.js'
 import { out, say } from '../output.js'
@@ -45,7 +45,7 @@ export function serviceBaseUrl(given: string | undefined, env: NodeJS.ProcessEnv
 export function pagePath(target: string | undefined): string {
   if (target === undefined || target === '' || target === 'dashboard') return ''
   if (target === 'audit') return 'audit'
-  const [app = '', name = ''] = normaliseConnectionId(target).split('/')
+  const { app, name } = splitConnectionId(normaliseConnectionId(target))
   return `connections/${encodeURIComponent(app)}/${encodeURIComponent(name)}`
 }
 

@@ -3,6 +3,7 @@
 // aria-current) and the logout form, and the error page. Pages are strings built with the
 // escaping `html` tag.
 import type { FastifyReply } from 'fastify'
+import { splitConnectionId } from '../../connections/connection-id.js'
 import { html, type SafeHtml } from '../html.js'
 
 /** Where an operator page sits in the header navigation (pages for end users have none). */
@@ -18,8 +19,8 @@ export interface PageOptions {
 }
 
 export function connectionPath(id: string): string {
-  const [app = '', ...name] = id.split('/')
-  return `/connections/${encodeURIComponent(app)}/${encodeURIComponent(name.join('/'))}`
+  const { app, name } = splitConnectionId(id)
+  return `/connections/${encodeURIComponent(app)}/${encodeURIComponent(name)}`
 }
 
 function navigation(place: NavPlace | undefined): SafeHtml | string {

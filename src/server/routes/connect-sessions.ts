@@ -19,6 +19,7 @@ import {
   sessionOfState,
   useConnectSession,
 } from '../../connections/connect-sessions.js'
+import { connectionId as connectionIdOf } from '../../connections/connection-id.js'
 import type { ConnectionInfo } from '../../model/connection.js'
 import { apiKeyIdOf, requireApiKey } from '../auth.js'
 import { callbackUrl, type ServerContext } from '../context.js'
@@ -56,7 +57,7 @@ export function registerConnectSessionApi(api: FastifyInstance, ctx: ServerConte
     return reply.code(201).send({
       url: connectLinkUrl(ctx.publicUrl(request), token),
       expiresAt: new Date(session.expiresAt).toISOString(),
-      connectionId: `${session.app}/${session.name}`,
+      connectionId: connectionIdOf(session.app, session.name),
     })
   })
 }
@@ -130,7 +131,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       linkStartPage({
         action: `/connect/${encodeURIComponent(request.params.token)}`,
         providerName: provider.displayName,
-        connectionId: `${session.app}/${session.name}`,
+        connectionId: connectionIdOf(session.app, session.name),
         csrf: reply.generateCsrf(),
         fields: credentials
           ? provider.connectOptions.filter((option) => !(option.name in session.options))
@@ -158,7 +159,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       }
     }
     // The single use: of two submits (or two tabs) exactly one gets past this line.
-    const connectionId = `${opened.app}/${opened.name}`
+    const connectionId = connectionIdOf(opened.app, opened.name)
     const before = await keeper.store.getConnection(connectionId)
     const session = await useConnectSession(keeper.store, opened, keeper.now())
     if (!session) return sendPage(reply.code(410), linkRefusedPage('used'))
@@ -184,7 +185,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
           outOfBandPage({
             app: session.app,
             providerName: provider.displayName,
-            connectionId: `${session.app}/${session.name}`,
+            connectionId: connectionIdOf(session.app, session.name),
             url: result.url,
             state: result.state,
             csrf: reply.generateCsrf(),
@@ -198,7 +199,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       return sendPage(
         reply,
         redirectPage({
-          connectionId: `${session.app}/${session.name}`,
+          connectionId: connectionIdOf(session.app, session.name),
           providerName: provider.displayName,
           url: result.url,
           nonce: reply.cspNonce.script,

@@ -3,6 +3,7 @@
 // `POST /connections/:app/:name/disconnect`. Every form is CSRF-protected; handlers call the library.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runAsActor } from '../../audit/actor.js'
+import { connectionId as connectionIdOf } from '../../connections/connection-id.js'
 import { ConfigError } from '../../errors.js'
 import type { ConnectGrant } from '../../providers/schema.js'
 import { callbackUrl, type ServerContext } from '../context.js'
@@ -134,7 +135,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
         }
         for (const warning of result.warnings) request.log.warn({ app: info.name }, warning)
         allowFraming(reply, ctx)
-        const connectionId = `${info.name}/${name}`
+        const connectionId = connectionIdOf(info.name, name)
         if (result.redirectUri === OOB_REDIRECT_URI) {
           return sendPage(
             reply,

@@ -1,0 +1,216 @@
+// The token keeper's memory of connection records, kept only while the store's changes feed is
+// live: a change anywhere (a disconnect, a revoke, a reauthorization, another process's refresh)
+// drops the cached record, so no process keeps handing out a token another one has disconnected,
+// and wakes whoever waits for another process's refresh of that connection.
+// Memory stays bounded however many connections pass through: the cache keeps the `size` most
+// recently used records, a refresh under a claimed lease (the background refresher) only updates
+// a record someone here already asked for, and the changes heard are remembered for the most
+// recent `size` connections only.
+import type { TokenSet } from '../model/token-set.js'
+import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
+import type { ConnectionRecord, Store } from '../stores/store.js'
+import { LruMap } from './lru.js'
+import { accessTokenDueAt } from './refresh-policy.js'
+
+export class TokenCache {
+  /** The last committed record per connection, and until when its access token counts as fresh. */
+  private readonly records: LruMap<string, { record: ConnectionRecord; freshUntil: number }>
+  /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
+  private readonly loading = new Map<string, Promise<{ record: ConnectionRecord | null; stamp: number }>>()
+  /**
+   * Changes heard, numbered: the number of the last change per connection (oldest first, at most
+   * `size` of them), so a read that raced a change is not cached. A connection whose entry
+   * was dropped counts as changed at `forgottenUpTo`; `*` counts as a change of every one.
+   */
+  private readonly lastChange = new Map<string, number>()
+  private changes = 0
+  private forgottenUpTo = 0
+  private everythingChangedAt = 0
+  /** Callers waiting for another process's refresh of a connection, woken by its change. */
+  private readonly changeWaiters = new Map<string, Set<() => void>>()
+  /** Connections being refreshed under a lease the caller claimed (the background refresher). */
+  private readonly claimed = new Set<string>()
+  private watching: Promise<void> | undefined
+  private subscription: ChangesSubscription | undefined
+  private closed = false
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+    private readonly size: number,
+  ) {
+    this.records = new LruMap(size)
+  }
+
+  /** How many connection records are held (bounded by `size`). */
+  get count(): number {
+    return this.records.size
+  }
+
+  /** Whether the changes feed is live (without it nothing cached is trusted). */
+  get live(): boolean {
+    return this.subscription?.live === true
+  }
+
+  /** The cached record while the feed is live. */
+  record(id: string): ConnectionRecord | undefined {
+    return this.live ? this.records.get(id)?.record : undefined
+  }
+
+  /** The cached token set while it is fresh, without touching the store: the hot path. */
+  fresh(id: string): (TokenSet & { accessToken: string }) | undefined {
+    const cached = this.live ? this.records.get(id) : undefined
+    return cached && this.now() < cached.freshUntil
+      ? (cached.record.tokens as TokenSet & { accessToken: string })
+      : undefined
+  }
+
+  /** One store read per connection at a time; concurrent callers join it. Caches what it read. */
+  async read(id: string): Promise<ConnectionRecord | null> {
+    let running = this.loading.get(id)
+    if (!running) {
+      const stamp = this.stamp()
+      const promise = this.store
+        .getConnection(id)
+        .then((record) => ({ record, stamp }))
+        .finally(() => {
+          if (this.loading.get(id) === promise) this.loading.delete(id)
+        })
+      this.loading.set(id, promise)
+      running = promise
+    }
+    const { record, stamp } = await running
+    if (record) this.remember(record, stamp)
+    return record
+  }
+
+  /**
+   * Follows the store's changes feed (from the first read on): a change drops the cached record.
+   * Without a feed (it failed to start) nothing is cached: every call reads the store.
+   */
+  watch(): Promise<void> {
+    this.watching ??= this.store
+      .watchChanges(({ connection }) => connection !== undefined && this.changed(connection))
+      .then(
+        async (subscription) => {
+          if (this.closed) await subscription.close()
+          else this.subscription = subscription
+        },
+        () => undefined,
+      )
+    return this.watching
+  }
+
+  private changed(id: string): void {
+    this.changes += 1
+    this.wakeWaiters(id)
+    if (id === ANY_CONNECTION) {
+      this.everythingChangedAt = this.changes
+      this.lastChange.clear()
+      this.records.clear()
+      this.loading.clear()
+      return
+    }
+    this.lastChange.delete(id)
+    this.lastChange.set(id, this.changes)
+    if (this.lastChange.size > this.size) {
+      const [oldest, at] = this.lastChange.entries().next().value as [string, number]
+      this.lastChange.delete(oldest)
+      this.forgottenUpTo = at
+    }
+    this.records.delete(id)
+    this.loading.delete(id)
+  }
+
+  /** The number of changes heard so far: what a read starting now is compared against. */
+  stamp(): number {
+    return this.changes
+  }
+
+  /** Whether a change of `id` may have been heard since `stamp`. */
+  changedSince(id: string, stamp: number): boolean {
+    if (this.everythingChangedAt > stamp) return true
+    const last = this.lastChange.get(id) ?? this.forgottenUpTo
+    return last > stamp
+  }
+
+  /**
+   * Caches a record read or written at `stamp` (see `stamp`), unless a change was heard since:
+   * then the record may already be out of date, and the next caller reads the store again.
+   * A connection refreshed under a claimed lease is only updated if it is cached already: the
+   * background refresher must not fill memory with connections nobody here asked for.
+   */
+  remember(record: ConnectionRecord, stamp?: number): void {
+    if (stamp !== undefined && this.changedSince(record.id, stamp)) return
+    if (this.claimed.has(record.id) && !this.records.has(record.id)) return
+    const tokens = record.tokens
+    const freshUntil = tokens?.accessToken
+      ? (accessTokenDueAt(tokens) ?? Number.POSITIVE_INFINITY)
+      : Number.NEGATIVE_INFINITY
+    this.records.set(record.id, { record, freshUntil })
+  }
+
+  forget(id: string): void {
+    this.records.delete(id)
+  }
+
+  has(id: string): boolean {
+    return this.records.has(id)
+  }
+
+  /** Marks a connection as refreshed under a claimed lease (see `remember`) until `release`. */
+  claim(id: string): void {
+    this.claimed.add(id)
+  }
+
+  release(id: string): void {
+    this.claimed.delete(id)
+  }
+
+  /**
+   * Waits up to `ms` for another process's commit on `id`: the changes feed wakes the waiter the
+   * moment it arrives (PostgreSQL NOTIFY, Redis PUBLISH; SQLite's feed polls), the timer stays
+   * as the fallback (a lease that lapses sends no change). Returns at once if a change of `id`
+   * was heard since `stamp`, the moment its record was read.
+   */
+  async waitForChange(
+    id: string,
+    stamp: number,
+    ms: number,
+    sleep: (ms: number) => Promise<void>,
+  ): Promise<void> {
+    await this.watch()
+    if (!this.live) return sleep(ms)
+    if (this.changedSince(id, stamp)) return
+    await new Promise<void>((resolve) => {
+      let waiters = this.changeWaiters.get(id)
+      if (!waiters) {
+        waiters = new Set()
+        this.changeWaiters.set(id, waiters)
+      }
+      const set = waiters
+      const done = () => {
+        clearTimeout(timer)
+        set.delete(done)
+        if (set.size === 0 && this.changeWaiters.get(id) === set) this.changeWaiters.delete(id)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      set.add(done)
+    })
+  }
+
+  private wakeWaiters(id: string): void {
+    const sets = id === ANY_CONNECTION ? [...this.changeWaiters.values()] : [this.changeWaiters.get(id)]
+    for (const set of sets) for (const wake of [...(set ?? [])]) wake()
+  }
+
+  /** Stops following the changes feed and forgets every record. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.records.clear()
+    await this.watching
+    await this.subscription?.close()
+    this.subscription = undefined
+  }
+}
