@@ -39,18 +39,16 @@ export async function keepGrantAwaitingAccessToken(
   const steps = applicableSteps(app, metadata)
   const withSteps = steps.length > 0 ? { ...metadata, [PENDING_STEPS]: steps } : metadata
   const id = connectionId(app.record.name, name)
-  const keep = saveOptions.replace === false
-  const existing = keep ? null : await ctx.store.getConnection(id)
-  const now = ctx.now()
-  const record: ConnectionRecord = {
-    ...newRecord(ctx, app, name, tokens, scopes, withSteps, undefined, existing),
-    state: 'error',
-    failures: 1,
-    lastError: { ...errorSummary(error, now), since: now },
-    refreshDueAt: now + 30_000,
-  }
-  const saved = await saveConnectionRecord(ctx, record, keep, app.provider.name)
-  ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
+  await saveNewGrant(ctx, app, name, saveOptions, (existing) => {
+    const now = ctx.now()
+    return {
+      ...newRecord(ctx, app, name, tokens, scopes, withSteps, undefined, existing),
+      state: 'error',
+      failures: 1,
+      lastError: { ...errorSummary(error, now), since: now },
+      refreshDueAt: now + 30_000,
+    }
+  })
   const reason = error instanceof Error ? error.message : 'unknown error'
   throw new InnkeeperError(
     error instanceof InnkeeperError ? error.code : 'provider_unavailable',
@@ -120,6 +118,26 @@ export function newRecord(
   }
 }
 
+/**
+ * Saves a new grant as `<app>/<name>`, built onto the connection it replaces, and says so
+ * (`connected`). Replacing an existing connection here is the owner's reconnect (the flow carried
+ * the state of an authorization started by them): the new grant supersedes it. With
+ * `replace: false` (a connect link) the name must still be free when the tokens arrive.
+ */
+async function saveNewGrant(
+  ctx: KeeperContext,
+  app: ResolvedApp,
+  name: string,
+  saveOptions: { replace?: boolean },
+  build: (existing: ConnectionRecord | null) => ConnectionRecord,
+): Promise<ConnectionRecord> {
+  const keep = saveOptions.replace === false
+  const existing = keep ? null : await ctx.store.getConnection(connectionId(app.record.name, name))
+  const saved = await saveConnectionRecord(ctx, build(existing), keep, app.provider.name)
+  ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
+  return saved
+}
+
 /** Saves a new grant; with `keepExisting` only while the name is free (else `conflict`, nothing changed). */
 async function saveConnectionRecord(
   ctx: KeeperContext,
@@ -159,14 +177,9 @@ export async function finishConnect(
     options,
   )
   const id = connectionId(app.record.name, name)
-  const keep = saveOptions.replace === false
-  const existing = keep ? null : await ctx.store.getConnection(id)
-  const record = newRecord(ctx, app, name, tokens, scopes, fullMetadata, postConnectError, existing)
-  // Replacing an existing connection here is the owner's reconnect (the flow carried the state
-  // of an authorization started by them): the new grant supersedes it. With `replace: false`
-  // (a connect link) the name must still be free when the tokens arrive.
-  const saved = await saveConnectionRecord(ctx, record, keep, app.provider.name)
-  ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
+  const saved = await saveNewGrant(ctx, app, name, saveOptions, (existing) =>
+    newRecord(ctx, app, name, tokens, scopes, fullMetadata, postConnectError, existing),
+  )
   if (postConnectError) {
     const reason = postConnectError instanceof Error ? postConnectError.message : 'unknown error'
     throw new InnkeeperError(

@@ -1,9 +1,12 @@
-// Keep-alive and the failure policy, driven by the background refresher and the emulator clock:
-// an idle bookingtime connection outlives its 30-day refresh token with no caller; a connection
-// failing for longer than the failure window is marked `error` for good (connection.error) and no
-// longer retried automatically; a manual refresh recovers it (connection.recovered).
+// The token keeper as a user of the library sees it, over the emulators on loopback with one
+// clock driving expiry (no sleeping, nothing timed): concurrent callers share one refresh
+// (single-flight); a failing token endpoint is retried inline and then backed off, the tokens
+// untouched until it answers; a connection failing for longer than the failure window is given
+// up (connection.error) until a manual refresh; idle grants are kept alive by the background
+// refresher.
 import { afterEach, describe, expect, it } from 'vitest'
 import type { BackgroundRefresher } from '../../src/connections/refresher.js'
+import { answerConsent } from '../support/consent.js'
 import { appFor, type Fixture, setup } from '../support/keeper.js'
 
 const DAY = 86_400
@@ -14,6 +17,78 @@ afterEach(async () => {
   refresher = undefined
   await fixture?.close()
   fixture = undefined
+})
+
+async function connectBookingSync(f: Fixture) {
+  await f.keeper.apps.add('acme-bs', appFor(f.emulator, 'smily'))
+  const start = await f.keeper.connect('acme-bs', { scopes: ['bookings_read', 'rentals_read'] })
+  if (start.kind !== 'authorize') throw new Error('expected an authorization step')
+  const consent = await answerConsent(start.url)
+  return start.complete({ code: consent.code })
+}
+
+describe('single-flight', () => {
+  it('sends 1,000 concurrent callers of an expired token through exactly one token request', async () => {
+    fixture = await setup('bookingsync', { emulator: { config: { latencyMs: 50 } } })
+    await connectBookingSync(fixture)
+    fixture.advance(7200)
+    const conn = fixture.keeper.connection('acme-bs/main')
+    const tokens = await Promise.all(Array.from({ length: 1000 }, () => conn.accessToken()))
+    expect(new Set(tokens).size).toBe(1)
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(1)
+  })
+})
+
+describe('backoff', () => {
+  it('retries a failing token endpoint with backoff and keeps the stored tokens untouched until it answers', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    fixture.advance(7200)
+    fixture.emulator.configure({ failNextTokenRequests: { count: 2, status: 503 } })
+    const token = await fixture.keeper.connection('acme-bs/main').accessToken()
+    expect(token).toBeTruthy()
+    expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(3)
+  })
+
+  it('reports provider_unavailable when the token endpoint keeps failing, and recovers later', async () => {
+    fixture = await setup('bookingsync')
+    await connectBookingSync(fixture)
+    fixture.advance(7200)
+    fixture.emulator.configure({ failNextTokenRequests: { count: 3, status: 502 } })
+    const conn = fixture.keeper.connection('acme-bs/main')
+    await expect(conn.accessToken()).rejects.toMatchObject({ code: 'provider_unavailable' })
+    expect((await conn.info()).state).toBe('error')
+    await expect(conn.accessToken()).resolves.toBeTruthy()
+    expect((await conn.info()).state).toBe('active')
+  })
+
+  it('backs off a connection that keeps failing: each failure leaves it alone longer before the worker tries again', async () => {
+    fixture = await setup('bookingsync')
+    const { keeper, emulator } = fixture
+    await connectBookingSync(fixture)
+    refresher = new (await import('../../src/connections/refresher.js')).BackgroundRefresher(
+      keeper,
+      keeper.store,
+      'w',
+    )
+    emulator.configure({ failNextTokenRequests: { count: 1_000_000, status: 503 } })
+    const pauses: number[] = []
+    fixture.advance(7200 + 60)
+    for (let round = 0; round < 3; round++) {
+      await refresher.runOnce()
+      const info = await keeper.connection('acme-bs/main').info()
+      expect(info.state).toBe('error')
+      pauses.push(info.refreshDueAt! - fixture.now())
+      fixture.advance((info.refreshDueAt! - fixture.now()) / 1000)
+    }
+    expect(pauses[0]).toBeGreaterThan(0)
+    expect(pauses[1]).toBeGreaterThan(pauses[0]!)
+    expect(pauses[2]).toBeGreaterThan(pauses[1]!)
+    // Nobody got a token meanwhile: the stored one is kept, and the next success clears the error.
+    emulator.configure({ failNextTokenRequests: { count: 0, status: 503 } })
+    await keeper.connection('acme-bs/main').accessToken()
+    expect((await keeper.connection('acme-bs/main').info()).state).toBe('active')
+  })
 })
 
 describe('keep-alive', () => {
