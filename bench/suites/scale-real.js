@@ -251,7 +251,18 @@ export async function scaleReal({ quick }) {
       `${large.explainEnd.ms.toFixed(2)} ms / ${large.explainEnd.buffers} buffers after ${large.refreshed} refreshes (${large.deadTuples} dead tuples); ` +
       `plan: ${large.explainEnd.scans.join(', ')}; the lease check written as NOT EXISTS (before issue 15) at t0 of N=${large.n}: ${large.explainStartOld.ms.toFixed(2)} ms / ${large.explainStartOld.buffers} buffers (${large.explainStartOld.plan.map((line) => line.trim().split(' rows=')[0]).join(' > ')})`,
   })
-  const heapRun = await refresherHeap(quick ? 3_000 : 10_000)
+  // A failed heap child fails its own row only; the rows above stay.
+  const heapRun = await refresherHeap(quick ? 3_000 : 10_000).catch((error) => ({
+    error: String(error?.message ?? error),
+  }))
+  if (heapRun.error) {
+    rows.push({
+      id: 'scale.memory.1w',
+      measure: `1 worker: retained memory per 10k connections refreshed: FAILED (${heapRun.error})`,
+      met: false,
+    })
+    return { raw: { realN, linear, timeBoxMs, seeding, runs, heapRun }, rows }
+  }
   const [h0, h1] = heapRun.marks
   const heapPer10k = ((h1.heapBytes - h0.heapBytes) / Math.max(1, h1.refreshed - h0.refreshed)) * 10_000
   const m = large
