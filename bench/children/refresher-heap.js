@@ -15,6 +15,8 @@ import {
 
 const n = Number(process.env.HEAP_N ?? 20_000)
 const where = postgresSchema('heap')
+// Killed by the suite's timeout (a loaded machine): drop the schema all the same, no leftovers.
+process.once('SIGTERM', () => where.drop().finally(() => process.exit(1)))
 const emulator = await startEmulatorProcess({ rotateRefreshTokens: false, reuseDetection: false })
 const keeper = await Innkeeper.open({ store: where.url, keys: BENCH_KEYS, audit: false })
 try {
