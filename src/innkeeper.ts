@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { LRUCache } from 'lru-cache'
 import { runAsActor, scopedActor, workerActor } from './audit/actor.js'
 import { auditRetentionDays } from './audit/retention.js'
 import { AuditTrail } from './audit/trail.js'
@@ -31,7 +32,6 @@ import { connectWithClientCredentials } from './connections/finish-connect.js'
 import { ensureHome, resolveHome } from './connections/home.js'
 import { inFlight } from './connections/in-flight.js'
 import { unknownConnection } from './connections/keeper-errors.js'
-import { LruMap } from './connections/lru.js'
 import { completePendingSteps, type PendingOutcome, pendingSteps } from './connections/pending-steps.js'
 import { RECOVERY_DIRECTORY, RecoveryJournal } from './connections/recovery-journal.js'
 import {
@@ -155,7 +155,7 @@ export class Innkeeper {
   /** Handles of connections known to exist, most recently used last (see `connection`). */
   /** Webhook receivers may be private addresses (see InnkeeperOptions.allowPrivateWebhooks). */
   readonly allowPrivateWebhooks: boolean
-  private readonly handles = new LruMap<string, Connection>(CONNECTION_HANDLES_KEPT)
+  private readonly handles = new LRUCache<string, Connection>({ max: CONNECTION_HANDLES_KEPT })
 
   private constructor(
     readonly store: Store,

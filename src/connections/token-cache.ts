@@ -6,15 +6,15 @@
 // recently used records, a refresh under a claimed lease (the background refresher) only updates
 // a record someone here already asked for, and the changes heard are remembered for the most
 // recent `size` connections only.
+import { LRUCache } from 'lru-cache'
 import type { TokenSet } from '../model/token-set.js'
 import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import type { ConnectionRecord, Store } from '../stores/store.js'
-import { LruMap } from './lru.js'
 import { accessTokenDueAt } from './refresh-policy.js'
 
 export class TokenCache {
   /** The last committed record per connection, and until when its access token counts as fresh. */
-  private readonly records: LruMap<string, { record: ConnectionRecord; freshUntil: number }>
+  private readonly records: LRUCache<string, { record: ConnectionRecord; freshUntil: number }>
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
   private readonly loading = new Map<string, Promise<{ record: ConnectionRecord | null; stamp: number }>>()
   /**
@@ -39,7 +39,7 @@ export class TokenCache {
     private readonly now: () => number,
     private readonly size: number,
   ) {
-    this.records = new LruMap(size)
+    this.records = new LRUCache({ max: size })
   }
 
   /** How many connection records are held (bounded by `size`). */
