@@ -13,6 +13,7 @@ import {
   inProcessSource,
 } from '../changes.js'
 import { unknownAppError, versionConflictError } from '../codec.js'
+import { isClaimable } from '../kit/claimable.js'
 import type { OutboxEntryInput } from '../outbox.js'
 import {
   type AppRecord,
@@ -35,8 +36,6 @@ interface LeaseSlot {
   lastFencingToken: number
   held: Lease | null
 }
-
-const CLAIMABLE_STATES = new Set(['active', 'error'])
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const
@@ -183,7 +182,7 @@ export class MemoryStore implements Store {
         (connection) =>
           connection.refreshDueAt !== undefined &&
           connection.refreshDueAt <= now &&
-          CLAIMABLE_STATES.has(connection.state),
+          isClaimable(connection.state),
       )
       .sort((a, b) => (a.refreshDueAt ?? 0) - (b.refreshDueAt ?? 0) || compare(a.id, b.id))
     const claimed: ClaimedConnection[] = []

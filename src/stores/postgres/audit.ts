@@ -1,9 +1,9 @@
 // The audit trail in the PostgreSQL store (table `innkeeper_audit`): appended in one multi-row
 // INSERT per batch, read newest first, counted per time bucket by the database, pruned by age.
 
+import { auditEntryFromRow } from '../kit/rows.js'
 import type { AuditCount, AuditEntry, ListAuditFilter } from '../store.js'
 import { json, type PostgresDatabase } from './database.js'
-import { auditEntryFromRow } from './rows.js'
 
 export async function appendAudit(db: PostgresDatabase, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return
@@ -36,7 +36,7 @@ export async function listAudit(db: PostgresDatabase, filter: ListAuditFilter): 
      ORDER BY at DESC, id DESC LIMIT $3`,
     [filter.connection ?? null, filter.since ?? null, filter.limit ?? 100],
   )
-  return rows.map(auditEntryFromRow)
+  return rows.map((row) => auditEntryFromRow(row, 'parsed'))
 }
 
 export async function countAudit(

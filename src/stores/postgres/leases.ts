@@ -3,9 +3,10 @@
 // caller's `now`, so a worker whose clock is off by minutes can never take a lease still held.
 
 import type { Keyring } from '../../crypto/keyring.js'
+import { CLAIMABLE_STATES_SQL } from '../kit/claimable.js'
+import { connectionFromRow, leaseFromRow } from '../kit/rows.js'
 import { type ClaimedConnection, type Lease, refreshLeaseKey } from '../store.js'
 import { DB_NOW_MS, type PostgresDatabase } from './database.js'
-import { connectionFromRow, leaseFromRow } from './rows.js'
 
 const REFRESH_LEASE_PREFIX = refreshLeaseKey('')
 
@@ -84,7 +85,7 @@ export async function claimDueConnections(
     'claim due connections',
     `WITH due AS (
        SELECT c.id FROM ${connections} c
-       WHERE c.refresh_due_at <= $1 AND c.state IN ('active', 'error')
+       WHERE c.refresh_due_at <= $1 AND c.state IN (${CLAIMABLE_STATES_SQL})
          AND coalesce(
            (SELECT l.expires_at FROM ${leases} l WHERE l.key = $5 || c.id), 0
          ) <= ${DB_NOW_MS}
@@ -108,7 +109,7 @@ export async function claimDueConnections(
   )
   // Tolerant: one record this process cannot open comes back marked `unreadable` (see the Store).
   return rows.map((row) => ({
-    connection: connectionFromRow(keyring, row, { tolerant: true }),
+    connection: connectionFromRow(keyring, row, 'parsed', { tolerant: true }),
     lease: leaseFromRow({
       key: row.lease_key,
       owner: row.lease_owner,

@@ -3,6 +3,7 @@
 // LOCKED`, so concurrent dispatchers on many machines pass over each other's entries instead of
 // queueing, and sets the claim in the same statement. See `../outbox.ts` for the contract.
 
+import { outboxEntryFromRow } from '../kit/rows.js'
 import {
   clipOutboxError,
   type ListOutboxFilter,
@@ -109,25 +110,4 @@ export class PostgresOutbox implements OutboxStore {
     )
     return rowCount ?? 0
   }
-}
-
-// BIGINT columns arrive as strings.
-function outboxEntryFromRow(row: Record<string, unknown>): OutboxEntry {
-  const entry: OutboxEntry = {
-    id: String(row.id),
-    eventId: String(row.event_id),
-    receiverId: String(row.receiver_id),
-    orderingKey: String(row.ordering_key),
-    body: String(row.body),
-    createdAt: Number(row.created_at),
-    nextAttemptAt: Number(row.next_attempt_at),
-    seq: Number(row.seq),
-    state: row.state === 'dead' ? 'dead' : 'pending',
-    attempts: Number(row.attempts),
-  }
-  if (row.last_error !== null && row.last_error !== undefined) entry.lastError = String(row.last_error)
-  if (row.claim_owner !== null && row.claim_owner !== undefined) entry.claimOwner = String(row.claim_owner)
-  if (row.claim_expires_at !== null && row.claim_expires_at !== undefined)
-    entry.claimExpiresAt = Number(row.claim_expires_at)
-  return entry
 }

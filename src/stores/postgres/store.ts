@@ -12,6 +12,7 @@ import pg from 'pg'
 import type { Keyring } from '../../crypto/keyring.js'
 import { ANY_CONNECTION, type ChangeListener, ChangesHub, type ChangesSubscription } from '../changes.js'
 import { encodeApp, encodePendingAuthorization } from '../codec.js'
+import { appFromRow, connectionFromRow, pendingFromRow } from '../kit/rows.js'
 import type { OutboxEntryInput } from '../outbox.js'
 import type {
   AppRecord,
@@ -36,7 +37,6 @@ import * as leases from './leases.js'
 import { migratePostgresSchema } from './migrations.js'
 import { PostgresOutbox } from './outbox.js'
 import { countSecretsByKeyId, reencryptSecrets } from './reseal.js'
-import { appFromRow, connectionFromRow, pendingFromRow } from './rows.js'
 import { type PostgresTarget, parsePostgresUrl } from './url.js'
 
 export interface PostgresStoreOptions {
@@ -119,7 +119,7 @@ class PostgresStore implements Store {
       `SELECT * FROM ${this.db.tables.apps} WHERE name = $1`,
       [name],
     )
-    return rows[0] ? appFromRow(this.keyring, rows[0]) : null
+    return rows[0] ? appFromRow(this.keyring, rows[0], 'parsed') : null
   }
 
   async listApps(): Promise<AppRecord[]> {
@@ -128,7 +128,7 @@ class PostgresStore implements Store {
       `SELECT * FROM ${this.db.tables.apps} ORDER BY name`,
       [],
     )
-    return rows.map((row) => appFromRow(this.keyring, row))
+    return rows.map((row) => appFromRow(this.keyring, row, 'parsed'))
   }
 
   async deleteApp(name: string): Promise<boolean> {
@@ -148,7 +148,7 @@ class PostgresStore implements Store {
       `SELECT * FROM ${this.db.tables.connections} WHERE id = $1`,
       [id],
     )
-    return rows[0] ? connectionFromRow(this.keyring, rows[0]) : null
+    return rows[0] ? connectionFromRow(this.keyring, rows[0], 'parsed') : null
   }
 
   async listConnections(filter: ListConnectionsFilter = {}): Promise<ConnectionRecord[]> {
@@ -159,7 +159,7 @@ class PostgresStore implements Store {
         : await this.db.query('list connections', `SELECT * FROM ${table} WHERE app = $1 ORDER BY id`, [
             filter.app,
           ])
-    return rows.map((row) => connectionFromRow(this.keyring, row, { tolerant: true }))
+    return rows.map((row) => connectionFromRow(this.keyring, row, 'parsed', { tolerant: true }))
   }
 
   saveConnection(
@@ -208,7 +208,7 @@ class PostgresStore implements Store {
     )
     const row = rows[0]
     if (!row || Number(row.expires_at) <= now) return null
-    return pendingFromRow(this.keyring, row)
+    return pendingFromRow(this.keyring, row, 'parsed')
   }
 
   async latestPendingAuthorization(app: string, now: number): Promise<PendingAuthorization | null> {
@@ -217,7 +217,7 @@ class PostgresStore implements Store {
       `SELECT * FROM ${this.db.tables.pending} WHERE app = $1 AND expires_at > $2 ORDER BY created_at DESC LIMIT 1`,
       [app, now],
     )
-    return rows[0] ? pendingFromRow(this.keyring, rows[0]) : null
+    return rows[0] ? pendingFromRow(this.keyring, rows[0], 'parsed') : null
   }
 
   // Leases are judged by the database server's clock: the caller's `now` is not used.

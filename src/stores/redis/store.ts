@@ -22,6 +22,7 @@ import {
   unknownAppError,
   versionConflictError,
 } from '../codec.js'
+import { isClaimable } from '../kit/claimable.js'
 import type { OutboxEntryInput } from '../outbox.js'
 import type {
   AppRecord,
@@ -69,8 +70,6 @@ export interface RedisStoreOptions extends RedisUrlOptions {
 
 /** Pending authorizations are kept an hour past their expiry, then dropped by Redis. */
 const PENDING_GC_MARGIN_MS = 60 * 60_000
-
-const CLAIMABLE_STATES = new Set(['active', 'error'])
 
 /** Opens the Redis store at `url`, checking the server answers. */
 export async function openRedisStore(url: string, options: RedisStoreOptions): Promise<Store> {
@@ -191,7 +190,7 @@ class RedisStore implements Store {
   ): Promise<ConnectionRecord> {
     const events = outboxArgument(outbox)
     const { version: _ignored, ...encoded } = encodeConnection(this.keyring, record)
-    const claimable = record.refreshDueAt !== undefined && CLAIMABLE_STATES.has(record.state)
+    const claimable = record.refreshDueAt !== undefined && isClaimable(record.state)
     const answer = (await this.db.run('save a connection', async () => {
       const result = await this.db.eval(
         SAVE_CONNECTION,

@@ -1,10 +1,11 @@
 // The audit trail of the SQLite store (table `innkeeper_audit`): appended in batches, read
 // newest first, counted per time bucket, pruned by age.
 
+import { auditEntryFromRow, type Row } from '../kit/rows.js'
 import type { AuditCount, AuditEntry, ListAuditFilter } from '../store.js'
 import { sqliteStep } from './errors.js'
 import type { Db } from './file.js'
-import { type AuditRow, auditFromRow, auditParams } from './rows.js'
+import { auditParams } from './rows.js'
 import type { SqliteStatements } from './statements.js'
 
 export class SqliteAuditTrail {
@@ -30,9 +31,9 @@ export class SqliteAuditTrail {
           connection: filter.connection ?? null,
           since: filter.since ?? null,
           limit: filter.limit ?? 100,
-        }) as AuditRow[],
+        }) as Row[],
     )
-    return rows.map(auditFromRow)
+    return rows.map((row) => auditEntryFromRow(row, 'text'))
   }
 
   count(since: number, bucketMs: number): AuditCount[] {

@@ -2,31 +2,15 @@
 // `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock before reading, so two
 // processes on one file never claim the same entry. See `../outbox.ts` for the contract.
 import type Database from 'better-sqlite3'
+import { outboxEntryFromRow, type Row } from '../kit/rows.js'
 import {
   clipOutboxError,
   type ListOutboxFilter,
   type OutboxEntry,
   type OutboxEntryInput,
-  type OutboxState,
   type OutboxStore,
 } from '../outbox.js'
 import { sqliteStep } from './errors.js'
-
-interface OutboxRow {
-  seq: number
-  id: string
-  event_id: string
-  receiver_id: string
-  ordering_key: string
-  body: string
-  state: OutboxState
-  attempts: number
-  last_error: string | null
-  created_at: number
-  next_attempt_at: number
-  claim_owner: string | null
-  claim_expires_at: number | null
-}
 
 export class SqliteOutbox implements OutboxStore {
   private readonly statements
@@ -83,7 +67,7 @@ export class SqliteOutbox implements OutboxStore {
     return sqliteStep('claim webhook deliveries', () =>
       this.db
         .transaction(() => {
-          const rows = this.statements.due.all({ now, limit }) as OutboxRow[]
+          const rows = this.statements.due.all({ now, limit }) as Row[]
           for (const row of rows) {
             row.claim_owner = owner
             row.claim_expires_at = now + leaseMs
@@ -115,7 +99,7 @@ export class SqliteOutbox implements OutboxStore {
           receiverId: filter.receiverId ?? null,
           state: filter.state ?? null,
           limit: filter.limit ?? 100,
-        }) as OutboxRow[]
+        }) as Row[]
       ).map(outboxEntryFromRow),
     )
   }
@@ -123,23 +107,4 @@ export class SqliteOutbox implements OutboxStore {
   async purge(receiverId: string): Promise<number> {
     return sqliteStep('remove webhook deliveries', () => this.statements.purge.run(receiverId).changes)
   }
-}
-
-function outboxEntryFromRow(row: OutboxRow): OutboxEntry {
-  const entry: OutboxEntry = {
-    id: row.id,
-    eventId: row.event_id,
-    receiverId: row.receiver_id,
-    orderingKey: row.ordering_key,
-    body: row.body,
-    createdAt: row.created_at,
-    nextAttemptAt: row.next_attempt_at,
-    seq: row.seq,
-    state: row.state,
-    attempts: row.attempts,
-  }
-  if (row.last_error !== null) entry.lastError = row.last_error
-  if (row.claim_owner !== null) entry.claimOwner = row.claim_owner
-  if (row.claim_expires_at !== null) entry.claimExpiresAt = row.claim_expires_at
-  return entry
 }

@@ -3,6 +3,7 @@
 // deletes the row first, which would cascade to an app's connections.
 
 import type Database from 'better-sqlite3'
+import { CLAIMABLE_STATES_SQL } from '../kit/claimable.js'
 import type { Db } from './file.js'
 
 /** The prepared statements of one open file, by name. */
@@ -51,7 +52,7 @@ const SQL = {
       SELECT c.* FROM innkeeper_connections c
       LEFT JOIN innkeeper_leases l ON l.key = 'refresh:' || c.id
       WHERE c.refresh_due_at <= @now
-        AND c.state IN ('active', 'error')
+        AND c.state IN (${CLAIMABLE_STATES_SQL})
         AND (l.key IS NULL OR l.owner IS NULL OR l.expires_at <= @now)
       ORDER BY c.refresh_due_at, c.id
       LIMIT @limit`,

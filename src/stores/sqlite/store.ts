@@ -16,6 +16,7 @@ import {
   unknownAppError,
   versionConflictError,
 } from '../codec.js'
+import { appFromRow, connectionFromRow, leaseFromRow, pendingFromRow, type Row } from '../kit/rows.js'
 import type { OutboxEntryInput } from '../outbox.js'
 import {
   type AppRecord,
@@ -39,16 +40,11 @@ import { migrate } from './migrations.js'
 import { SqliteOutbox } from './outbox.js'
 import { countSqliteSecretsByKeyId, reencryptSqliteSecrets } from './reseal.js'
 import {
-  type AppRow,
-  appFromRow,
   appParams,
   type ConnectionRow,
-  connectionFromRow,
   connectionParams,
   type LeaseRow,
-  leaseFromRow,
   type PendingRow,
-  pendingFromRow,
   pendingParams,
 } from './rows.js'
 import { prepareStatements, type SqliteStatements } from './statements.js'
@@ -105,13 +101,13 @@ export class SqliteStore implements Store {
   }
 
   async getApp(name: string): Promise<AppRecord | null> {
-    const row = sqliteStep('read an app', () => this.statements.selectApp.get(name) as AppRow | undefined)
-    return row ? appFromRow(this.keyring, row) : null
+    const row = sqliteStep('read an app', () => this.statements.selectApp.get(name) as Row | undefined)
+    return row ? appFromRow(this.keyring, row, 'text') : null
   }
 
   async listApps(): Promise<AppRecord[]> {
-    const rows = sqliteStep('list apps', () => this.statements.selectApps.all() as AppRow[])
-    return rows.map((row) => appFromRow(this.keyring, row))
+    const rows = sqliteStep('list apps', () => this.statements.selectApps.all() as Row[])
+    return rows.map((row) => appFromRow(this.keyring, row, 'text'))
   }
 
   async deleteApp(name: string): Promise<boolean> {
@@ -127,7 +123,7 @@ export class SqliteStore implements Store {
       () => this.statements.selectConnection.get(id) as ConnectionRow | undefined,
     )
     if (row) this.changes.noteRead(row)
-    return row ? connectionFromRow(this.keyring, row) : null
+    return row ? connectionFromRow(this.keyring, row, 'text') : null
   }
 
   async listConnections(filter: ListConnectionsFilter = {}): Promise<ConnectionRecord[]> {
@@ -137,7 +133,7 @@ export class SqliteStore implements Store {
         : (this.statements.selectConnectionsOfApp.all(filter.app) as ConnectionRow[]),
     )
     for (const row of rows) this.changes.noteRead(row)
-    return rows.map((row) => connectionFromRow(this.keyring, row, { tolerant: true }))
+    return rows.map((row) => connectionFromRow(this.keyring, row, 'text', { tolerant: true }))
   }
 
   async saveConnection(
@@ -204,7 +200,7 @@ export class SqliteStore implements Store {
       () => this.statements.deletePendingReturning.get(state) as PendingRow | undefined,
     )
     if (!row || row.expires_at <= now) return null
-    return pendingFromRow(this.keyring, row)
+    return pendingFromRow(this.keyring, row, 'text')
   }
 
   async latestPendingAuthorization(app: string, now: number): Promise<PendingAuthorization | null> {
@@ -212,7 +208,7 @@ export class SqliteStore implements Store {
       'read pending authorizations',
       () => this.statements.selectLatestPending.get(app, now) as PendingRow | undefined,
     )
-    return row ? pendingFromRow(this.keyring, row) : null
+    return row ? pendingFromRow(this.keyring, row, 'text') : null
   }
 
   async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
@@ -270,7 +266,7 @@ export class SqliteStore implements Store {
           // failing the whole claim and stopping every other connection's refresh.
           return rows.map((row) => {
             this.changes.noteRead(row)
-            const connection = connectionFromRow(this.keyring, row, { tolerant: true })
+            const connection = connectionFromRow(this.keyring, row, 'text', { tolerant: true })
             const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
             if (!lease)
               throw new Error('a claimable connection had a held lease inside the claim transaction')
