@@ -1,8 +1,7 @@
 // The library's front door: `Innkeeper.open()` opens the store and keys (embedded defaults:
-// a SQLite file and a key file under INNKEEPER_HOME), and gives apps, connect flows,
-// connection handles and events.
-import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+// a SQLite file and a key file under INNKEEPER_HOME, see facade/open.ts), and gives apps, connect
+// flows, connection handles and events. It starts only what the caller uses: the webhook outbox
+// writer on the first connection change, a dispatcher or refresher when asked for one.
 import { join } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import { runAsActor, scopedActor, workerActor } from './audit/actor.js'
@@ -13,7 +12,6 @@ import { AppClient } from './connections/app-client.js'
 import { Apps } from './connections/apps.js'
 import {
   type AuthorizationResponse,
-  type AuthorizationStart,
   completeAuthorization,
   completeInstallCallback,
   startAuthorization,
@@ -27,257 +25,102 @@ import {
 import { Connection } from './connections/connection.js'
 import { normaliseConnectionId } from './connections/connection-id.js'
 import { KeeperContext, type TokenRequestObserver } from './connections/context.js'
-import { isApiKeyConnection } from './connections/credential.js'
 import { connectWithClientCredentials } from './connections/finish-connect.js'
-import { ensureHome, resolveHome } from './connections/home.js'
 import { inFlight } from './connections/in-flight.js'
 import { unknownConnection } from './connections/keeper-errors.js'
 import { completePendingSteps, type PendingOutcome, pendingSteps } from './connections/pending-steps.js'
 import { RECOVERY_DIRECTORY, RecoveryJournal } from './connections/recovery-journal.js'
-import {
-  DEFAULT_RETRY,
-  failureWindowFrom,
-  isAccessTokenFresh,
-  type RetryPolicy,
-} from './connections/refresh-policy.js'
+import { isAccessTokenFresh } from './connections/refresh-policy.js'
 import { BackgroundRefresher, type RefresherOptions } from './connections/refresher.js'
 import { TokenKeeper } from './connections/token-keeper.js'
 import { toConnectionInfo } from './connections/view.js'
-import { createKeyring, type Keyring } from './crypto/keyring.js'
-import { InnkeeperError, StoreError } from './errors.js'
+import { InnkeeperError } from './errors.js'
+import { type KeeperTiming, openKeeperStore, timingFrom } from './facade/open.js'
+import type { CompletedConnect, InnkeeperOptions, PendingConnect } from './facade/options.js'
+import { revokeGrant } from './facade/revoke-grant.js'
+import { type WebhookActivity, WebhookWiring } from './facade/webhooks.js'
 import { httpLimitsFrom } from './http/limits.js'
-import { openStoreWithKeys } from './keys/open-with-keys.js'
 import type { ConnectionInfo } from './model/connection.js'
 import { type InnkeeperEventMap, type InnkeeperEventName, InnkeeperEvents } from './model/events.js'
-import { revokeToken } from './oauth/revoke.js'
-import { loadProviderFiles, prepareProviderFiles, providersDirectory } from './providers/files.js'
-import type { ProviderOverride } from './providers/overrides.js'
-import { defaultProviders, type ProviderCatalogue } from './providers/registry.js'
-import type { ProviderDefinitionInput } from './providers/schema.js'
-import { loadProviderValidation } from './providers/validation.js'
-import { type SecretSealer, sealerForStore, UNSEALED } from './stores/kit/sealing.js'
-import { openStore, parseStoreUrl } from './stores/open.js'
+import type { ProviderCatalogue } from './providers/registry.js'
+import type { SecretSealer } from './stores/kit/sealing.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey, type Store } from './stores/store.js'
-import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhooks/dispatcher.js'
-import { OutboxWriter } from './webhooks/outbox-writer.js'
-import { Webhooks } from './webhooks/receivers.js'
+import type { WebhookDispatcher, WebhookDispatcherOptions } from './webhooks/dispatcher.js'
+import type { Webhooks } from './webhooks/receivers.js'
 
-export interface InnkeeperOptions {
-  /** `sqlite:PATH`, `memory:`, `postgres://…`, `redis://…`, or an opened Store. Default: INNKEEPER_STORE or `sqlite:<home>/innkeeper.db`. */
-  store?: string | Store
-  /**
-   * With an opened `store` (other than memory): the keyring it was opened with, which also seals
-   * the secrets kept beside its records (webhook signing secrets, the recovery journal).
-   */
-  keyring?: Keyring
-  /** Default: INNKEEPER_HOME or `~/.innkeeper`. */
-  home?: string
-  /** `kid:base64key,…` (INNKEEPER_KEYS); otherwise a key file in the home directory. */
-  keys?: string
-  keyFile?: string
-  /** The clock, in ms since the epoch (tests drive expiry with it). */
-  now?: () => number
-  retry?: Partial<RetryPolicy>
-  /** How long a refresh lease lasts before another process may take over (default 60 s). */
-  leaseMs?: number
-  /**
-   * How long a connection may fail continuously before it is marked `error` for good (no more
-   * automatic retries until a manual refresh): ms, or a duration like `3d`, `12h`. Default
-   * INNKEEPER_FAILURE_WINDOW or 3 days.
-   */
-  failureWindow?: number | string
-  /**
-   * Who this process is in the audit trail (`cli:<user>`, `worker:<owner>`, …); default `library`.
-   * A call can name its own with `runAsActor` (the service does, with the API key's id).
-   */
-  actor?: string
-  /** Record the audit trail in the store (default true). */
-  audit?: boolean
-  /**
-   * Timeout of every request to a platform (API, proxy, post-connect steps; the token and
-   * revocation endpoints too when set): ms or a duration like `30s`. Default
-   * INNKEEPER_REQUEST_TIMEOUT or 30 s (the token endpoint: 15 s).
-   */
-  requestTimeoutMs?: number | string
-  /**
-   * Create the store (an SQLite file and its directory) and the key file when they do not exist
-   * (default true). With false, a missing SQLite store is `store_not_found` and nothing is
-   * written: for commands that only read.
-   */
-  create?: boolean
-  /** Largest API answer read or streamed, bytes. Default INNKEEPER_MAX_RESPONSE_BYTES or 16 MiB. */
-  maxResponseBytes?: number | string
-  /**
-   * Provider definitions of your own, applied after the built-ins and the files in
-   * `<home>/providers`: a partial one named like an existing provider corrects only the fields
-   * it gives (`{ name: 'bookyflow', postConnect: [{ name: 'channel announce', path: '/x' }] }`),
-   * a new name adds a provider. See docs/platforms/README.md.
-   */
-  providers?: ReadonlyArray<ProviderOverride | ProviderDefinitionInput>
-  /**
-   * Let webhook receivers live on private, loopback, link-local or metadata addresses (refused
-   * by default, at `webhooks.add` and at every delivery). Default INNKEEPER_ALLOW_PRIVATE_WEBHOOKS
-   * (`1`/`true`); `serve --demo` turns it on.
-   */
-  allowPrivateWebhooks?: boolean
-  /**
-   * Connection records (with their tokens) kept in memory at most, least recently used dropped
-   * first (default 10,000: about 11 MB). Only connections this process asked a token of are kept.
-   */
-  cachedConnections?: number
-}
-
-/** An authorization in progress: visit `url`, then `complete()` with the code or the callback query. */
-export interface PendingConnect extends AuthorizationStart {
-  kind: 'authorize'
-  complete(response: AuthorizationResponse): Promise<ConnectionInfo>
-}
-
-/** A connection made at once (client credentials). */
-export interface CompletedConnect {
-  kind: 'connected'
-  connection: ConnectionInfo
-  /** Things the caller should know (scopes the provider does not list, sent anyway). */
-  warnings: string[]
-}
+export type { CompletedConnect, InnkeeperOptions, PendingConnect } from './facade/options.js'
 
 export class Innkeeper {
   readonly apps: Apps
   readonly events = new InnkeeperEvents()
-  /** Webhook receivers (add, list, remove); events reach them through the store's outbox. */
-  readonly webhooks: Webhooks
   /** Who connected, refreshed, took a token or disconnected (never a token or secret). */
   readonly audit: AuditTrail
-  private readonly outboxWriter: OutboxWriter
+  /** Webhook receivers may be private addresses (see InnkeeperOptions.allowPrivateWebhooks). */
+  readonly allowPrivateWebhooks: boolean
+  private readonly wiring: WebhookWiring
   private readonly ctx: KeeperContext
   private readonly keeper: TokenKeeper
   private closed = false
   /** Handles of connections known to exist, most recently used last (see `connection`). */
-  /** Webhook receivers may be private addresses (see InnkeeperOptions.allowPrivateWebhooks). */
-  readonly allowPrivateWebhooks: boolean
   private readonly handles = new LRUCache<string, Connection>({ max: CONNECTION_HANDLES_KEPT })
 
   private constructor(
     readonly store: Store,
     sealer: SecretSealer,
-    now: () => number,
-    retry: RetryPolicy,
-    leaseMs: number,
     private readonly ownsStore: boolean,
-    failureWindowMs?: number,
-    auditOptions: Pick<
-      InnkeeperOptions,
-      | 'actor'
-      | 'audit'
-      | 'requestTimeoutMs'
-      | 'maxResponseBytes'
-      | 'allowPrivateWebhooks'
-      | 'cachedConnections'
-      | 'home'
-    > = {},
+    timing: KeeperTiming,
+    options: InnkeeperOptions & { home: string | undefined },
     /** The provider definitions in use: built-ins, `<home>/providers/*.json`, then `providers`. */
-    readonly providers: ProviderCatalogue = defaultProviders,
+    readonly providers: ProviderCatalogue,
   ) {
-    this.allowPrivateWebhooks = auditOptions.allowPrivateWebhooks ?? privateWebhooksFromEnvironment()
-    this.audit = new AuditTrail(store, now, auditOptions.actor ?? 'library', auditOptions.audit ?? true)
+    const { now } = timing
+    this.allowPrivateWebhooks = options.allowPrivateWebhooks ?? privateWebhooksFromEnvironment()
+    this.audit = new AuditTrail(store, now, options.actor ?? 'library', options.audit ?? true)
     this.audit.follow(this.events)
     this.ctx = new KeeperContext(
       store,
       now,
       this.events,
-      retry,
-      leaseMs,
-      failureWindowMs,
-      httpLimitsFrom(auditOptions),
+      timing.retry,
+      timing.leaseMs,
+      timing.failureWindowMs,
+      httpLimitsFrom(options),
       providers,
     )
-    this.outboxWriter = new OutboxWriter(store, now)
-    this.webhooks = new Webhooks(
-      store,
-      sealer,
-      now,
-      () => this.outboxWriter.invalidate(),
-      () => this.allowPrivateWebhooks,
-    )
-    this.outboxWriter.attach(this.events)
-    this.ctx.eventOutbox = this.outboxWriter
+    this.wiring = new WebhookWiring(store, sealer, now, this.events, () => this.allowPrivateWebhooks)
+    this.ctx.eventOutbox = this.wiring
     // Nothing is at rest in the memory store, and its writes cannot fail: it keeps no journal.
-    if (store.kind !== 'memory' && auditOptions.home)
-      this.ctx.journal = new RecoveryJournal(join(auditOptions.home, RECOVERY_DIRECTORY), store.kind, sealer)
-    this.keeper = new TokenKeeper(this.ctx, auditOptions.cachedConnections)
+    if (store.kind !== 'memory' && options.home)
+      this.ctx.journal = new RecoveryJournal(join(options.home, RECOVERY_DIRECTORY), store.kind, sealer)
+    this.keeper = new TokenKeeper(this.ctx, options.cachedConnections)
     this.apps = new Apps(this.ctx)
   }
 
   static async open(options: InnkeeperOptions = {}): Promise<Innkeeper> {
-    const now = options.now ?? Date.now
-    const retry = { ...DEFAULT_RETRY, ...options.retry }
-    const leaseMs = options.leaseMs ?? 60_000
-    const failureWindowMs = failureWindowFrom(options.failureWindow ?? process.env.INNKEEPER_FAILURE_WINDOW)
-    httpLimitsFrom(options) // a bad timeout or size limit fails before the store is opened
-    const where = resolveHome({
-      ...options,
-      store: typeof options.store === 'string' ? options.store : undefined,
-    })
-    // Checked before the store opens: a broken definition file stops here, naming file and field.
-    const providers = defaultProviders.clone()
-    const directory = providersDirectory(where.home)
-    await prepareProviderFiles(directory)
-    if ((options.providers ?? []).length > 0) await loadProviderValidation()
-    loadProviderFiles(providers, directory)
-    for (const [index, definition] of (options.providers ?? []).entries()) {
-      providers.apply(definition, `providers[${index}] (${String(definition.name)})`)
-    }
-    if (options.store && typeof options.store !== 'string') {
-      return Innkeeper.recovered(
-        new Innkeeper(
-          options.store,
-          sealerForStore(options.store.kind, options.keyring),
-          now,
-          retry,
-          leaseMs,
-          false,
-          failureWindowMs,
-          { ...options, home: where.home },
-          providers,
-        ),
-      )
-    }
-    const inMemory = where.storeUrl.startsWith('memory:') && !where.keys
-    if (options.create === false && missingSqliteStore(where.storeUrl)) {
-      // A store named explicitly must exist; the default one before its first use reads as empty.
-      if (options.store !== undefined || process.env.INNKEEPER_STORE !== undefined)
-        throw storeNotFound(where.storeUrl)
-      const empty = await openStore('memory:', { keyring: ephemeralKeyring() })
-      return new Innkeeper(empty, UNSEALED, now, retry, leaseMs, true, failureWindowMs, options, providers)
-    }
-    if (!inMemory && (!where.keys || where.storeUrl.startsWith(`sqlite:${where.home}`)))
-      ensureHome(where.home)
-    // A key file is created only for a store that holds no sealed data yet.
-    const { store, keyring } = inMemory
-      ? { store: await openStore(where.storeUrl, { keyring: ephemeralKeyring() }), keyring: undefined }
-      : await openStoreWithKeys(where.storeUrl, { keys: where.keys, keyFile: where.keyFile })
-    return Innkeeper.recovered(
-      new Innkeeper(
-        store,
-        sealerForStore(store.kind, keyring),
-        now,
-        retry,
-        leaseMs,
-        true,
-        failureWindowMs,
-        { ...options, home: where.home },
-        providers,
-      ),
+    const timing = timingFrom(options)
+    const opened = await openKeeperStore(options)
+    const innkeeper = new Innkeeper(
+      opened.store,
+      opened.sealer,
+      opened.ownsStore,
+      timing,
+      { ...options, home: opened.home },
+      opened.providers,
     )
+    // Token sets a refresh could not commit (see `recovery-journal.ts`) go into the just-opened
+    // store; entries that cannot go in yet stay.
+    if (opened.home !== undefined) await innkeeper.keeper.recoverJournal()
+    return innkeeper
   }
 
-  /**
-   * Replays the recovery journal (token sets a refresh could not commit, see
-   * `recovery-journal.ts`) into the just-opened store; entries that cannot go in yet stay.
-   */
-  private static async recovered(innkeeper: Innkeeper): Promise<Innkeeper> {
-    await innkeeper.keeper.recoverJournal()
-    return innkeeper
+  /** Webhook receivers (add, list, remove); events reach them through the store's outbox. */
+  get webhooks(): Webhooks {
+    return this.wiring.webhooks
+  }
+
+  /** What of the webhook machinery this process runs: the outbox writer, dispatchers. */
+  get webhookActivity(): WebhookActivity {
+    return this.wiring.activity
   }
 
   /**
@@ -400,7 +243,7 @@ export class Innkeeper {
     // not grow memory), at most CONNECTION_HANDLES_KEPT of them, and none after a disconnect.
     const cached = this.handles.get(normalised)
     if (cached) return cached
-    const handle = new Connection(normalised, this.ctx, this.keeper, this.audit)
+    const handle = new Connection(normalised, this.ctx, this.keeper)
     if (this.keeper.knows(normalised)) this.handles.set(normalised, handle)
     return handle
   }
@@ -444,26 +287,8 @@ export class Innkeeper {
     const record = await this.store.getConnection(connectionIdValue)
     if (!record) throw unknownConnection(connectionIdValue)
     const app = await this.ctx.resolveApp(record.app)
-    let revoked = false
-    let revocationError: string | undefined
-    const token = record.tokens?.refreshToken ?? record.tokens?.accessToken
     // An API key is not an OAuth grant: it is forgotten here and revoked on the platform only.
-    if (app.endpoints.revokeUrl && token && !isApiKeyConnection(record)) {
-      try {
-        await revokeToken({
-          provider: app.provider,
-          revokeUrl: app.endpoints.revokeUrl,
-          clientId: app.record.clientId,
-          clientSecret: app.record.clientSecret,
-          token,
-          tokenTypeHint: record.tokens?.refreshToken ? 'refresh_token' : 'access_token',
-          timeoutMs: app.limits.configured ? app.limits.timeoutMs : undefined,
-        })
-        revoked = true
-      } catch (error) {
-        revocationError = error instanceof Error ? error.message : 'revocation failed'
-      }
-    }
+    const { revoked, ...outcome } = await revokeGrant(app, record)
     // Its `connection.revoked` / `connection.deleted` webhook events are written with the delete.
     await this.ctx.deleteWithEvents(record, revoked, app.provider.name)
     this.keeper.forget(connectionIdValue)
@@ -473,11 +298,7 @@ export class Innkeeper {
       toConnectionInfo({ ...record, state: 'revoked' }, app.provider.name, this.ctx.now()),
       { revoked },
     )
-    // An API key is revoked on the platform only: no endpoint here can do it.
-    const revocationEndpoint = Boolean(app.endpoints.revokeUrl) && !isApiKeyConnection(record)
-    return revocationError
-      ? { revoked, revocationEndpoint, revocationError }
-      : { revoked, revocationEndpoint }
+    return { revoked, ...outcome }
   }
 
   on<K extends InnkeeperEventName>(event: K, listener: (...args: InnkeeperEventMap[K]) => void): this {
@@ -559,10 +380,7 @@ export class Innkeeper {
 
   /** Starts delivering webhooks from the store's outbox (see WebhookDispatcher). */
   startWebhookDispatcher(options: WebhookDispatcherOptions = {}): WebhookDispatcher {
-    return new WebhookDispatcher(this.store, this.webhooks, this.ctx.now, {
-      allowPrivateAddresses: this.allowPrivateWebhooks,
-      ...options,
-    }).start()
+    return this.wiring.startDispatcher(options)
   }
 
   get now(): () => number {
@@ -572,17 +390,12 @@ export class Innkeeper {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.outboxWriter.flush()
+    await this.wiring.flush()
     await this.audit.flush()
     await this.keeper.close()
     this.events.removeAllListeners()
     if (this.ownsStore) await this.store.close()
   }
-}
-
-/** Nothing is at rest in memory: a key that lives as long as the process is enough there. */
-function ephemeralKeyring(): Keyring {
-  return createKeyring([{ id: 'memory', key: randomBytes(32) }])
 }
 
 function privateWebhooksFromEnvironment(): boolean {
@@ -591,18 +404,3 @@ function privateWebhooksFromEnvironment(): boolean {
 
 /** Connection handles kept for reuse; beyond this the least recently used is dropped. */
 export const CONNECTION_HANDLES_KEPT = 10_000
-
-/** The path of an SQLite store that does not exist yet; undefined for any other store. */
-function missingSqliteStore(storeUrl: string): string | undefined {
-  const location = parseStoreUrl(storeUrl)
-  return location.kind === 'sqlite' && !existsSync(location.path) ? location.path : undefined
-}
-
-function storeNotFound(storeUrl: string): StoreError {
-  const path = missingSqliteStore(storeUrl)
-  return new StoreError(
-    'store_not_found',
-    `There is no store at ${path}. Check --store (or INNKEEPER_STORE); a command that writes, such as \`innkeeper apps add\`, creates it.`,
-    { details: { path } },
-  )
-}

@@ -1,5 +1,5 @@
-// The audit trail of one open Innkeeper: records connects, refreshes, failures, disconnects (from
-// the keeper's events), tokens handed out and key rotations, with who did it. Entries hold public
+// The audit trail of one open Innkeeper: records connects, refreshes, failures, disconnects and
+// tokens handed out (all from the keeper's events) and key rotations, with who did it. Entries hold public
 // facts only (ids, actions, error codes, key ids, counts), never a token or a secret. Writing an
 // entry never fails the operation it describes: a store error is counted and the entry dropped.
 import { randomBytes } from 'node:crypto'
@@ -106,6 +106,15 @@ export class AuditTrail {
         })
       })
     }
+    events.on('token_issued', ({ connection, outcome, code, actor }) => {
+      void this.record({
+        action: 'token.issued',
+        connection,
+        outcome,
+        ...(actor !== undefined ? { actor } : {}),
+        ...(code ? { detail: { code } } : {}),
+      })
+    })
   }
 
   list(filter: ListAuditFilter = {}): Promise<AuditEntry[]> {

@@ -32,17 +32,6 @@ export interface AccessTokenInfo {
   header: CredentialHeader
 }
 
-/** Where handed-out tokens are recorded as `token.issued` (the facade passes its audit trail). */
-export interface TokenIssuedLog {
-  record(input: {
-    action: 'token.issued'
-    connection: string
-    outcome?: 'failed'
-    actor?: string
-    detail?: { code: string }
-  }): Promise<void>
-}
-
 export class Connection {
   private lastTarget: { record: ConnectionRecord; target: ApiTarget } | undefined
   private pendingRun: Promise<ConnectionRecord> | undefined
@@ -51,7 +40,6 @@ export class Connection {
     readonly id: string,
     private readonly ctx: KeeperContext,
     private readonly keeper: TokenKeeper,
-    private readonly audit?: TokenIssuedLog,
   ) {}
 
   /** A valid access token, renewed first if it is due. */
@@ -63,8 +51,9 @@ export class Connection {
   }
 
   /**
-   * The access token with its type and expiry, for handing to other services: recorded in the
-   * audit trail as `token.issued` (who: `options.actor`, else the surrounding or process actor).
+   * The access token with its type and expiry, for handing to other services: told as a
+   * `token_issued` event, which the audit trail records as `token.issued` (who: `options.actor`,
+   * else the surrounding or process actor).
    */
   async token(options: { actor?: string } = {}): Promise<AccessTokenInfo> {
     let tokens: Awaited<ReturnType<TokenKeeper['accessToken']>>
@@ -72,16 +61,10 @@ export class Connection {
       tokens = await this.keeper.accessToken(this.id)
     } catch (error) {
       const code = isInnkeeperError(error) ? error.code : undefined
-      await this.audit?.record({
-        action: 'token.issued',
-        connection: this.id,
-        outcome: 'failed',
-        actor: options.actor,
-        ...(code ? { detail: { code } } : {}),
-      })
+      this.issued('failed', options.actor, code)
       throw error
     }
-    await this.audit?.record({ action: 'token.issued', connection: this.id, actor: options.actor })
+    this.issued('ok', options.actor)
     const app = await this.ctx.resolveApp((await this.keeper.cachedRecord(this.id)).app)
     return {
       accessToken: tokens.accessToken,
@@ -90,6 +73,15 @@ export class Connection {
       kind: isApiKeyConnection({ tokens }) ? 'api_key' : 'access_token',
       header: credentialHeader(app.provider, tokens, tokens.accessToken),
     }
+  }
+
+  private issued(outcome: 'ok' | 'failed', actor?: string, code?: string): void {
+    this.ctx.events.emit('token_issued', {
+      connection: this.id,
+      outcome,
+      ...(code ? { code } : {}),
+      ...(actor ? { actor } : {}),
+    })
   }
 
   /** Renews now, even if the token is still fresh. */

@@ -1,5 +1,6 @@
 // Events an application can react to: a connection was made, refreshed, lost its grant,
-// started failing, or was removed. Payloads are public views, never tokens.
+// started failing, or was removed, and a token was handed out. Payloads are public views, never
+// tokens.
 import { EventEmitter } from 'node:events'
 import type { ConnectionInfo } from './connection.js'
 
@@ -18,6 +19,18 @@ export interface InnkeeperEventMap {
    */
   unreadable: [ConnectionInfo, UnreadableDetails]
   disconnected: [ConnectionInfo, DisconnectDetails?]
+  /** `connection.token()` handed a token out (or failed to): the audit trail's `token.issued`. */
+  token_issued: [TokenIssued]
+}
+
+export interface TokenIssued {
+  /** The connection id, `<app>/<name>`. */
+  connection: string
+  outcome: 'ok' | 'failed'
+  /** The error code when it failed. */
+  code?: string
+  /** Who asked, when the caller named them (else the surrounding or the process's actor). */
+  actor?: string
 }
 
 export interface UnreadableDetails {

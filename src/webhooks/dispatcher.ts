@@ -1,18 +1,16 @@
 // The webhook dispatcher behind `innkeeper worker`, `innkeeper serve` and
 // `keeper.startWebhookDispatcher()`: claims due outbox entries with a lease (so many dispatchers
 // share the work and an entry whose dispatcher died is taken over when the lease lapses), POSTs
-// each signed body, and on failure schedules a retry with exponential backoff and jitter, for up
+// each signed body (`deliver.ts`), and on failure schedules a retry with exponential backoff and jitter, for up
 // to 24 hours after the event, then marks the entry dead. At least once: a receiver may see an
 // event twice (deduplicate by its id), never event N+1 of a connection before N was accepted.
 
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { PollingLoop } from '../connections/polling-loop.js'
-import type { OutboxEntry } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
-import { WebhookPoster } from './post.js'
+import type { OutboxDeliverer } from './deliver.js'
 import type { Webhooks } from './receivers.js'
-import { SIGNATURE_HEADER, signWebhook } from './signature.js'
 
 export interface WebhookDispatcherOptions {
   /** Entries claimed per round (default 20). */
@@ -43,18 +41,13 @@ export interface WebhookDispatcherStats {
   rounds: number
 }
 
-/** Delay before attempt `attempts + 1`: exponential, capped, and jittered to 50–100 %. */
-export function retryDelayMs(attempts: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(attempts, 30))
-  return Math.round(exponential / 2 + random() * (exponential / 2))
-}
-
 export class WebhookDispatcher {
   readonly stats: WebhookDispatcherStats = { delivered: 0, failed: 0, dead: 0, rounds: 0 }
   readonly owner = `${hostname()}:${process.pid}:webhooks:${randomUUID().slice(0, 8)}`
   private readonly options: Required<WebhookDispatcherOptions>
   private readonly loop: PollingLoop
-  private readonly poster = new WebhookPoster()
+  /** Loaded on the first round that claims an entry: a dispatcher with nothing to do posts nothing. */
+  private deliverer: Promise<OutboxDeliverer> | undefined
 
   constructor(
     private readonly store: Store,
@@ -81,6 +74,10 @@ export class WebhookDispatcher {
     return this
   }
 
+  get isRunning(): boolean {
+    return this.loop.isRunning
+  }
+
   /** One round: claim what is due and deliver it; resolves to how many entries were claimed. */
   async runOnce(): Promise<number> {
     const claimed = await this.store.outbox.claim(
@@ -90,45 +87,25 @@ export class WebhookDispatcher {
       this.options.leaseMs,
     )
     this.stats.rounds += 1
+    if (claimed.length === 0) return 0
+    this.deliverer ??= import('./deliver.js').then(
+      ({ OutboxDeliverer }) =>
+        new OutboxDeliverer(this.store, this.webhooks, this.now, this.owner, this.options),
+    )
+    const deliverer = await this.deliverer
     // Claimed entries are heads of distinct ordering keys, so they may go out in parallel.
-    await Promise.all(claimed.map((entry) => this.deliver(entry)))
+    await Promise.all(
+      claimed.map(async (entry) => {
+        const outcome = await deliverer.deliver(entry)
+        if (outcome !== 'gone') this.stats[outcome] += 1
+      }),
+    )
     return claimed.length
-  }
-
-  private async deliver(entry: OutboxEntry): Promise<void> {
-    const receiver = await this.webhooks.receiver(entry.receiverId)
-    if (!receiver) {
-      await this.store.outbox.complete(entry.id) // the receiver was removed meanwhile
-      return
-    }
-    const outcome = await this.poster.post(receiver.url, {
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Innkeeper-Webhooks/1',
-        [SIGNATURE_HEADER]: signWebhook(entry.body, receiver.secret, this.now()),
-        'Innkeeper-Event-Id': entry.eventId,
-      },
-      body: entry.body,
-      timeoutMs: this.options.timeoutMs,
-      allowPrivateAddresses: this.options.allowPrivateAddresses,
-    })
-    if ('status' in outcome && outcome.status >= 200 && outcome.status < 300) {
-      await this.store.outbox.complete(entry.id)
-      this.stats.delivered += 1
-      return
-    }
-    const problem = 'status' in outcome ? `HTTP ${outcome.status}` : outcome.failure
-    const now = this.now()
-    const next = now + retryDelayMs(entry.attempts, this.options.retryBaseMs, this.options.retryMaxMs)
-    const dead = next - entry.createdAt > this.options.maxAgeMs
-    await this.store.outbox.fail(entry.id, this.owner, dead ? null : next, problem).catch(() => false)
-    if (dead) this.stats.dead += 1
-    else this.stats.failed += 1
   }
 
   /** Stops claiming and lets deliveries in flight finish. */
   async stop(): Promise<void> {
     await this.loop.stop()
-    this.poster.close()
+    if (this.deliverer) (await this.deliverer).close()
   }
 }

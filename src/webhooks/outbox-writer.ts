@@ -1,13 +1,12 @@
 // Turns the library's connection events into outbox entries: one per receiver subscribed to the
 // event's type. Every event is written WITH the change that causes it (`entriesFor` before the
 // write, then `Store.saveConnection(…, outbox)` or `Store.deleteConnection(…, outbox)` in one
-// atomic write), so a crash at any point loses none of them. The listener below enqueues only
-// events no write carried (`record`, e.g. a disconnect whose connection another process deleted).
+// atomic write), so a crash at any point loses none of them. `heard` enqueues only events no
+// write carried (`record`, e.g. a disconnect whose connection another process deleted).
 import { randomUUID } from 'node:crypto'
 import type { WrittenEvent } from '../connections/context.js'
 import { isInnkeeperError } from '../errors.js'
 import type { ConnectionInfo } from '../model/connection.js'
-import type { InnkeeperEvents } from '../model/events.js'
 import type { OutboxEntryInput } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
 import type { WebhookEvent, WebhookEventType } from './events.js'
@@ -45,19 +44,6 @@ export class OutboxWriter {
     private readonly store: Store,
     private readonly now: () => number,
   ) {}
-
-  /** Subscribes to the library's events. */
-  attach(events: InnkeeperEvents): void {
-    events.on('connected', (info) => this.recordUnlessWritten('connected', info))
-    events.on('needs_reauth', (info) => this.recordUnlessWritten('needs_reauth', info))
-    events.on('recovered', (info) => this.recordUnlessWritten('recovered', info))
-    events.on('failed', (info) => this.recordUnlessWritten('failed', info))
-    events.on('refreshed', (info) => this.recordUnlessWritten('refreshed', info))
-    events.on('disconnected', (info, details) => {
-      if (details?.revoked) this.recordUnlessWritten('revoked', info)
-      this.recordUnlessWritten('disconnected', info)
-    })
-  }
 
   /** Queues one event for every receiver subscribed to its type. */
   record(type: WebhookEventType, connection: ConnectionInfo): void {
@@ -104,7 +90,11 @@ export class OutboxWriter {
     }
   }
 
-  private recordUnlessWritten(name: TransactionalEvent, connection: ConnectionInfo): void {
+  /**
+   * A library event was emitted (the facade's webhook wiring listens): queued unless the write
+   * that caused it carried it already (`committed`).
+   */
+  heard(name: TransactionalEvent, connection: ConnectionInfo): void {
     const key = `${name}|${connection.id}`
     const pending = this.alreadyWritten.get(key) ?? 0
     if (pending > 0) {

@@ -8,7 +8,6 @@ import { requireSecureUrl } from '../providers/endpoints.js'
 import type { SecretSealer } from '../stores/kit/sealing.js'
 import type { OutboxEntry, OutboxState } from '../stores/outbox.js'
 import type { Store } from '../stores/store.js'
-import { checkReceiverAddress } from './address-policy.js'
 import {
   DEFAULT_WEBHOOK_EVENTS,
   isWebhookEventType,
@@ -65,8 +64,8 @@ export class Webhooks {
     /** Seals receivers' secrets with the keyring the store was opened with. */
     private readonly sealer: SecretSealer,
     private readonly now: () => number,
-    /** Told after this process adds or removes a receiver (the outbox writer drops its cache). */
-    private readonly changed: () => void = () => {},
+    /** Told after this process adds or removes a receiver (the outbox writer starts or drops its cache). */
+    private readonly changed: () => void | Promise<void> = () => {},
     /** Whether receivers may be private addresses (operator's choice; see address-policy.ts). */
     private readonly allowPrivate: () => boolean = () => false,
   ) {}
@@ -77,7 +76,8 @@ export class Webhooks {
    */
   async add(url: string, options: { events?: readonly string[] } = {}): Promise<AddedWebhook> {
     const target = requireSecureUrl(url, 'webhook URL')
-    if (!this.allowPrivate()) await checkReceiverAddress(target)
+    // The address policy (and its IP address parser) is loaded only by a process that adds one.
+    if (!this.allowPrivate()) await (await import('./address-policy.js')).checkReceiverAddress(target)
     const events = parseWebhookEvents(options.events)
     const id = `wh_${randomBytes(9).toString('base64url')}`
     const secret = `whsec_${randomBytes(32).toString('base64url')}`
@@ -88,7 +88,7 @@ export class Webhooks {
       secret: this.sealer.seal(secret, webhookSecretAad(id)),
       createdAt,
     })
-    this.changed()
+    await this.changed()
     return { id, url: target.href, events, createdAt, pending: 0, dead: 0, secret }
   }
 
@@ -110,7 +110,7 @@ export class Webhooks {
   /** Removes a receiver and every delivery still waiting for it. */
   async remove(id: string): Promise<void> {
     if (!(await this.store.deleteDocument(WEBHOOKS_COLLECTION, id))) throw unknownWebhook(id)
-    this.changed()
+    await this.changed()
     await this.store.outbox.purge(id)
   }
 

@@ -1,6 +1,6 @@
 // `innkeeper token` loads only what it uses: the module of the command it runs and the SQLite
 // driver, not the server (Fastify, pino), the emulators, the other commands, the PostgreSQL and
-// Redis drivers, or zod (the built-in provider definitions are filled in without it). No timing here (the bench measures `cli.coldStart`); this keeps the
+// Redis drivers, the webhook outbox writer and delivery code, the revocation request, or zod (the built-in provider definitions are filled in without it). No timing here (the bench measures `cli.coldStart`); this keeps the
 // laziness from regressing silently.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -41,7 +41,7 @@ function runRecorded(args: string[], label: string) {
 const loads = (modules: string[], fragment: string) => modules.some((module) => module.includes(fragment))
 
 describe('innkeeper token loads only what it uses', () => {
-  it('prints a fresh token without loading the server, the emulators, other commands, other store drivers or zod', () => {
+  it('prints a fresh token without loading the server, the emulators, other commands, other store drivers, webhook delivery or zod', () => {
     const before = bookyflow.stats().tokenRequests.total ?? 0
     const { code, stdout, stderr, modules } = runRecorded(['token', 'bf/main'], 'token')
     expect(stderr).toBe('')
@@ -68,6 +68,13 @@ describe('innkeeper token loads only what it uses', () => {
       '/dist/cli/commands/serve.js',
       '/dist/cli/commands/connect.js',
       '/dist/cli/commands/refresh.js',
+      // Webhooks start only where used: no outbox writer without a connection change, no delivery.
+      '/dist/webhooks/outbox-writer.js',
+      '/dist/webhooks/deliver.js',
+      '/dist/webhooks/post.js',
+      '/dist/webhooks/address-policy.js',
+      '/node_modules/ipaddr.js/',
+      '/dist/oauth/revoke.js',
     ]) {
       expect({ absent, loaded: loads(modules, absent) }).toEqual({ absent, loaded: false })
     }
