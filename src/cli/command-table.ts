@@ -1,5 +1,5 @@
 // The table of `innkeeper` commands: each top-level name (in `--help` order) and how to load the
-// file that registers it. `main.ts` loads only the file of the command being run (all of them
+// file that registers it. `run.ts` loads only the file of the command being run (all of them
 // for `--help`, `help` or an unknown word), so a one-shot command such as `token` does not pay
 // for the server, the emulators or the drivers of stores it does not open.
 import type { Command } from 'commander'
