@@ -5,11 +5,17 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import Database from 'better-sqlite3'
+import type BetterSqlite3 from 'better-sqlite3'
 import { InnkeeperError, StoreError } from '../../errors.js'
 import { isBusy, sqliteFailure } from './errors.js'
 
-export type Db = Database.Database
+/**
+ * better-sqlite3 is CommonJS: required directly, it skips the scan of its exports that importing
+ * it as an ES module costs on every CLI start.
+ */
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3
+
+export type Db = BetterSqlite3.Database
 
 /** Opens (creating if needed) the file at `path`, configured for many processes sharing it. */
 export function openDatabaseFile(path: string, busyTimeoutMs: number): Db {
