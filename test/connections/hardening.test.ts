@@ -1,25 +1,16 @@
 // Faults a platform (or something pretending to be one) can throw at a connection: a token
-// answer cut off half-way, lifetimes of 0 or 1e14 seconds, and an API that never answers.
+// answer cut off half-way and lifetimes of 0 or 1e14 seconds (an API that never answers or
+// answers too much: test/http/limits.test.ts).
 import { afterEach, describe, expect, it } from 'vitest'
 import { answerConsent } from '../support/consent.js'
-import { appFor, type Fixture, setup } from '../support/keeper.js'
+import { appFor, type Fixture, setup, setupConnected } from '../support/keeper.js'
 
 let fixture: Fixture
 afterEach(async () => fixture?.close())
 
-async function connected(platform: 'bookingsync' | 'bookingexperts' = 'bookingsync'): Promise<Fixture> {
-  fixture = await setup(platform)
-  await fixture.keeper.apps.add('app', appFor(fixture.emulator, platform))
-  const start = await fixture.keeper.authorize('app', {
-    scopes: platform === 'bookingsync' ? ['rentals_read'] : undefined,
-  })
-  await start.complete({ code: (await answerConsent(start.url)).code })
-  return fixture
-}
-
 describe('a token answer cut off half-way', () => {
   it('fails with invalid_response and no byte of the answer in the error, lastError or info', async () => {
-    await connected()
+    fixture = await setupConnected()
     const old = await fixture.keeper.store.getConnection('app/main')
     fixture.emulator.configure({ truncateNextTokenResponses: 1 })
     const error = (await fixture.keeper
@@ -100,46 +91,5 @@ describe('token lifetimes out of range', () => {
     } finally {
       warnings.stop()
     }
-  })
-})
-
-describe('requests to a platform that is silent or answers too much', () => {
-  it('conn.fetch and conn.json to a silent API fail with provider_timeout after the configured timeout', async () => {
-    await connected()
-    const keeper = await fixture.reopen({ requestTimeoutMs: '300ms' })
-    const conn = keeper.connection('app/main')
-    await conn.accessToken()
-    fixture.emulator.configure({ latencyMs: 5_000 })
-    await expect(conn.fetch('/rentals')).rejects.toMatchObject({
-      code: 'provider_timeout',
-      message: expect.stringContaining('did not answer GET'),
-    })
-    await expect(conn.json('/rentals')).rejects.toMatchObject({ code: 'provider_timeout' })
-    // The token endpoint keeps to a configured timeout as well.
-    await expect(conn.refresh()).rejects.toMatchObject({
-      code: 'provider_unavailable',
-      message: expect.stringContaining('did not answer in time'),
-    })
-  })
-
-  it('an answer over the size limit is refused with response_too_large', async () => {
-    await connected()
-    const keeper = await fixture.reopen({ maxResponseBytes: 16 })
-    const conn = keeper.connection('app/main')
-    await expect(conn.json('/rentals')).rejects.toMatchObject({ code: 'response_too_large' })
-    const response = await conn.fetch('/rentals').catch((error: unknown) => error)
-    if (response instanceof Response) {
-      await expect(response.text()).rejects.toMatchObject({ code: 'response_too_large' })
-    } else {
-      expect(response).toMatchObject({ code: 'response_too_large' })
-    }
-  })
-
-  it('a request timeout that is not a duration is refused before anything opens', async () => {
-    await expect(
-      import('../../src/index.js').then(({ Innkeeper }) =>
-        Innkeeper.open({ store: 'memory:', requestTimeoutMs: 'soon' }),
-      ),
-    ).rejects.toMatchObject({ code: 'invalid_config' })
   })
 })

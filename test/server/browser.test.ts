@@ -2,29 +2,22 @@
 // log in, connect BookingSync through the out-of-band form (consent in a new tab, code pasted
 // back) and Booking Experts through the redirect, see both on the dashboard, and save a
 // screenshot. A framed connect page sends the top window to the consent page.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulators } from '../../src/emulators/index.js'
 import { Innkeeper } from '../../src/index.js'
 import { createServer } from '../../src/server/server.js'
+import { launchChromium, runBrowserTests } from '../support/chromium.js'
 import { appFor, TEST_KEYS } from '../support/keeper.js'
 
-const CHROMIUM = process.env.INNKEEPER_TEST_CHROMIUM ?? '/usr/bin/chromium'
-const IS_CI = ['1', 'true', 'yes'].includes(String(process.env.CI ?? '').toLowerCase())
-const haveBrowser = existsSync(CHROMIUM)
-if (!haveBrowser && !IS_CI) {
-  process.stderr.write(
-    `\n!!!!!!!!!! SKIPPING browser tests: ${CHROMIUM} is missing !!!!!!!!!!\nInstall it with: apt-get install -y chromium\nUnder CI=true these tests fail instead of skipping.\n\n`,
-  )
-}
 const PASSWORD = 'correct horse battery staple'
 
-describe.runIf(haveBrowser || IS_CI)('the dashboard in a browser', () => {
+describe.runIf(runBrowserTests)('the dashboard in a browser', () => {
   let dir: string
   let keeper: Innkeeper
   let emulators: EmulatorHandle[]
@@ -36,8 +29,7 @@ describe.runIf(haveBrowser || IS_CI)('the dashboard in a browser', () => {
   const cspViolations: string[] = []
 
   beforeAll(async () => {
-    if (!haveBrowser)
-      throw new Error(`CI=true and ${CHROMIUM} is missing: install it with apt-get install -y chromium`)
+    browser = await launchChromium()
     dir = mkdtempSync(join(tmpdir(), 'innkeeper-browser-'))
     keeper = await Innkeeper.open({
       store: `sqlite:${join(dir, 'innkeeper.db')}`,
@@ -71,10 +63,6 @@ describe.runIf(haveBrowser || IS_CI)('the dashboard in a browser', () => {
       'experts',
       appFor(bookingexperts, 'bookingexperts', { redirectUri: `${baseUrl}/callback` }),
     )
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
   })
 
   afterAll(async () => {

@@ -4,26 +4,23 @@
 // (code pasted back), Booking Experts by redirect — and lands on the product's return URL with
 // connection=<id>; the connection hands out tokens, the connection.created webhook arrives and the
 // audit trail names the API key. Used, expired and forged links get a clear page and change nothing.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulators } from '../../src/emulators/index.js'
 import { Innkeeper } from '../../src/index.js'
 import { createApiKey } from '../../src/server/api-keys.js'
 import { createServer } from '../../src/server/server.js'
 import type { WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
+import { launchChromium, runBrowserTests } from '../support/chromium.js'
 import { appFor, TEST_KEYS } from '../support/keeper.js'
 import { startReceiver, type TestReceiver } from '../webhooks/receiver.js'
 
-const CHROMIUM = process.env.INNKEEPER_TEST_CHROMIUM ?? '/usr/bin/chromium'
-const IS_CI = ['1', 'true', 'yes'].includes(String(process.env.CI ?? '').toLowerCase())
-const haveBrowser = existsSync(CHROMIUM)
-
-describe.runIf(haveBrowser || IS_CI)('connect links in a browser', () => {
+describe.runIf(runBrowserTests)('connect links in a browser', () => {
   let dir: string
   let keeper: Innkeeper
   let emulators: EmulatorHandle[]
@@ -40,8 +37,7 @@ describe.runIf(haveBrowser || IS_CI)('connect links in a browser', () => {
   const cspViolations: string[] = []
 
   beforeAll(async () => {
-    if (!haveBrowser)
-      throw new Error(`CI=true and ${CHROMIUM} is missing: install it with apt-get install -y chromium`)
+    browser = await launchChromium()
     dir = mkdtempSync(join(tmpdir(), 'innkeeper-connect-link-'))
     keeper = await Innkeeper.open({
       store: `sqlite:${join(dir, 'innkeeper.db')}`,
@@ -81,10 +77,6 @@ describe.runIf(haveBrowser || IS_CI)('connect links in a browser', () => {
     receiver = await startReceiver()
     await keeper.webhooks.add(receiver.url, { events: ['connection.created'] })
     dispatcher = keeper.startWebhookDispatcher({ idleMs: 20 })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
   })
 
   afterAll(async () => {

@@ -2,26 +2,23 @@
 // numbers match the store and the audit trail, a connection's page draws the refresh, the failure
 // and the reauthorization caused through the emulator as marks on its timeline, the header marks
 // the current page, and both pages fit a 375 px wide window. Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium, runBrowserTests } from '../support/chromium.js'
 import { answerConsent } from '../support/consent.js'
 import { connectBookingSync, type ServerFixture, startServer } from './support.js'
 
-const CHROMIUM = process.env.INNKEEPER_TEST_CHROMIUM ?? '/usr/bin/chromium'
-const IS_CI = ['1', 'true', 'yes'].includes(String(process.env.CI ?? '').toLowerCase())
-const haveBrowser = existsSync(CHROMIUM)
 const PASSWORD = 'correct horse battery staple'
 const HOUR = 3_600_000
 
-describe.runIf(haveBrowser || IS_CI)('the dashboard pictures in a browser', () => {
+describe.runIf(runBrowserTests)('the dashboard pictures in a browser', () => {
   let f: ServerFixture
   let browser: Browser
   const cspViolations: string[] = []
 
   beforeAll(async () => {
-    if (!haveBrowser)
-      throw new Error(`CI=true and ${CHROMIUM} is missing: install it with apt-get install -y chromium`)
+    browser = await launchChromium()
     f = await startServer('bookingsync', { adminPassword: PASSWORD })
     await connectBookingSync(f)
     // A refresh: two hours on, the access token has expired.
@@ -42,11 +39,6 @@ describe.runIf(haveBrowser || IS_CI)('the dashboard pictures in a browser', () =
     if (second.kind !== 'authorize') throw new Error('expected an authorization step')
     await second.complete({ code: (await answerConsent(second.url)).code })
     await f.keeper.audit.flush()
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
   })
 
   afterAll(async () => {

@@ -10,6 +10,7 @@ import {
   startEmulator,
 } from '../../src/emulators/index.js'
 import { Innkeeper, type InnkeeperOptions } from '../../src/index.js'
+import { answerConsent } from './consent.js'
 
 export interface Fixture {
   emulator: EmulatorHandle
@@ -79,4 +80,20 @@ export async function setup(
 /** The app settings that point a provider at an emulator. */
 export function appFor(emulator: EmulatorHandle, provider: string, extra: Record<string, unknown> = {}) {
   return { provider, ...appSettingsFor(emulator.info), ...extra }
+}
+
+/**
+ * A fixture with one connection, `app/main`, that a person approved on the emulator's consent
+ * page (BookingSync out of band, asking for `rentals_read`; Booking Experts by its redirect).
+ */
+export async function setupConnected(
+  platform: 'bookingsync' | 'bookingexperts' = 'bookingsync',
+): Promise<Fixture> {
+  const fixture = await setup(platform)
+  await fixture.keeper.apps.add('app', appFor(fixture.emulator, platform))
+  const start = await fixture.keeper.authorize('app', {
+    scopes: platform === 'bookingsync' ? ['rentals_read'] : undefined,
+  })
+  await start.complete({ code: (await answerConsent(start.url)).code })
+  return fixture
 }
