@@ -2,64 +2,15 @@
 // to the key file and re-encrypts every secret while `innkeeper token` runs in loops (refreshing
 // and rotating BookingSync refresh tokens every second), none of those calls fails, and afterwards
 // no record is left under the old key, which `--retire` then removes from the key file.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import pg from 'pg'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
+import { describe, expect, it } from 'vitest'
 import { Innkeeper } from '../../src/index.js'
 import { type CliResult, cliEnv, runCli } from '../support/cli.js'
-import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
-import {
-  mustFailWhenUnavailable,
-  POSTGRES_TEST_URL,
-  requirePostgres,
-  uniqueTestName,
-  withQueryParam,
-} from '../support/services.js'
+import { connectBs, useOpsWorld } from './world.js'
 
-const postgres = await requirePostgres()
-const schemas: string[] = []
-afterAll(async () => {
-  if (schemas.length === 0) return
-  const admin = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 1 })
-  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-  await admin.end()
-})
-
-/** The store URLs the loop test runs on: the embedded SQLite default, and PostgreSQL when it is up. */
-function storeUrls(): Array<[string, () => string | undefined]> {
-  const urls: Array<[string, () => string | undefined]> = [['sqlite', () => undefined]]
-  if (postgres.available || mustFailWhenUnavailable()) {
-    urls.push([
-      'postgres',
-      () => {
-        if (!postgres.available) throw new Error(postgres.reason)
-        const schema = uniqueTestName('rotate')
-        schemas.push(schema)
-        return withQueryParam(POSTGRES_TEST_URL, 'schema', schema)
-      },
-    ])
-  }
-  return urls
-}
-
-let emulator: EmulatorHandle | undefined
-let home: string | undefined
-afterEach(async () => {
-  await emulator?.close()
-  if (home) rmSync(home, { recursive: true, force: true })
-  emulator = undefined
-  home = undefined
-})
-
-async function connect(keeper: Innkeeper, name: string): Promise<void> {
-  const start = await keeper.authorize('bs', { name, scopes: ['rentals_read'] })
-  const consent = await answerConsent(start.url)
-  await start.complete({ code: consent.code })
-}
+const world = await useOpsWorld('rotate')
 
 /** Polls `check` every 50 ms until it holds (at most 60 s, however busy the machine). */
 async function until(what: string, check: () => boolean): Promise<void> {
@@ -75,16 +26,16 @@ function keyFile(dir: string): { current: string; keys: Record<string, string> }
 }
 
 describe('innkeeper keys rotate', () => {
-  it.each(storeUrls())(
+  it.each(world.stores())(
     '%s: re-encrypts everything while 4 processes call `innkeeper token` in a loop; none fails, nothing stays under the old key',
     async (_kind, storeUrl) => {
       // 6-second tokens: every call past the first second refreshes (and rotates the refresh token).
-      emulator = await startEmulator('bookingsync', { config: { accessTokenTtl: 6 } })
-      home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-'))
-      const store = storeUrl()
+      const emulator = await world.startBookingSync(6)
+      const home = world.makeHome('innkeeper-rotate-')
+      const store = storeUrl(home)
       const keeper = await Innkeeper.open({ home, allowPrivateWebhooks: true, ...(store ? { store } : {}) })
       await keeper.apps.add('bs', appFor(emulator, 'bookingsync'))
-      for (const name of ['main', 'second', 'third']) await connect(keeper, name)
+      for (const name of ['main', 'second', 'third']) await connectBs(keeper, name)
       const webhook = await keeper.webhooks.add('http://127.0.0.1:9/hooks')
       await keeper.close()
       const oldKey = keyFile(home).current
@@ -108,7 +59,7 @@ describe('innkeeper keys rotate', () => {
         'every loop to complete a call and a refresh to happen',
         () =>
           [0, 1, 2, 3].every((loop) => calls.some((call) => call.loop === loop)) &&
-          (emulator!.stats().tokenRequests.refresh_token ?? 0) > 0,
+          (emulator.stats().tokenRequests.refresh_token ?? 0) > 0,
       )
       const rotationStartedAt = Date.now()
       const rotation = await runCli(['keys', 'rotate', '--batch', '1'], env)
@@ -159,7 +110,7 @@ describe('innkeeper keys rotate', () => {
   )
 
   it('with INNKEEPER_KEYS, re-encrypts under the first key and explains that no key is added', async () => {
-    home = mkdtempSync(join(tmpdir(), 'innkeeper-rotate-env-'))
+    const home = world.makeHome('innkeeper-rotate-env-')
     const k1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`
     const k2 = `k2:${Buffer.alloc(32, 2).toString('base64')}`
     const before = await runCli(

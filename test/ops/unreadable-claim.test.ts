@@ -1,83 +1,28 @@
-// One record the worker cannot open must not stop it: a store holds a connection sealed with a
-// key the worker lacks next to healthy due connections. `innkeeper worker --once` (and the
-// library's refresher) refresh the healthy ones, report the unreadable one once with its id and
-// the key id it needs (no secret), and leave its lease to lapse instead of claiming it in a loop.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pg from 'pg'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
+import { describe, expect, it } from 'vitest'
 import { Innkeeper, type UnreadableDetails } from '../../src/index.js'
 import { refreshLeaseKey } from '../../src/stores/store.js'
 import { cliEnv, runCli } from '../support/cli.js'
-import { answerConsent } from '../support/consent.js'
 import { appFor } from '../support/keeper.js'
-import {
-  mustFailWhenUnavailable,
-  POSTGRES_TEST_URL,
-  requirePostgres,
-  uniqueTestName,
-  withQueryParam,
-} from '../support/services.js'
+import { connectBs, useOpsWorld } from './world.js'
 
 const K1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`
 const K2 = `k2:${Buffer.alloc(32, 2).toString('base64')}`
 
-const postgres = await requirePostgres()
-const schemas: string[] = []
-afterAll(async () => {
-  if (schemas.length === 0) return
-  const admin = new pg.Pool({ connectionString: POSTGRES_TEST_URL, max: 1 })
-  for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-  await admin.end()
-})
-
-function stores(): Array<[string, (home: string) => string]> {
-  const urls: Array<[string, (home: string) => string]> = [
-    ['sqlite', (home) => `sqlite:${join(home, 'u.db')}`],
-  ]
-  if (postgres.available || mustFailWhenUnavailable()) {
-    urls.push([
-      'postgres',
-      () => {
-        if (!postgres.available) throw new Error(postgres.reason)
-        const schema = uniqueTestName('unreadable')
-        schemas.push(schema)
-        return withQueryParam(POSTGRES_TEST_URL, 'schema', schema)
-      },
-    ])
-  }
-  return urls
-}
-
-let emulator: EmulatorHandle | undefined
-let home: string | undefined
-afterEach(async () => {
-  await emulator?.close()
-  if (home) rmSync(home, { recursive: true, force: true })
-  emulator = undefined
-  home = undefined
-})
-
-async function connect(keeper: Innkeeper, name: string): Promise<void> {
-  const start = await keeper.authorize('bs', { name, scopes: ['rentals_read'] })
-  await start.complete({ code: (await answerConsent(start.url)).code })
-}
+const world = await useOpsWorld('unreadable', { sqliteFile: 'u.db' })
 
 /**
  * `bs/old` sealed under k1 only; the app and `bs/a`, `bs/b` under k2. All three are due once
  * their 2-second tokens pass the refresh margin (polled for, generously).
  */
-async function storeWithOneUnreadable(store: string): Promise<{ tokens: string[] }> {
-  emulator = await startEmulator('bookingsync', { config: { accessTokenTtl: 2 } })
+async function storeWithOneUnreadable(store: string | undefined): Promise<{ tokens: string[] }> {
+  const emulator = await world.startBookingSync(2)
   const old = await Innkeeper.open({ store, keys: K1 })
   await old.apps.add('bs', appFor(emulator, 'bookingsync'))
-  await connect(old, 'old')
+  await connectBs(old, 'old')
   await old.close()
   const both = await Innkeeper.open({ store, keys: `${K2},${K1}` })
   await both.apps.add('bs', appFor(emulator, 'bookingsync'))
-  for (const name of ['a', 'b']) await connect(both, name)
+  for (const name of ['a', 'b']) await connectBs(both, name)
   const records = await both.store.listConnections()
   const tokens = records.flatMap((record) => [
     record.tokens?.accessToken ?? '',
@@ -100,13 +45,13 @@ function statesOf(connections: Array<{ id: string; state: string }>): Record<str
 }
 
 describe('a due connection sealed with a key the worker does not have', () => {
-  it.each(stores())(
+  it.each(world.stores())(
     '%s: `innkeeper worker --once` refreshes the healthy ones and reports the unreadable one once, without secrets',
     async (_kind, storeUrl) => {
-      home = mkdtempSync(join(tmpdir(), 'innkeeper-unreadable-'))
-      const store = storeUrl(home)
+      const home = world.makeHome('innkeeper-unreadable-')
+      const store = storeUrl(home)! // always a URL: the world was given a SQLite file name
       const { tokens } = await storeWithOneUnreadable(store)
-      const refreshesBefore = emulator!.stats().tokenRequests.refresh_token ?? 0
+      const refreshesBefore = world.emulator().stats().tokenRequests.refresh_token ?? 0
       const env = cliEnv({ INNKEEPER_HOME: home, INNKEEPER_STORE: store, INNKEEPER_KEYS: K2 })
 
       // A long lease, so the second round below is sure to find bs/old's lease still held.
@@ -128,7 +73,7 @@ describe('a due connection sealed with a key the worker does not have', () => {
       })
       for (const secret of [...tokens, K1, K2]) expect(worker.stderr).not.toContain(secret)
       // Exactly the two healthy connections were refreshed, and are fresh now.
-      expect((emulator!.stats().tokenRequests.refresh_token ?? 0) - refreshesBefore).toBe(2)
+      expect((world.emulator().stats().tokenRequests.refresh_token ?? 0) - refreshesBefore).toBe(2)
       const reader = await Innkeeper.open({ store, keys: K2 })
       try {
         expect(statesOf(await reader.connections())).toEqual({
@@ -151,11 +96,11 @@ describe('a due connection sealed with a key the worker does not have', () => {
     120_000,
   )
 
-  it.each(stores())(
+  it.each(world.stores())(
     '%s: the library refresher keeps refreshing the rest and tells `unreadable` listeners once',
     async (_kind, storeUrl) => {
-      home = mkdtempSync(join(tmpdir(), 'innkeeper-unreadable-lib-'))
-      const store = storeUrl(home)
+      const home = world.makeHome('innkeeper-unreadable-lib-')
+      const store = storeUrl(home)! // always a URL: the world was given a SQLite file name
       await storeWithOneUnreadable(store)
       const keeper = await Innkeeper.open({ store, keys: K2 })
       try {
