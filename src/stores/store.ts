@@ -81,6 +81,13 @@ export interface ClaimedConnection {
   lease: Lease
 }
 
+/** What `leaseConnection` answers: the record as of the lease, and the lease if it was taken. */
+export interface LeasedConnection {
+  /** Null when someone else holds an unexpired refresh lease, or the connection does not exist. */
+  lease: Lease | null
+  record: ConnectionRecord | null
+}
+
 /** The lease key that guards refreshing one connection, shared by workers and on-demand callers. */
 export function refreshLeaseKey(connectionId: string): string {
   return `refresh:${connectionId}`
@@ -156,12 +163,15 @@ export interface Store {
    * `conflict` otherwise. Without it, the write replaces whatever is stored. Returns the record
    * as stored, with its version increased by one. `outbox` entries (the webhook events this
    * change causes) are enqueued in the same atomic write, and only if the write happens: no crash
-   * can commit the change without its events (memory, SQLite, PostgreSQL, Redis).
+   * can commit the change without its events (memory, SQLite, PostgreSQL, Redis). With `release`,
+   * that lease (the refresh lease of this connection) is released in the same atomic write, and
+   * only if the write happens: a refused save (conflict) leaves it held.
    */
   saveConnection(
     record: ConnectionRecord,
     expectedVersion?: number,
     outbox?: OutboxEntryInput[],
+    release?: Lease,
   ): Promise<ConnectionRecord>
   /**
    * Deletes a connection; true if it existed. `outbox` entries (the webhook events of this
@@ -177,6 +187,13 @@ export interface Store {
 
   /** Takes the lease on `key` if nobody holds an unexpired one; null otherwise. */
   acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null>
+  /**
+   * A refresh in one step: takes the refresh lease of connection `id` (key `refreshLeaseKey(id)`,
+   * as `acquireLease`) if the connection exists and nobody holds an unexpired lease on it, and
+   * reads the connection in the same atomic step, so the record is at least as new as every
+   * write committed before the lease was taken. Without the lease the record is still answered.
+   */
+  leaseConnection(id: string, owner: string, ttlMs: number, now: number): Promise<LeasedConnection>
   /** Extends a held lease; false if it was lost (expired and taken, or released). */
   renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean>
   /** Releases a lease only if the fencing token still matches; false otherwise. */

@@ -22,6 +22,7 @@ import type {
   PendingAuthorization,
   Store,
 } from '../../src/stores/store.js'
+import { refreshLeaseKey } from '../../src/stores/store.js'
 import { describeOutboxConformance } from './outbox-conformance.js'
 
 export interface OpenedStore {
@@ -693,6 +694,84 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         const winners = attempts.filter((lease) => lease !== null)
         expect(winners).toHaveLength(1)
         expect(await store.getLease('contended', T0 + 1)).toEqual(winners[0])
+      })
+    })
+
+    describe('a refresh in two writes: lease with the read, save with the release', () => {
+      const TTL = 30_000
+
+      beforeEach(async () => {
+        await store.putApp(sampleApp())
+      })
+
+      it('a free connection is leased and read at once; the next caller gets the record but no lease', async () => {
+        const saved = await store.saveConnection(sampleConnection())
+        const first = await store.leaseConnection('acme/main', 'caller-a', TTL, T0)
+        expect(first.record).toEqual(saved)
+        expect(first.lease).toMatchObject({ key: refreshLeaseKey('acme/main'), owner: 'caller-a' })
+        expectExpiry(store, first.lease!.expiresAt, T0 + TTL)
+        expect(await store.getLease(refreshLeaseKey('acme/main'), T0 + 1)).toEqual(first.lease)
+        const second = await store.leaseConnection('acme/main', 'caller-b', TTL, T0 + 1)
+        expect(second).toEqual({ lease: null, record: saved })
+        expect(await store.acquireLease(refreshLeaseKey('acme/main'), 'caller-b', TTL, T0 + 1)).toBeNull()
+      })
+
+      it('an expired refresh lease is taken over, with a larger fencing token', async () => {
+        await store.saveConnection(sampleConnection())
+        const first = await store.leaseConnection('acme/main', 'caller-a', TTL, T0)
+        const later = await lapse(store, first.lease!)
+        const second = await store.leaseConnection('acme/main', 'caller-b', TTL, later)
+        expect(second.lease?.owner).toBe('caller-b')
+        expect(second.lease!.fencingToken).toBeGreaterThan(first.lease!.fencingToken)
+      })
+
+      it('a connection that does not exist is neither read nor leased', async () => {
+        expect(await store.leaseConnection('acme/nobody', 'caller-a', TTL, T0)).toEqual({
+          lease: null,
+          record: null,
+        })
+        expect(await store.getLease(refreshLeaseKey('acme/nobody'), T0 + 1)).toBeNull()
+      })
+
+      it('the record comes with the lease as its last holder saved it when releasing', async () => {
+        await store.saveConnection(sampleConnection())
+        const { lease, record } = await store.leaseConnection('acme/main', 'caller-a', TTL, T0)
+        const tokens = sampleTokens({
+          accessToken: 'access-token-value-2',
+          refreshToken: 'refresh-token-value-2',
+        })
+        const saved = await store.saveConnection({ ...record!, tokens }, record!.version, [], lease!)
+        expect(await store.getLease(refreshLeaseKey('acme/main'), T0 + 1)).toBeNull()
+        const next = await store.leaseConnection('acme/main', 'caller-b', TTL, T0 + 1)
+        expect(next.lease?.owner).toBe('caller-b')
+        expect(next.record).toEqual(saved)
+        expect(next.record?.tokens?.refreshToken).toBe('refresh-token-value-2')
+      })
+
+      it('a save refused for its version leaves the lease held, and nothing written', async () => {
+        const stored = await store.saveConnection(sampleConnection())
+        const { lease, record } = await store.leaseConnection('acme/main', 'caller-a', TTL, T0)
+        await expectStoreError(
+          store.saveConnection({ ...record!, failures: 9 }, record!.version + 1, [], lease!),
+          'conflict',
+        )
+        expect(await store.getLease(refreshLeaseKey('acme/main'), T0 + 1)).toEqual(lease)
+        expect(await store.getConnection('acme/main')).toEqual(stored)
+      })
+
+      it('a save with a lease someone else now holds saves, and leaves their lease alone', async () => {
+        await store.saveConnection(sampleConnection())
+        const mine = await store.leaseConnection('acme/main', 'caller-a', TTL, T0)
+        const later = await lapse(store, mine.lease!)
+        const theirs = await store.acquireLease(refreshLeaseKey('acme/main'), 'caller-b', TTL, later)
+        const saved = await store.saveConnection(
+          { ...mine.record!, failures: 1 },
+          mine.record!.version,
+          [],
+          mine.lease!,
+        )
+        expect(saved.failures).toBe(1)
+        expect(await store.getLease(refreshLeaseKey('acme/main'), later + 1)).toEqual(theirs)
       })
     })
 

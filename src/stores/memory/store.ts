@@ -22,6 +22,7 @@ import {
   type ClaimedConnection,
   type ConnectionRecord,
   type Lease,
+  type LeasedConnection,
   type ListAuditFilter,
   type ListConnectionsFilter,
   type PendingAuthorization,
@@ -95,6 +96,7 @@ export class MemoryStore implements Store {
     record: ConnectionRecord,
     expectedVersion?: number,
     outbox: OutboxEntryInput[] = [],
+    release?: Lease,
   ): Promise<ConnectionRecord> {
     this.assertOpen()
     if (!this.apps.has(record.app)) throw unknownAppError(record.app)
@@ -106,6 +108,8 @@ export class MemoryStore implements Store {
     this.connections.set(record.id, stored)
     // Synchronous up to its end: nothing runs between the save and the enqueue.
     if (outbox.length > 0) void this.outbox.enqueue(outbox)
+    const slot = release && this.heldLease(release) ? this.leases.get(release.key) : undefined
+    if (slot) slot.held = null
     this.changes.emit({ connection: record.id })
     return structuredClone(stored)
   }
@@ -146,6 +150,16 @@ export class MemoryStore implements Store {
   async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
     this.assertOpen()
     return this.acquireLeaseNow(key, owner, ttlMs, now)
+  }
+
+  async leaseConnection(id: string, owner: string, ttlMs: number, now: number): Promise<LeasedConnection> {
+    this.assertOpen()
+    const record = this.connections.get(id)
+    if (!record) return { lease: null, record: null }
+    return {
+      lease: this.acquireLeaseNow(refreshLeaseKey(id), owner, ttlMs, now),
+      record: structuredClone(record),
+    }
   }
 
   async renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean> {

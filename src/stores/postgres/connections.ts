@@ -1,13 +1,13 @@
 // Writing and deleting connections in the PostgreSQL store. Every write is one statement that
 // checks the version (compare-and-swap) and NOTIFYs the changes feed, so the notification goes
 // out exactly when the change commits; with webhook events, the write and their outbox entries
-// commit in one transaction (or neither does).
+// commit in one transaction (or neither does); a refresh's lease is released in the same statement.
 
 import type pg from 'pg'
 import type { Keyring } from '../../crypto/keyring.js'
 import { encodeConnection, versionConflictError } from '../codec.js'
 import type { OutboxEntryInput } from '../outbox.js'
-import type { ConnectionRecord } from '../store.js'
+import type { ConnectionRecord, Lease } from '../store.js'
 import { json, type PostgresDatabase, type PostgresQuery } from './database.js'
 import { PostgresOutbox } from './outbox.js'
 
@@ -29,15 +29,16 @@ export async function saveConnection(
   record: ConnectionRecord,
   expectedVersion: number | undefined,
   outbox: OutboxEntryInput[],
+  release?: Lease,
 ): Promise<ConnectionRecord> {
   if (outbox.length > 0) {
     return db.inTransaction('save a connection with its events', async (query) => {
-      const saved = await writeConnection(db, keyring, record, expectedVersion, query)
+      const saved = await writeConnection(db, keyring, record, expectedVersion, query, release)
       await new PostgresOutbox(query, db.tables.outbox).enqueue(outbox)
       return saved
     })
   }
-  return writeConnection(db, keyring, record, expectedVersion, db.query)
+  return writeConnection(db, keyring, record, expectedVersion, db.query, release)
 }
 
 /** The compare-and-swap write itself, through `query` (alone, or inside a transaction). */
@@ -47,6 +48,7 @@ export async function writeConnection(
   record: ConnectionRecord,
   expectedVersion: number | undefined,
   query: PostgresQuery,
+  release?: Lease,
 ): Promise<ConnectionRecord> {
   const row = encodeConnection(keyring, record)
   const values = [
@@ -66,6 +68,15 @@ export async function writeConnection(
     row.lastRefreshAt,
   ]
   const table = db.tables.connections
+  // With `release`, the lease goes in the same statement, only if the row was written. Its key is
+  // read from `saved`, so the connection row is locked before the lease row (the order
+  // leaseConnection takes them in too: no deadlock between the two).
+  const released = (first: number) =>
+    release
+      ? `, released AS (DELETE FROM ${db.tables.leases}
+         WHERE key = (SELECT $${first}::text FROM saved) AND owner = $${first + 1} AND fencing_token = $${first + 2})`
+      : ''
+  const releaseValues = release ? [release.key, release.owner, release.fencingToken] : []
   let result: pg.QueryResult
   if (expectedVersion === undefined) {
     result = await query(
@@ -73,9 +84,9 @@ export async function writeConnection(
       `WITH saved AS (INSERT INTO ${table} AS c (${COLUMNS}, version)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
        ON CONFLICT (id) DO UPDATE SET ${UPDATES}, version = c.version + 1
-       RETURNING id, version)
+       RETURNING id, version)${released(16)}
        ${NOTIFY_SAVED('$15')}`,
-      [...values, db.channel],
+      [...values, db.channel, ...releaseValues],
     )
   } else if (expectedVersion === 0) {
     result = await query(
@@ -83,18 +94,18 @@ export async function writeConnection(
       `WITH saved AS (INSERT INTO ${table} (${COLUMNS}, version)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
        ON CONFLICT (id) DO NOTHING
-       RETURNING id, version)
+       RETURNING id, version)${released(16)}
        ${NOTIFY_SAVED('$15')}`,
-      [...values, db.channel],
+      [...values, db.channel, ...releaseValues],
     )
   } else {
     result = await query(
       'update a connection',
       `WITH saved AS (UPDATE ${table} SET ${UPDATES}, version = $15 + 1
        WHERE id = $1 AND version = $15
-       RETURNING id, version)
+       RETURNING id, version)${released(17)}
        ${NOTIFY_SAVED('$16')}`,
-      [...values, expectedVersion, db.channel],
+      [...values, expectedVersion, db.channel, ...releaseValues],
     )
   }
   const stored = result.rows[0] as { version: string } | undefined

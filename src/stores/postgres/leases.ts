@@ -5,7 +5,7 @@
 import type { Keyring } from '../../crypto/keyring.js'
 import { CLAIMABLE_STATES_SQL } from '../kit/claimable.js'
 import { connectionFromRow, leaseFromRow } from '../kit/rows.js'
-import { type ClaimedConnection, type Lease, refreshLeaseKey } from '../store.js'
+import { type ClaimedConnection, type Lease, type LeasedConnection, refreshLeaseKey } from '../store.js'
 import { DB_NOW_MS, type PostgresDatabase } from './database.js'
 
 const REFRESH_LEASE_PREFIX = refreshLeaseKey('')
@@ -30,6 +30,43 @@ export async function acquireLease(
     [key, owner, ttlMs],
   )
   return rows[0] ? leaseFromRow(rows[0]) : null
+}
+
+/** See `Store.leaseConnection`. */
+export async function leaseConnection(
+  db: PostgresDatabase,
+  keyring: Keyring,
+  id: string,
+  owner: string,
+  ttlMs: number,
+): Promise<LeasedConnection> {
+  const { connections, leases, fencingSequence } = db.tables
+  // One statement. `record` locks the connection row FOR SHARE, which in READ COMMITTED answers
+  // its latest committed version (not this statement's snapshot) and holds off writers until we
+  // commit; then `granted` takes the lease as acquireLease does. A holder saves before (or as) it
+  // releases, so a lease granted here always comes with the record its holder left.
+  const { rows } = await db.query(
+    'lease a connection',
+    `WITH record AS (
+       SELECT * FROM ${connections} WHERE id = $1 FOR SHARE
+     ), granted AS (
+       INSERT INTO ${leases} AS l (key, owner, fencing_token, expires_at)
+       SELECT $2, $3, nextval(${fencingSequence}), ${DB_NOW_MS} + $4::bigint FROM record
+       ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, fencing_token = EXCLUDED.fencing_token,
+         expires_at = EXCLUDED.expires_at
+       WHERE l.expires_at <= ${DB_NOW_MS}
+       RETURNING l.key AS lease_key, l.owner AS lease_owner, l.fencing_token AS lease_fencing_token,
+         l.expires_at AS lease_expires_at
+     )
+     SELECT record.*, granted.* FROM record LEFT JOIN granted ON true`,
+    [id, refreshLeaseKey(id), owner, ttlMs],
+  )
+  const row = rows[0]
+  if (!row) return { lease: null, record: null }
+  return {
+    lease: row.lease_key === null ? null : leaseOfClaim(row),
+    record: connectionFromRow(keyring, row, 'parsed'),
+  }
 }
 
 export async function renewLease(db: PostgresDatabase, lease: Lease, ttlMs: number): Promise<boolean> {
@@ -110,11 +147,16 @@ export async function claimDueConnections(
   // Tolerant: one record this process cannot open comes back marked `unreadable` (see the Store).
   return rows.map((row) => ({
     connection: connectionFromRow(keyring, row, 'parsed', { tolerant: true }),
-    lease: leaseFromRow({
-      key: row.lease_key,
-      owner: row.lease_owner,
-      fencing_token: row.lease_fencing_token,
-      expires_at: row.lease_expires_at,
-    }),
+    lease: leaseOfClaim(row),
   }))
+}
+
+/** The lease columns a claim or leaseConnection answers beside the connection's. */
+function leaseOfClaim(row: Record<string, unknown>): Lease {
+  return leaseFromRow({
+    key: row.lease_key,
+    owner: row.lease_owner,
+    fencing_token: row.lease_fencing_token,
+    expires_at: row.lease_expires_at,
+  })
 }

@@ -21,6 +21,7 @@ import type {
   ClaimedConnection,
   ConnectionRecord,
   Lease,
+  LeasedConnection,
   ListAuditFilter,
   ListConnectionsFilter,
   PendingAuthorization,
@@ -166,8 +167,9 @@ class PostgresStore implements Store {
     record: ConnectionRecord,
     expectedVersion?: number,
     outbox: OutboxEntryInput[] = [],
+    release?: Lease,
   ): Promise<ConnectionRecord> {
-    return saveConnection(this.db, this.keyring, record, expectedVersion, outbox)
+    return saveConnection(this.db, this.keyring, record, expectedVersion, outbox, release)
   }
 
   deleteConnection(id: string, outbox: OutboxEntryInput[] = []): Promise<boolean> {
@@ -223,6 +225,9 @@ class PostgresStore implements Store {
   // Leases are judged by the database server's clock: the caller's `now` is not used.
   acquireLease(key: string, owner: string, ttlMs: number, _now: number): Promise<Lease | null> {
     return leases.acquireLease(this.db, key, owner, ttlMs)
+  }
+  leaseConnection(id: string, owner: string, ttlMs: number, _now: number): Promise<LeasedConnection> {
+    return leases.leaseConnection(this.db, this.keyring, id, owner, ttlMs)
   }
   renewLease(lease: Lease, ttlMs: number, _now: number): Promise<boolean> {
     return leases.renewLease(this.db, lease, ttlMs)

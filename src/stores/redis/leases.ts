@@ -4,7 +4,7 @@
 // Lease values are `<fencing token>:<expires at>:<owner>` (owner last: it may contain ':').
 
 import type { Keyring } from '../../crypto/keyring.js'
-import { type ClaimedConnection, type Lease, refreshLeaseKey } from '../store.js'
+import { type ClaimedConnection, type Lease, type LeasedConnection, refreshLeaseKey } from '../store.js'
 import { type RedisDatabase, redisScript } from './database.js'
 import { connectionFromHash, pairsToObject } from './rows.js'
 
@@ -19,7 +19,7 @@ const LEASE_GC_MARGIN_MS = 60_000
  * read `TIME` and then write need effects replication: the default since Redis 5, asked for on
  * older servers.
  */
-const LEASE_HELPERS = `
+export const LEASE_HELPERS = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local function server_now()
   local t = redis.call('TIME')
@@ -51,6 +51,25 @@ if expires and expires > now then return nil end
 local token = redis.call('INCR', KEYS[2])
 local expires_at = write_lease(KEYS[1], token, now + tonumber(ARGV[2]), ARGV[1], ARGV[3])
 return {tostring(token), expires_at}
+`,
+)
+
+/**
+ * KEYS: connection hash, refresh lease key, fencing counter. ARGV: owner, ttl ms, gc ms.
+ * Answers {} when the connection does not exist, {hash pairs} when someone holds the lease
+ * unexpired by the server's clock, else {hash pairs, token, expiresAt}: lease and read at once.
+ */
+const LEASE_CONNECTION = redisScript(
+  'innkeeper_lease_connection',
+  `${LEASE_HELPERS}
+local hash = redis.call('HGETALL', KEYS[1])
+if #hash == 0 then return {} end
+local now = server_now()
+local expires = lease_expiry(redis.call('GET', KEYS[2]))
+if expires and expires > now then return {hash} end
+local token = redis.call('INCR', KEYS[3])
+local expires_at = write_lease(KEYS[2], token, now + tonumber(ARGV[2]), ARGV[1], ARGV[3])
+return {hash, tostring(token), expires_at}
 `,
 )
 
@@ -142,6 +161,29 @@ export async function acquireLease(
   )) as [string, string] | null
   if (!granted) return null
   return { key, owner, fencingToken: Number(granted[0]), expiresAt: Number(granted[1]) }
+}
+
+/** See `Store.leaseConnection`. */
+export async function leaseConnection(
+  db: RedisDatabase,
+  keyring: Keyring,
+  id: string,
+  owner: string,
+  ttlMs: number,
+): Promise<LeasedConnection> {
+  const key = refreshLeaseKey(id)
+  const answer = (await db.run('lease a connection', () =>
+    db.eval(
+      LEASE_CONNECTION,
+      [db.keys.connection(id), db.keys.lease(key), db.keys.fencing],
+      [owner, String(ttlMs), String(ttlMs + LEASE_GC_MARGIN_MS)],
+    ),
+  )) as [string[]?, string?, string?]
+  const [pairs, token, expiresAt] = answer
+  if (!pairs) return { lease: null, record: null }
+  const record = connectionFromHash(keyring, pairsToObject(pairs))
+  if (token === undefined) return { lease: null, record }
+  return { lease: { key, owner, fencingToken: Number(token), expiresAt: Number(expiresAt) }, record }
 }
 
 export async function renewLease(db: RedisDatabase, lease: Lease, ttlMs: number): Promise<boolean> {

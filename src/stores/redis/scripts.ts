@@ -11,20 +11,22 @@
 // (Redis Cluster would need every key in one hash slot; see docs/stores.md).
 
 import { redisScript } from './database.js'
+import { LEASE_HELPERS } from './leases.js'
 import { ENQUEUE_OUTBOX_LUA } from './outbox.js'
 
 /**
- * KEYS: connection hash, all-connections set, due zset, apps set.
+ * KEYS: connection hash, all-connections set, due zset, apps set[, lease key to release].
  * ARGV: expected version ('' = unconditional), id, app, refreshDueAt, claimable ('1'/'0'),
- *       key prefix, outbox entries as JSON ('' = none; numbers as strings), then field/value
- *       pairs of the encoded connection (without `version`).
+ *       key prefix, outbox entries as JSON ('' = none; numbers as strings), the lease to release
+ *       as `<fencing token>:<owner>` ('' = none), then field/value pairs of the encoded
+ *       connection (without `version`).
  * Answers {'ok', newVersion} | {'conflict', storedVersion} | {'unknown_app'}. The outbox entries
  * (the webhook events of this change) are enqueued in the same script, only when it saves, as
- * the outbox's own enqueue does (outbox.ts).
+ * the outbox's own enqueue does (outbox.ts); so is the lease released.
  */
 export const SAVE_CONNECTION = redisScript(
   'innkeeper_save_connection',
-  `${ENQUEUE_OUTBOX_LUA}
+  `${ENQUEUE_OUTBOX_LUA}${LEASE_HELPERS}
 if redis.call('SISMEMBER', KEYS[4], ARGV[3]) == 0 then return {'unknown_app'} end
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= current then return {'conflict', tostring(current)} end
@@ -34,8 +36,12 @@ if previous_app and previous_app ~= ARGV[3] then
 end
 local version = current + 1
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'version', tostring(version), unpack(ARGV, 8))
+redis.call('HSET', KEYS[1], 'version', tostring(version), unpack(ARGV, 9))
 enqueue_outbox(ARGV[6], ARGV[7])
+if ARGV[8] ~= '' then
+  local expires, token, owner = lease_expiry(redis.call('GET', KEYS[5]))
+  if expires and token .. ':' .. owner == ARGV[8] then redis.call('DEL', KEYS[5]) end
+end
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('SADD', ARGV[6] .. 'app-connections:' .. ARGV[3], ARGV[2])
 if ARGV[5] == '1' then

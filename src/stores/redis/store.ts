@@ -31,6 +31,7 @@ import type {
   ClaimedConnection,
   ConnectionRecord,
   Lease,
+  LeasedConnection,
   ListAuditFilter,
   ListConnectionsFilter,
   PendingAuthorization,
@@ -187,6 +188,7 @@ class RedisStore implements Store {
     record: ConnectionRecord,
     expectedVersion?: number,
     outbox: OutboxEntryInput[] = [],
+    release?: Lease,
   ): Promise<ConnectionRecord> {
     const events = outboxArgument(outbox)
     const { version: _ignored, ...encoded } = encodeConnection(this.keyring, record)
@@ -194,7 +196,13 @@ class RedisStore implements Store {
     const answer = (await this.db.run('save a connection', async () => {
       const result = await this.db.eval(
         SAVE_CONNECTION,
-        [this.db.keys.connection(record.id), this.db.keys.connections, this.db.keys.due, this.db.keys.apps],
+        [
+          this.db.keys.connection(record.id),
+          this.db.keys.connections,
+          this.db.keys.due,
+          this.db.keys.apps,
+          ...(release ? [this.db.keys.lease(release.key)] : []),
+        ],
         [
           expectedVersion === undefined ? '' : String(expectedVersion),
           record.id,
@@ -203,6 +211,7 @@ class RedisStore implements Store {
           claimable ? '1' : '0',
           this.db.prefix,
           events,
+          release ? `${release.fencingToken}:${release.owner}` : '',
           ...hashFields(encoded),
         ],
       )
@@ -276,6 +285,9 @@ class RedisStore implements Store {
   // Leases and the claim are judged by the Redis server's clock (leases.ts): `now` is not used.
   acquireLease(key: string, owner: string, ttlMs: number, _now: number): Promise<Lease | null> {
     return leases.acquireLease(this.db, key, owner, ttlMs)
+  }
+  leaseConnection(id: string, owner: string, ttlMs: number, _now: number): Promise<LeasedConnection> {
+    return leases.leaseConnection(this.db, this.keyring, id, owner, ttlMs)
   }
   renewLease(lease: Lease, ttlMs: number, _now: number): Promise<boolean> {
     return leases.renewLease(this.db, lease, ttlMs)

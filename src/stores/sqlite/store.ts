@@ -25,6 +25,7 @@ import {
   type ClaimedConnection,
   type ConnectionRecord,
   type Lease,
+  type LeasedConnection,
   type ListAuditFilter,
   type ListConnectionsFilter,
   type PendingAuthorization,
@@ -140,6 +141,7 @@ export class SqliteStore implements Store {
     record: ConnectionRecord,
     expectedVersion?: number,
     outbox: OutboxEntryInput[] = [],
+    release?: Lease,
   ): Promise<ConnectionRecord> {
     const encoded = encodeConnection(this.keyring, record)
     const { statements } = this
@@ -156,6 +158,7 @@ export class SqliteStore implements Store {
           statements.upsertConnection.run(connectionParams({ ...encoded, version: nextVersion }))
           // The events this change causes commit with it, in the same transaction.
           this.outbox.insertInTransaction(outbox)
+          if (release) statements.releaseLease.run(leaseParams(release))
           return nextVersion
         })
         .immediate(),
@@ -217,6 +220,22 @@ export class SqliteStore implements Store {
     )
   }
 
+  async leaseConnection(id: string, owner: string, ttlMs: number, now: number): Promise<LeasedConnection> {
+    // One transaction: the lease and the read under the write lock, so no commit comes between.
+    const { lease, row } = sqliteStep('lease a connection', () =>
+      this.db
+        .transaction(() => {
+          const row = this.statements.selectConnection.get(id) as ConnectionRow | undefined
+          const lease = row ? this.acquireLeaseInTransaction(refreshLeaseKey(id), owner, ttlMs, now) : null
+          return { lease, row }
+        })
+        .immediate(),
+    )
+    if (!row) return { lease: null, record: null }
+    this.changes.noteRead(row)
+    return { lease, record: connectionFromRow(this.keyring, row, 'text') }
+  }
+
   async renewLease(lease: Lease, ttlMs: number, now: number): Promise<boolean> {
     return sqliteStep(
       'renew a lease',
@@ -233,12 +252,7 @@ export class SqliteStore implements Store {
   async releaseLease(lease: Lease): Promise<boolean> {
     return sqliteStep(
       'release a lease',
-      () =>
-        this.statements.releaseLease.run({
-          key: lease.key,
-          owner: lease.owner,
-          fencing_token: lease.fencingToken,
-        }).changes === 1,
+      () => this.statements.releaseLease.run(leaseParams(lease)).changes === 1,
     )
   }
 
@@ -383,4 +397,9 @@ export class SqliteStore implements Store {
     })
     return lease
   }
+}
+
+/** A held lease as the release statement names it. */
+function leaseParams(lease: Lease): Record<string, string | number> {
+  return { key: lease.key, owner: lease.owner, fencing_token: lease.fencingToken }
 }
