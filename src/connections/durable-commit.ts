@@ -59,14 +59,15 @@ export class DurableCommit {
     renewed: RenewResult,
     lease: Lease,
     held: HeldLease,
+    release?: Lease,
   ): Promise<ConnectionRecord> {
     const { rotatedFrom } = renewed
-    if (!rotatedFrom) return this.writer.commit(record, app, renewed.tokens)
+    if (!rotatedFrom) return this.writer.commit(record, app, renewed.tokens, undefined, release)
     const started = this.ctx.now()
     let delay = COMMIT_RETRY_MIN_MS
     for (;;) {
       try {
-        return await this.writer.commit(record, app, renewed.tokens, rotatedFrom)
+        return await this.writer.commit(record, app, renewed.tokens, rotatedFrom, release)
       } catch (error) {
         if (error instanceof InnkeeperError && error.code === 'unknown_connection') throw error
         const now = this.ctx.now()

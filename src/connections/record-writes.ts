@@ -4,7 +4,7 @@
 // write; the in-process events are emitted once it has landed.
 import { StoreError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
-import type { ConnectionRecord } from '../stores/store.js'
+import type { ConnectionRecord, Lease } from '../stores/store.js'
 import { crashPointAfterCommit, type KeeperContext, type ResolvedApp, type WrittenEvent } from './context.js'
 import { errorSummary, unknownConnection } from './keeper-errors.js'
 import {
@@ -23,6 +23,9 @@ const SAVE_RETRIES = 5
 export type KeeperEvent = 'refreshed' | 'needs_reauth' | 'error' | 'failed' | 'recovered'
 
 export class RecordWriter {
+  /** Refresh leases released by the save of their new tokens (nothing left to release). */
+  readonly releasedWithSave = new WeakSet<Lease>()
+
   constructor(
     private readonly ctx: KeeperContext,
     private readonly cache: TokenCache,
@@ -41,6 +44,8 @@ export class RecordWriter {
       events?: (next: ConnectionRecord) => ReadonlyArray<WrittenEvent>
       app?: ResolvedApp
       superseded?: (latest: ConnectionRecord) => boolean
+      /** A refresh lease the save releases in the same atomic write (see `releasedWithSave`). */
+      release?: Lease
     } = {},
   ): Promise<{
     saved: ConnectionRecord
@@ -56,7 +61,8 @@ export class RecordWriter {
       const events = options.events?.(next) ?? []
       const outbox = options.app && events.length > 0 ? await this.outboxFor(events, next, options.app) : []
       try {
-        const saved = await this.ctx.store.saveConnection(next, latest.version, outbox)
+        const saved = await this.ctx.store.saveConnection(next, latest.version, outbox, options.release)
+        if (options.release) this.releasedWithSave.add(options.release)
         return { saved, stamp, events, written: true }
       } catch (error) {
         if (!(error instanceof StoreError && error.code === 'conflict') || tries >= SAVE_RETRIES) throw error
@@ -89,6 +95,7 @@ export class RecordWriter {
     app: ResolvedApp,
     tokens: TokenSet,
     rotatedFrom?: string,
+    release?: Lease,
   ): Promise<ConnectionRecord> {
     // The webhook events of this refresh are written in the same atomic write as its tokens.
     const recovering = record.state === 'error'
@@ -109,6 +116,7 @@ export class RecordWriter {
         events: () => (recovering ? ['recovered', 'refreshed'] : ['refreshed']),
         app,
         superseded: (latest) => latest.tokens?.refreshToken !== record.tokens?.refreshToken,
+        ...(release ? { release } : {}),
       },
     )
     if (!written) return saved

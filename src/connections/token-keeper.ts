@@ -149,27 +149,44 @@ export class TokenKeeper {
     let known = options.known
     for (;;) {
       const stamp = this.cache.stamp()
-      const record = known ?? (await store.getConnection(id))
+      // With no record in hand and no lease given, the lease is taken with the read: one store call.
+      const leased =
+        known || options.lease
+          ? undefined
+          : await store.leaseConnection(id, this.ctx.owner, this.ctx.leaseMs, this.ctx.now())
+      const record = leased ? leased.record : (known ?? (await store.getConnection(id)))
       known = undefined
       if (!record) throw unknownConnection(id)
       this.cache.remember(record, stamp)
-      if (isGrantLost(record)) throw await this.grantLost(record)
+      const unneeded = () => (leased?.lease ? store.releaseLease(leased.lease).catch(() => false) : undefined)
+      if (isGrantLost(record)) {
+        await unneeded()
+        throw await this.grantLost(record)
+      }
       const done = this.alreadyRenewed(record, options, seenVersion)
-      if (done) return done
+      if (done) {
+        await unneeded()
+        return done
+      }
       seenVersion ??= record.version
 
       const lease =
         options.lease ??
-        (await store.acquireLease(refreshLeaseKey(id), this.ctx.owner, this.ctx.leaseMs, this.ctx.now()))
+        (leased
+          ? leased.lease
+          : await store.acquireLease(refreshLeaseKey(id), this.ctx.owner, this.ctx.leaseMs, this.ctx.now()))
       if (lease) {
         // Counted in flight until the lease is released: a CLI interrupted now waits for the
         // new tokens to be saved (and the lease freed) before it exits.
         const seen = seenVersion
+        const readWithLease = leased?.record ?? undefined
         return await inFlight(async () => {
           try {
-            return await this.refreshHoldingLease(id, lease, options, seen)
+            return await this.refreshHoldingLease(id, lease, options, seen, readWithLease)
           } finally {
-            if (!options.lease) await store.releaseLease(lease).catch(() => false)
+            // Usually already released by the save of the new tokens (see `RecordWriter.commit`).
+            if (!options.lease && !this.writer.releasedWithSave.has(lease))
+              await store.releaseLease(lease).catch(() => false)
           }
         })
       }
@@ -217,13 +234,15 @@ export class TokenKeeper {
     lease: Lease,
     options: RefreshOptions,
     seenVersion: number,
+    readWithLease?: ConnectionRecord,
   ): Promise<ConnectionRecord> {
     const margin = Math.min(5_000, this.ctx.leaseMs / 4)
     const held: HeldLease = { until: this.ctx.now() + this.ctx.leaseMs - margin, margin }
     // Under the lease: a journal another process on this machine wrote since goes in first.
-    await this.durable.replay(id)
-    // Read again under the lease: the previous holder may have committed just before releasing.
-    let record = await this.ctx.store.getConnection(id)
+    const replayed = await this.durable.replay(id)
+    // Read under the lease (the previous holder may have committed just before releasing),
+    // unless the record came with the lease in one step and no journal changed it since.
+    let record = readWithLease && !replayed ? readWithLease : await this.ctx.store.getConnection(id)
     if (!record) throw unknownConnection(id)
     if (isGrantLost(record)) throw await this.grantLost(record)
     const done = this.alreadyRenewed(record, options, seenVersion)
@@ -236,7 +255,10 @@ export class TokenKeeper {
       try {
         const renewed = await this.renewObserved(app, record)
         const stamp = this.cache.stamp()
-        record = await this.durable.commit(record, app, renewed, lease, held)
+        // The save also releases a lease taken here, unless steps still need it after the save.
+        const release =
+          options.lease || app.provider.postConnect.some((step) => step.afterEveryToken) ? undefined : lease
+        record = await this.durable.commit(record, app, renewed, lease, held, release)
         // Committed first (a rotated refresh token must never be lost), then the steps the
         // provider repeats for every token; if they fail, the renewal is retried as a whole.
         record = await this.rerunSteps(record, app)
