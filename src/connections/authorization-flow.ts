@@ -2,7 +2,7 @@
 // minutes), complete (the code, checked against that state, exchanged for tokens), and the
 // install callback a platform sends on its own (Booking Experts' App Store: a code and nothing
 // else). The tokens are committed by `finish-connect.ts`.
-import { ConfigError, InnkeeperError, isTransient, StoreError } from '../errors.js'
+import { ConfigError, InnkeeperError, isInnkeeperError, isTransient } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import { buildAuthorizationUrl } from '../oauth/authorize.js'
 import { excerpt } from '../oauth/errors.js'
@@ -299,7 +299,7 @@ async function finishInstall(
       ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, ctx.now()))
       return saved
     } catch (caught) {
-      if (!(caught instanceof StoreError && caught.code === 'conflict')) throw caught
+      if (!(isInnkeeperError(caught) && caught.code === 'conflict')) throw caught
     }
   }
   throw new InnkeeperError(

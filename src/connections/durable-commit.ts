@@ -2,7 +2,7 @@
 // refresh lease is held, then the token set is sealed into the recovery journal
 // (`recovery-journal.ts`) and replayed into the store before the connection is next used here
 // (and in the background until the store takes it).
-import { InnkeeperError } from '../errors.js'
+import { type InnkeeperError, isInnkeeperError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
@@ -69,7 +69,7 @@ export class DurableCommit {
       try {
         return await this.writer.commit(record, app, renewed.tokens, rotatedFrom, release)
       } catch (error) {
-        if (error instanceof InnkeeperError && error.code === 'unknown_connection') throw error
+        if (isInnkeeperError(error) && error.code === 'unknown_connection') throw error
         const now = this.ctx.now()
         // Renewing tells us whether the lease is still ours; an unreachable store answers nothing.
         const kept = await this.ctx.store.renewLease(lease, this.ctx.leaseMs, now).then(

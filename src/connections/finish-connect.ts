@@ -3,7 +3,7 @@
 // `connection.created` webhook event; a reconnect replaces the connection of the same name unless
 // the caller asked to keep it (connect links). The client-credentials flow is here too: it is a
 // token request followed by this end.
-import { InnkeeperError, StoreError } from '../errors.js'
+import { InnkeeperError, isInnkeeperError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import {
@@ -51,7 +51,7 @@ export async function keepGrantAwaitingAccessToken(
   })
   const reason = error instanceof Error ? error.message : 'unknown error'
   throw new InnkeeperError(
-    error instanceof InnkeeperError ? error.code : 'provider_unavailable',
+    isInnkeeperError(error) ? error.code : 'provider_unavailable',
     `Authorized ${id} and kept its grant, but the access token could not be had yet (it is tried again shortly, or run \`innkeeper refresh ${id}\`): ${reason}`,
     { cause: error },
   )
@@ -149,7 +149,7 @@ async function saveConnectionRecord(
     // Its `connection.created` webhook event is written with it.
     return await ctx.saveWithEvents(record, keepExisting ? 0 : undefined, ['connected'], provider)
   } catch (error) {
-    if (keepExisting && error instanceof StoreError && error.code === 'conflict') {
+    if (keepExisting && isInnkeeperError(error) && error.code === 'conflict') {
       throw new InnkeeperError(
         'conflict',
         `A connection named ${record.id} already exists and this connect link may not replace it; nothing was changed. Ask for a new link with another name.`,
@@ -183,7 +183,7 @@ export async function finishConnect(
   if (postConnectError) {
     const reason = postConnectError instanceof Error ? postConnectError.message : 'unknown error'
     throw new InnkeeperError(
-      postConnectError instanceof InnkeeperError ? postConnectError.code : 'provider_unavailable',
+      isInnkeeperError(postConnectError) ? postConnectError.code : 'provider_unavailable',
       `Connected ${id} and saved its tokens, but a follow-up step failed (it is tried again later): ${reason}`,
       { cause: postConnectError },
     )

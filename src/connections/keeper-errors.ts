@@ -2,7 +2,13 @@
 // what to do next (never a secret): an unknown connection, a grant the platform no longer
 // accepts, a connection given up after the failure window, a refresh held too long elsewhere,
 // and a rotated refresh token the store could not take. Plus the summary kept in `lastError`.
-import { InnkeeperError, NeedsReauthError, StoreError, TokenEndpointError } from '../errors.js'
+import {
+  InnkeeperError,
+  isInnkeeperError,
+  NeedsReauthError,
+  StoreError,
+  TokenEndpointError,
+} from '../errors.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import { scrubTokenLike } from '../redact.js'
 import type { ConnectionRecord } from '../stores/store.js'
@@ -23,7 +29,7 @@ export function needsReauth(
   const what = record.state === 'revoked' ? 'was revoked' : 'needs a new authorization'
   return new NeedsReauthError(
     `Connection ${record.id} ${what}: the platform no longer accepts its grant. Connect again with \`${reconnectCommand(record, provider)}\`.`,
-    { cause: cause instanceof InnkeeperError ? cause : undefined },
+    { cause: isInnkeeperError(cause) ? cause : undefined },
   )
 }
 
@@ -67,7 +73,7 @@ export function rotatedButNotSaved(
 ): StoreError {
   const { path, writeError, hasJournal } = outcome
   const platform = provider.displayName
-  const reason = cause instanceof InnkeeperError ? scrubTokenLike(cause.message) : 'the write failed'
+  const reason = isInnkeeperError(cause) ? scrubTokenLike(cause.message) : 'the write failed'
   const message = path
     ? `${platform} rotated the refresh token of ${record.id}, but the store could not be written (${reason}). The new tokens are kept, sealed, in the recovery journal ${path}; they are written to the store the next time this connection is used on this machine (or run \`innkeeper refresh ${record.id}\` once the store is back). Until then, do not refresh it from another machine.`
     : `${platform} rotated the refresh token of ${record.id}, but neither the store nor the recovery journal could be written (${reason}${writeError ? `; journal: ${(writeError as NodeJS.ErrnoException).code ?? 'write failed'}` : hasJournal ? '' : '; this store keeps no journal'}). The new refresh token is lost: connect it again with \`${reconnectCommand(record, provider)}\`.`
@@ -79,6 +85,6 @@ export function rotatedButNotSaved(
 
 /** What `lastError` keeps of a failure: its code and a message with nothing token-like in it. */
 export function errorSummary(error: unknown, at: number): { code: string; message: string; at: number } {
-  if (error instanceof InnkeeperError) return { code: error.code, message: scrubTokenLike(error.message), at }
+  if (isInnkeeperError(error)) return { code: error.code, message: scrubTokenLike(error.message), at }
   return { code: 'unexpected', message: 'An unexpected error occurred while refreshing.', at }
 }

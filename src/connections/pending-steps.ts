@@ -4,7 +4,7 @@
 // again. An install's identity (its subscription) may turn out to be connected already: that
 // connection then takes the newer grant and the pending one is removed, so one organization
 // never holds two connections (names are never taken over by an install).
-import { InnkeeperError, StoreError } from '../errors.js'
+import { InnkeeperError, isInnkeeperError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
@@ -101,7 +101,7 @@ export async function adoptGrant(
       ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
       return saved
     } catch (error) {
-      if (!(error instanceof StoreError && error.code === 'conflict') || tries >= 5) throw error
+      if (!(isInnkeeperError(error) && error.code === 'conflict') || tries >= 5) throw error
       const latest = await ctx.store.getConnection(target.id)
       if (!latest) throw error
       base = latest
@@ -189,7 +189,7 @@ async function saveIfUnchanged(
   try {
     return await ctx.store.saveConnection(next, before.version)
   } catch (error) {
-    if (!(error instanceof StoreError && error.code === 'conflict')) throw error
+    if (!(isInnkeeperError(error) && error.code === 'conflict')) throw error
     return (await ctx.store.getConnection(before.id)) ?? before
   }
 }

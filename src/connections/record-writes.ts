@@ -2,7 +2,7 @@
 // is gone, or a failure with its backoff and failure window. Every write goes through one
 // compare-and-swap loop (`saveWithRetry`) and carries its webhook events in the same atomic
 // write; the in-process events are emitted once it has landed.
-import { StoreError } from '../errors.js'
+import { isInnkeeperError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { ConnectionRecord, Lease } from '../stores/store.js'
 import { crashPointAfterCommit, type KeeperContext, type ResolvedApp, type WrittenEvent } from './context.js'
@@ -65,7 +65,7 @@ export class RecordWriter {
         if (options.release) this.releasedWithSave.add(options.release)
         return { saved, stamp, events, written: true }
       } catch (error) {
-        if (!(error instanceof StoreError && error.code === 'conflict') || tries >= SAVE_RETRIES) throw error
+        if (!(isInnkeeperError(error) && error.code === 'conflict') || tries >= SAVE_RETRIES) throw error
         const fresh = await this.ctx.store.getConnection(record.id)
         if (!fresh) throw unknownConnection(record.id)
         if (options.superseded?.(fresh)) return { saved: fresh, stamp, events: [], written: false }

@@ -3,7 +3,7 @@
 // an idle connection is refreshed anyway (keep-alive, an expiring refresh token), how failed
 // token requests are retried (inline, with jittered exponential delays or `Retry-After`), how a
 // failing connection backs off, and the failure window after which it is given up.
-import { ConfigError, InnkeeperError } from '../errors.js'
+import { ConfigError, isInnkeeperError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import type { ConnectionRecord } from '../stores/store.js'
@@ -103,7 +103,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
  * jittered exponential delay.
  */
 export function retryDelay(retry: RetryPolicy, error: unknown, attempt: number): number | undefined {
-  const retryAfter = error instanceof InnkeeperError ? error.details.retryAfterSeconds : undefined
+  const retryAfter = isInnkeeperError(error) ? error.details.retryAfterSeconds : undefined
   if (typeof retryAfter === 'number') {
     const ms = retryAfter * 1000
     return ms <= retry.maxRetryAfterMs ? ms : undefined

@@ -7,7 +7,7 @@
 // Its parts: `token-cache.ts` (records kept while the changes feed is live), `record-writes.ts`
 // (every write of a refresh's outcome), `durable-commit.ts` (a rotated token set survives a
 // store outage), `refresh-policy.ts` (when, how often, how long) and `keeper-errors.ts`.
-import { InnkeeperError, isTransient, type NeedsReauthError } from '../errors.js'
+import { isInnkeeperError, isTransient, type NeedsReauthError } from '../errors.js'
 import type { TokenSet } from '../model/token-set.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
@@ -311,7 +311,7 @@ export class TokenKeeper {
       return renewed
     } catch (error) {
       if (isTransient(error)) {
-        const seconds = error instanceof InnkeeperError ? error.details.retryAfterSeconds : undefined
+        const seconds = isInnkeeperError(error) ? error.details.retryAfterSeconds : undefined
         this.ctx.observeTokenRequest(app.record.name, {
           ok: false,
           ...(typeof seconds === 'number' ? { retryAfterMs: seconds * 1000 } : {}),

@@ -1,7 +1,7 @@
 // The authenticated client behind `conn.fetch()`: injects the access token and the provider's
 // default headers, refreshes and retries once when the token is refused, honours 429
 // `Retry-After`, and turns a 403 `insufficient_scope` into an error naming the scope.
-import { ApiError, InnkeeperError } from '../errors.js'
+import { ApiError, InnkeeperError, isInnkeeperError } from '../errors.js'
 import { readBody } from '../oauth/body.js'
 import { apiError, parseRetryAfter } from '../oauth/errors.js'
 import {
@@ -154,7 +154,7 @@ export async function readJson<T>(
   try {
     body = await readBody(response, limit)
   } catch (error) {
-    if (error instanceof InnkeeperError) throw error
+    if (isInnkeeperError(error)) throw error
     if (isTimeout(error))
       throw timeoutError(target.providerName, what, target.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
     throw new InnkeeperError(

@@ -4,7 +4,7 @@
 // received when piped); on an HTTP error, exits non-zero with the platform's own message on stderr.
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { ConfigError, InnkeeperError } from '../../errors.js'
+import { ConfigError, InnkeeperError, isInnkeeperError } from '../../errors.js'
 import { readBody } from '../../oauth/body.js'
 import { apiError } from '../../oauth/errors.js'
 import { getProvider } from '../../providers/registry.js'
@@ -64,7 +64,7 @@ function readData(data: string | undefined): unknown {
 
 /** A missing connection may just mean the endpoint needs none: say how to call it without one. */
 function withNoAuthHint(error: unknown, auth: boolean): unknown {
-  if (!(error instanceof InnkeeperError) || error.code !== 'unknown_connection' || !auth) return error
+  if (!isInnkeeperError(error) || error.code !== 'unknown_connection' || !auth) return error
   return new InnkeeperError(
     'unknown_connection',
     `${error.message} For the platform's auth-free endpoints, add --no-auth and give the app alone: no connection is needed.`,

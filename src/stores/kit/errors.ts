@@ -3,7 +3,7 @@
 // do>", with no secret in it. Each driver only says what its errors mean (a FailureReading); the
 // sentence, the cause and Innkeeper's own errors passing through are handled here alike.
 
-import { InnkeeperError, StoreError } from '../../errors.js'
+import { type InnkeeperError, isInnkeeperError, StoreError } from '../../errors.js'
 
 /** What a driver's error means, in words safe to show (never a query parameter or a password). */
 export interface FailureReading {
@@ -24,7 +24,7 @@ export type StoreFailure = (error: unknown, where: string) => InnkeeperError
 /** The translator of one driver, from its reading of its own errors. */
 export function storeFailureOf(read: (error: unknown) => FailureReading): StoreFailure {
   return (error, where) => {
-    if (error instanceof InnkeeperError) return error
+    if (isInnkeeperError(error)) return error
     const reading = read(error)
     if (reading.instead) return reading.instead
     const why = reading.why ? `: ${reading.why}` : ''

@@ -3,7 +3,7 @@
 // the action and what to check, with the driver's own message kept in `cause` only.
 // better-sqlite3 is synchronous, so one wrapper serves every step.
 
-import { InnkeeperError } from '../../errors.js'
+import { isInnkeeperError } from '../../errors.js'
 import { driverErrorCode, type FailureReading, storeFailureOf } from '../kit/errors.js'
 
 /** Runs a synchronous database step, turning driver errors into StoreErrors. */
@@ -11,7 +11,7 @@ export function sqliteStep<T>(action: string, step: () => T): T {
   try {
     return step()
   } catch (error) {
-    if (error instanceof InnkeeperError) throw error
+    if (isInnkeeperError(error)) throw error
     throw sqliteFailure(error, action)
   }
 }

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
-import { InnkeeperError, StoreError } from '../../errors.js'
+import { type InnkeeperError, isInnkeeperError, StoreError } from '../../errors.js'
 import { isBusy, sqliteFailure } from './errors.js'
 
 /**
@@ -37,7 +37,7 @@ export function openDatabaseFile(path: string, busyTimeoutMs: number): Db {
 
 /** The error for a file that opened but could not be configured or migrated. */
 export function preparingFailed(path: string, error: unknown): InnkeeperError {
-  return error instanceof InnkeeperError ? error : sqliteFailure(error, `prepare the SQLite file ${path}`)
+  return isInnkeeperError(error) ? error : sqliteFailure(error, `prepare the SQLite file ${path}`)
 }
 
 /**
