@@ -115,8 +115,8 @@ export async function memory({ quick }) {
       baseline: per10k(raw.cache.map.heapBytes),
       ratio: raw.cache.keeper.heapBytes / raw.cache.map.heapBytes,
       ratioMeaning: 'subject/baseline heap',
-      target: '—',
-      informational: true,
+      target: '≤ 3×',
+      met: raw.cache.keeper.heapBytes / raw.cache.map.heapBytes <= 3,
     },
     {
       id: 'memory.cache.rss',
