@@ -1,11 +1,10 @@
-// `createServer()`: the Fastify instance behind `innkeeper serve`. Security plugins (helmet with
-// a CSP nonce, rate limits, CSRF, signed cookies), one log line per request, errors as JSON for
+// `createServer()`: the Fastify instance behind `innkeeper serve`. Security (helmet's headers on
+// every response, rate limits, CSRF, signed cookies), the request log, errors as JSON for
 // programs and as pages for people, and the route modules under `routes/`.
 import { randomBytes } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import csrf from '@fastify/csrf-protection'
 import formbody from '@fastify/formbody'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Innkeeper } from '../index.js'
@@ -28,6 +27,7 @@ import { registerHealthRoutes } from './routes/health.js'
 import { registerLoginRoutes } from './routes/login.js'
 import { registerProxyRoutes } from './routes/proxy.js'
 import { registerWebhookRoutes } from './routes/webhooks.js'
+import { addSecurityHeaders } from './security-headers.js'
 
 export interface ServerOptions {
   keeper: Innkeeper
@@ -101,7 +101,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   }
   const httpsOnly = options.publicUrl?.startsWith('https:') ?? false
 
-  // Before anything else, health checks included: a rebound name gets nothing at all.
+  addSecurityHeaders(app, { httpsOnly })
+  // Before anything else but the headers, health checks included: a rebound name gets nothing.
   app.addHook(
     'onRequest',
     refuseForeignHosts({ publicUrl: options.publicUrl, allowedHosts: options.allowedHosts }),
@@ -109,24 +110,6 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   await app.register(cookie, { secret: sessionSecret })
   await app.register(formbody)
-  await app.register(helmet, {
-    enableCSPNonces: true,
-    // Frame protection comes from CSP `frame-ancestors`, which the connect page widens.
-    frameguard: false,
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: {
-        'default-src': ["'self'"],
-        'script-src': ["'self'"],
-        'style-src': ["'self'"],
-        'img-src': ["'self'", 'data:'],
-        'form-action': ["'self'"],
-        'frame-ancestors': ["'self'"],
-        'upgrade-insecure-requests': httpsOnly ? [] : null,
-      },
-    },
-    hsts: httpsOnly,
-  })
   await app.register(rateLimit, { global: false })
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',

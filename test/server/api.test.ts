@@ -82,11 +82,27 @@ describe('the token route', () => {
     const answer = await f.api('/api/connections/acme-bs%2Fmain/token', { method: 'POST' })
     expect(answer.status).toBe(200)
     expect(answer.headers.get('cache-control')).toBe('no-store')
+    // The security headers of every response are on the token API's too.
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(answer.headers.get('content-security-policy')).toContain("default-src 'self'")
     const token = await json(answer)
     expect(token).toMatchObject({ tokenType: expect.stringMatching(/bearer/i) })
     expect(token.accessToken).toEqual(expect.any(String))
     expect(token.expiresAt).toBeGreaterThan(f.now())
     expect(f.emulator.stats().tokenRequests.total).toBe(before)
+  })
+
+  it('records every token handed out in the audit trail, under the API key that asked', async () => {
+    f = await startServer('bookingsync')
+    await connectBookingSync(f)
+    for (let i = 0; i < 3; i++) await f.api('/api/connections/acme-bs%2Fmain/token', { method: 'POST' })
+    const issued = (await f.keeper.audit.list({ connection: 'acme-bs/main' })).filter(
+      (entry) => entry.action === 'token.issued',
+    )
+    const keyId = f.apiKey.split('_')[1]
+    expect(issued).toEqual(
+      Array(3).fill(expect.objectContaining({ actor: `api-key:${keyId}`, outcome: 'ok' })),
+    )
   })
 
   it('says what a BookingSync token is: an access token for the Authorization header', async () => {

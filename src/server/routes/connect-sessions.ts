@@ -28,6 +28,7 @@ import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { linkDonePage, linkFailedPage, linkRefusedPage, linkStartPage } from '../pages/connect-link.js'
 import { OOB_REDIRECT_URI } from '../pages/dashboard.js'
 import { sendPage } from '../pages/layout.js'
+import { scriptNonce } from '../security-headers.js'
 
 type Body = Record<string, unknown>
 
@@ -202,7 +203,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
           connectionId: connectionIdOf(session.app, session.name),
           providerName: provider.displayName,
           url: result.url,
-          nonce: reply.cspNonce.script,
+          nonce: scriptNonce(reply),
         }),
       )
     } catch (error) {

@@ -13,6 +13,7 @@ import { requireOperator, sessionOf } from '../operator.js'
 import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { type DashboardApp, dashboardPage, OOB_REDIRECT_URI } from '../pages/dashboard.js'
 import { errorPage, sendPage } from '../pages/layout.js'
+import { scriptNonce } from '../security-headers.js'
 
 type Body = Record<string, unknown>
 
@@ -156,7 +157,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
             connectionId,
             providerName: provider.displayName,
             url: result.url,
-            nonce: reply.cspNonce.script,
+            nonce: scriptNonce(reply),
           }),
         )
       } catch (error) {
