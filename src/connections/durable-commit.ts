@@ -31,6 +31,8 @@ export class DurableCommit {
   private readonly stale = new Set<string>()
   /** Replays of entries this process journaled, retried in the background until the store takes them. */
   private readonly replayTimers = new Map<string, NodeJS.Timeout>()
+  /** Journal looks in progress per connection (see `recover`). */
+  private readonly recovering = new Map<string, Promise<boolean>>()
   private closed = false
 
   constructor(
@@ -178,9 +180,21 @@ export class DurableCommit {
 
   /**
    * Replays this connection's journal entries, taking the refresh lease for it (someone holding
-   * it replays them under theirs). Answers whether an entry was applied.
+   * it replays them under theirs). Answers whether an entry was applied. Concurrent callers of
+   * one connection share one look at the journal: a herd of 10,000 callers lists the directory
+   * once, not once each (that listing was what made a one-process herd slow, issue 15).
    */
-  async recover(id: string): Promise<boolean> {
+  recover(id: string): Promise<boolean> {
+    const running = this.recovering.get(id)
+    if (running) return running
+    const promise = this.recoverNow(id).finally(() => {
+      if (this.recovering.get(id) === promise) this.recovering.delete(id)
+    })
+    this.recovering.set(id, promise)
+    return promise
+  }
+
+  private async recoverNow(id: string): Promise<boolean> {
     if (!this.ctx.journal?.entriesFor(id).some((entry) => !this.stale.has(entry.path))) return false
     const { store } = this.ctx
     const lease = await store.acquireLease(

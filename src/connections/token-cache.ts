@@ -16,7 +16,7 @@ export class TokenCache {
   /** The last committed record per connection, and until when its access token counts as fresh. */
   private readonly records: LRUCache<string, { record: ConnectionRecord; freshUntil: number }>
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
-  private readonly loading = new Map<string, Promise<{ record: ConnectionRecord | null; stamp: number }>>()
+  private readonly loading = new Map<string, Promise<ConnectionRecord | null>>()
   /**
    * Changes heard, numbered: the number of the last change per connection (oldest first, at most
    * `size` of them), so a read that raced a change is not cached. A connection whose entry
@@ -66,22 +66,24 @@ export class TokenCache {
   }
 
   /** One store read per connection at a time; concurrent callers join it. Caches what it read. */
-  async read(id: string): Promise<ConnectionRecord | null> {
+  read(id: string): Promise<ConnectionRecord | null> {
     let running = this.loading.get(id)
     if (!running) {
       const stamp = this.stamp()
+      // Cached once, when the read answers, however many callers joined it.
       const promise = this.store
         .getConnection(id)
-        .then((record) => ({ record, stamp }))
+        .then((record) => {
+          if (record) this.remember(record, stamp)
+          return record
+        })
         .finally(() => {
           if (this.loading.get(id) === promise) this.loading.delete(id)
         })
       this.loading.set(id, promise)
       running = promise
     }
-    const { record, stamp } = await running
-    if (record) this.remember(record, stamp)
-    return record
+    return running
   }
 
   /**

@@ -54,6 +54,11 @@ export const TOKEN_CACHE_KEPT = 10_000
 
 export class TokenKeeper {
   private readonly inflight = new Map<string, Promise<ConnectionRecord>>()
+  /** Access-token lookups in progress per connection, and the change stamp each started at. */
+  private readonly lookups = new Map<
+    string,
+    { promise: Promise<TokenSet & { accessToken: string }>; stamp: number }
+  >()
   private readonly cache: TokenCache
   private readonly writer: RecordWriter
   private readonly durable: DurableCommit
@@ -77,10 +82,26 @@ export class TokenKeeper {
     return this.cache.fresh(id)
   }
 
-  /** A valid access token: cached while fresh, otherwise renewed (once, however many callers). */
-  async accessToken(id: string): Promise<TokenSet & { accessToken: string }> {
+  /**
+   * A valid access token: cached while fresh, otherwise looked up and renewed once, however many
+   * callers. Callers of one connection join one lookup (the journal check, the store read, the
+   * refresh), so each costs one map lookup and one promise reaction: a herd of 10,000 callers
+   * does not queue 10,000 chains of awaits ahead of the refresh they all wait for (issue 15). A
+   * caller arriving after a change of the connection was heard starts a lookup of its own.
+   */
+  accessToken(id: string): Promise<TokenSet & { accessToken: string }> {
     const cached = this.freshCached(id)
-    if (cached) return cached
+    if (cached) return Promise.resolve(cached)
+    const running = this.lookups.get(id)
+    if (running && !this.cache.changedSince(id, running.stamp)) return running.promise
+    const promise = this.lookUp(id).finally(() => {
+      if (this.lookups.get(id)?.promise === promise) this.lookups.delete(id)
+    })
+    this.lookups.set(id, { promise, stamp: this.cache.stamp() })
+    return promise
+  }
+
+  private async lookUp(id: string): Promise<TokenSet & { accessToken: string }> {
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
     if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) return stored.tokens
