@@ -3,6 +3,7 @@
 // usual. Messages only ever show the URL with its password and credential parameters masked.
 
 import { StoreError } from '../../errors.js'
+import { parseStoreUrl } from '../kit/parse-url.js'
 import { redactUrl } from '../kit/redact-url.js'
 
 /** Where the store lives, parsed from its URL. */
@@ -18,21 +19,11 @@ export interface PostgresTarget {
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 
 export function parsePostgresUrl(url: string, schemaOverride?: string): PostgresTarget {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new StoreError(
-      'invalid_config',
-      'The PostgreSQL store URL is not a valid URL; write it as postgres://user:password@host:5432/database?schema=innkeeper.',
-    )
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new StoreError(
-      'invalid_config',
-      `A PostgreSQL store URL starts with postgres://, not ${parsed.protocol}//.`,
-    )
-  }
+  const parsed = parseStoreUrl(url, {
+    name: 'PostgreSQL',
+    protocols: ['postgres:', 'postgresql:'],
+    example: 'postgres://user:password@host:5432/database?schema=innkeeper',
+  })
   const schema = schemaOverride ?? parsed.searchParams.get('schema') ?? 'public'
   parsed.searchParams.delete('schema')
   const display = redactUrl(parsed)

@@ -6,6 +6,7 @@
 // form without credentials for messages.
 
 import { StoreError } from '../../errors.js'
+import { parseStoreUrl } from '../kit/parse-url.js'
 import { redactUrl } from '../kit/redact-url.js'
 
 /** What code may give instead of the URL's parameters (each wins over its parameter). */
@@ -30,21 +31,11 @@ export interface RedisTarget {
 export const DEFAULT_REDIS_PREFIX = 'innkeeper:'
 
 export function parseRedisUrl(url: string, options: RedisUrlOptions = {}): RedisTarget {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new StoreError(
-      'invalid_config',
-      'The Redis store URL is not a valid URL; write it as redis://[:password@]host:6379/0?prefix=innkeeper:.',
-    )
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new StoreError(
-      'invalid_config',
-      `A Redis store URL starts with redis:// or rediss://, not ${parsed.protocol}//.`,
-    )
-  }
+  const parsed = parseStoreUrl(url, {
+    name: 'Redis',
+    protocols: ['redis:', 'rediss:'],
+    example: 'redis://[:password@]host:6379/0?prefix=innkeeper:',
+  })
   const prefix = options.prefix ?? parsed.searchParams.get('prefix') ?? DEFAULT_REDIS_PREFIX
   const waitReplicas = options.waitReplicas ?? Number(parsed.searchParams.get('wait') ?? 0)
   const waitTimeoutMs = options.waitTimeoutMs ?? Number(parsed.searchParams.get('waitTimeout') ?? 1000)
