@@ -2,6 +2,9 @@
 // tokens handed out (all from the keeper's events) and key rotations, with who did it. Entries hold public
 // facts only (ids, actions, error codes, key ids, counts), never a token or a secret. Writing an
 // entry never fails the operation it describes: a store error is counted and the entry dropped.
+// Entries are written in batches, off the path of whoever caused them (a refresh, a token request):
+// a batch goes out BATCH_DELAY_MS after its first entry or at BATCH_MAX entries, and at once on
+// `flush` (close) or before the trail is read through `list`.
 import { randomBytes } from 'node:crypto'
 import type { ConnectionInfo } from '../model/connection.js'
 import type { InnkeeperEvents } from '../model/events.js'
@@ -34,13 +37,20 @@ const EVENT_ACTIONS = {
   disconnected: 'connection.disconnected',
 } as const
 
+/** A batch is written this long after its first entry… */
+const BATCH_DELAY_MS = 50
+/** …or as soon as it holds this many entries. */
+const BATCH_MAX = 500
+
 export class AuditTrail {
   /** Entries the store refused (they are dropped, never retried). */
   failures = 0
-  private readonly pending = new Set<Promise<void>>()
+  /** Entries waiting for their batch to be written, and what resolves once it is. */
   private batch: AuditEntry[] = []
-  /** The write that will carry the entries in `batch`; it starts when the one before it ends. */
-  private nextWrite: Promise<void> | undefined
+  private batchWritten: (() => void) | undefined
+  private batchDone: Promise<void> | undefined
+  private batchTimer: NodeJS.Timeout | undefined
+  /** The last write started: writes go out one after another, in order. */
   private writing: Promise<void> = Promise.resolve()
   private retentionTimer: NodeJS.Timeout | undefined
 
@@ -69,25 +79,47 @@ export class AuditTrail {
   }
 
   /**
-   * Entries recorded while a write is in flight go out together in the next one: under load
-   * (the token API) one store write carries many entries instead of one write each.
+   * Adds the entry to the open batch: one store write carries every entry of the last
+   * BATCH_DELAY_MS (or BATCH_MAX of them), and never runs inside the turn that recorded it, so
+   * the caller's own continuation (a refresh's answer, a token response) is not held up by it,
+   * not even on SQLite, whose writes block the event loop.
    */
   private enqueue(entry: AuditEntry): Promise<void> {
     this.batch.push(entry)
-    // setImmediate: every request handled in this turn of the event loop joins the batch.
-    this.nextWrite ??= this.writing.then(afterThisTurn).then(() => {
-      const entries = this.batch
-      this.batch = []
-      this.nextWrite = undefined
-      return this.store.appendAudit(entries).catch(() => {
+    this.batchDone ??= new Promise<void>((resolve) => {
+      this.batchWritten = resolve
+    })
+    const done = this.batchDone
+    if (this.batch.length === BATCH_MAX) setImmediate(() => this.writeBatch())
+    else this.batchTimer ??= setTimeout(() => this.writeBatch(), BATCH_DELAY_MS)
+    return done
+  }
+
+  /** Starts the write of the open batch (after the writes before it). */
+  private writeBatch(): void {
+    clearTimeout(this.batchTimer)
+    this.batchTimer = undefined
+    const entries = this.batch
+    const written = this.batchWritten
+    if (entries.length === 0 || !written) return
+    this.batch = []
+    this.batchWritten = undefined
+    this.batchDone = undefined
+    this.writing = this.writing
+      .then(() => this.store.appendAudit(entries))
+      .catch(() => {
         this.failures += entries.length
       })
-    })
-    const write = this.nextWrite
-    this.writing = write
-    this.pending.add(write)
-    void write.finally(() => this.pending.delete(write))
-    return write
+      .then(written)
+  }
+
+  /** Writes the open batch now and waits for every write so far. */
+  private async drain(): Promise<void> {
+    while (this.batch.length > 0 || this.batchDone) {
+      this.writeBatch()
+      await this.writing
+    }
+    await this.writing
   }
 
   /** Records the keeper's connection events (the actor is whoever caused them). */
@@ -117,7 +149,9 @@ export class AuditTrail {
     })
   }
 
-  list(filter: ListAuditFilter = {}): Promise<AuditEntry[]> {
+  /** The trail, newest first, with every entry recorded before the call in it. */
+  async list(filter: ListAuditFilter = {}): Promise<AuditEntry[]> {
+    await this.drain()
     return this.store.listAudit(filter)
   }
 
@@ -140,10 +174,10 @@ export class AuditTrail {
     this.retentionTimer = undefined
   }
 
-  /** Waits for entries still being written (before the store closes). */
+  /** Writes the entries still waiting and stops retention (before the store closes). */
   async flush(): Promise<void> {
     this.stopRetention()
-    while (this.pending.size > 0) await Promise.all([...this.pending])
+    await this.drain()
   }
 }
 
@@ -155,8 +189,4 @@ function publicDetail(detail: AuditDetail): AuditDetail {
     kept[key] = value
   }
   return kept
-}
-
-function afterThisTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
 }

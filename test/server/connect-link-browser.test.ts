@@ -162,7 +162,7 @@ describe.runIf(runBrowserTests)('connect links in a browser', () => {
       type: 'connection.created',
       connection: { id: 'smily/guest-bs', state: 'active' },
     })
-    const audit = await keeper.store.listAudit({ connection: 'smily/guest-bs' })
+    const audit = await keeper.audit.list({ connection: 'smily/guest-bs' })
     expect(audit.find((entry) => entry.action === 'connection.connected')?.actor).toBe(`api-key:${apiKeyId}`)
     await page.context().close()
   })
@@ -189,7 +189,7 @@ describe.runIf(runBrowserTests)('connect links in a browser', () => {
     expect(deliveries.map((delivery) => JSON.parse(delivery.body).connection.id)).toContain(
       'experts/guest-be',
     )
-    const audit = await keeper.store.listAudit({ connection: 'experts/guest-be' })
+    const audit = await keeper.audit.list({ connection: 'experts/guest-be' })
     expect(audit.find((entry) => entry.action === 'connection.connected')?.actor).toBe(`api-key:${apiKeyId}`)
     await page.context().close()
   })

@@ -159,7 +159,7 @@ describe('the connect link page', () => {
       method: 'POST',
     })
     expect(token2.status).toBe(200)
-    const audit = await f.keeper.store.listAudit({ connection: 'acme/guest-7' })
+    const audit = await f.keeper.audit.list({ connection: 'acme/guest-7' })
     expect(audit.find((entry) => entry.action === 'connection.connected')?.actor).toBe(
       `api-key:${await apiKeyId()}`,
     )

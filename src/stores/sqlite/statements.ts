@@ -16,6 +16,9 @@ export function prepareStatements(db: Db): SqliteStatements {
 
 const SQL = {
   ping: 'SELECT 1',
+  // Around transactions that write leases only (see `SqliteStore.leaseWrite`).
+  syncNormal: 'PRAGMA synchronous = NORMAL',
+  syncFull: 'PRAGMA synchronous = FULL',
   appExists: 'SELECT 1 FROM innkeeper_apps WHERE name = ?',
   upsertApp: `
       INSERT INTO innkeeper_apps (name, provider, client_id, client_secret, key_id, redirect_uri, scopes,

@@ -216,20 +216,24 @@ export class SqliteStore implements Store {
 
   async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
     return sqliteStep('acquire a lease', () =>
-      this.db.transaction(() => this.acquireLeaseInTransaction(key, owner, ttlMs, now)).immediate(),
+      this.leaseWrite(() =>
+        this.db.transaction(() => this.acquireLeaseInTransaction(key, owner, ttlMs, now)).immediate(),
+      ),
     )
   }
 
   async leaseConnection(id: string, owner: string, ttlMs: number, now: number): Promise<LeasedConnection> {
     // One transaction: the lease and the read under the write lock, so no commit comes between.
     const { lease, row } = sqliteStep('lease a connection', () =>
-      this.db
-        .transaction(() => {
-          const row = this.statements.selectConnection.get(id) as ConnectionRow | undefined
-          const lease = row ? this.acquireLeaseInTransaction(refreshLeaseKey(id), owner, ttlMs, now) : null
-          return { lease, row }
-        })
-        .immediate(),
+      this.leaseWrite(() =>
+        this.db
+          .transaction(() => {
+            const row = this.statements.selectConnection.get(id) as ConnectionRow | undefined
+            const lease = row ? this.acquireLeaseInTransaction(refreshLeaseKey(id), owner, ttlMs, now) : null
+            return { lease, row }
+          })
+          .immediate(),
+      ),
     )
     if (!row) return { lease: null, record: null }
     this.changes.noteRead(row)
@@ -240,19 +244,21 @@ export class SqliteStore implements Store {
     return sqliteStep(
       'renew a lease',
       () =>
-        this.statements.renewLease.run({
-          key: lease.key,
-          owner: lease.owner,
-          fencing_token: lease.fencingToken,
-          expires_at: now + ttlMs,
-        }).changes === 1,
+        this.leaseWrite(() =>
+          this.statements.renewLease.run({
+            key: lease.key,
+            owner: lease.owner,
+            fencing_token: lease.fencingToken,
+            expires_at: now + ttlMs,
+          }),
+        ).changes === 1,
     )
   }
 
   async releaseLease(lease: Lease): Promise<boolean> {
     return sqliteStep(
       'release a lease',
-      () => this.statements.releaseLease.run(leaseParams(lease)).changes === 1,
+      () => this.leaseWrite(() => this.statements.releaseLease.run(leaseParams(lease))).changes === 1,
     )
   }
 
@@ -272,22 +278,24 @@ export class SqliteStore implements Store {
   ): Promise<ClaimedConnection[]> {
     if (limit <= 0) return []
     return sqliteStep('claim due connections', () =>
-      this.db
-        .transaction(() => {
-          const rows = this.statements.selectClaimable.all({ now, limit }) as ConnectionRow[]
-          // Decoded tolerantly: a record sealed with a key this process lacks comes back marked
-          // `unreadable` (its lease taken, so the refresher can leave it to lapse) instead of
-          // failing the whole claim and stopping every other connection's refresh.
-          return rows.map((row) => {
-            this.changes.noteRead(row)
-            const connection = connectionFromRow(this.keyring, row, 'text', { tolerant: true })
-            const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
-            if (!lease)
-              throw new Error('a claimable connection had a held lease inside the claim transaction')
-            return { connection, lease }
+      this.leaseWrite(() =>
+        this.db
+          .transaction(() => {
+            const rows = this.statements.selectClaimable.all({ now, limit }) as ConnectionRow[]
+            // Decoded tolerantly: a record sealed with a key this process lacks comes back marked
+            // `unreadable` (its lease taken, so the refresher can leave it to lapse) instead of
+            // failing the whole claim and stopping every other connection's refresh.
+            return rows.map((row) => {
+              this.changes.noteRead(row)
+              const connection = connectionFromRow(this.keyring, row, 'text', { tolerant: true })
+              const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
+              if (!lease)
+                throw new Error('a claimable connection had a held lease inside the claim transaction')
+              return { connection, lease }
+            })
           })
-        })
-        .immediate(),
+          .immediate(),
+      ),
     )
   }
 
@@ -382,6 +390,23 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.changes.shutdown()
     if (this.db.open) this.db.close()
+  }
+
+  /**
+   * Runs a write of leases only without waiting for the disk (`synchronous = NORMAL` for it, FULL
+   * again after). In WAL mode that commit survives any crash of a process and is seen by every
+   * other one; only a power cut or OS crash can take it back, and that also ends every process on
+   * this machine, so no lease holder is left to be wronged (the lease is simply free afterwards).
+   * Records, apps, documents, outbox and audit entries keep FULL: a committed token set survives
+   * a power cut, and its fsync also writes every lease change before it to disk.
+   */
+  private leaseWrite<T>(work: () => T): T {
+    this.statements.syncNormal.run()
+    try {
+      return work()
+    } finally {
+      this.statements.syncFull.run()
+    }
   }
 
   /** Call only inside an immediate transaction. */
