@@ -16,8 +16,8 @@ export function requireApiKey(ctx: ServerContext) {
     const presented = bearerToken(request.headers.authorization)
     const identity = presented ? await ctx.verifier.verify(presented) : null
     if (identity) {
+      // The request's log line names the key (see logging.ts): no child logger per request.
       apiKeyIds.set(request, identity.id)
-      request.log = request.log.child({ apiKeyId: identity.id })
       return
     }
     return reply

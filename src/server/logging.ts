@@ -1,6 +1,34 @@
 // The request log: Fastify's pino logger writing one structured line per request, with
 // credentials redacted by path and `code`/`state`/token query parameters stripped from URLs.
-import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
+// Routes called at machine rates (the token API: `logQuietly`) log a successful answer at `debug`
+// and count it in one `info` summary line per route and minute instead: a line per token handed
+// out would be most of the log and a measurable share of each request's cost, and the audit trail
+// already records every token (which key, which connection, when). Their failures are logged at
+// once, like any other request's.
+import {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify'
+import { apiKeyIdOf } from './auth.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The summary a successful answer is counted in instead of a line of its own; '' = none. */
+    quietLogRoute: string
+  }
+}
+
+/** How often the summary of quiet routes' successful answers is written. */
+export const QUIET_SUMMARY_MS = 60_000
+
+/** A successful answer to this request is summarized under `route` (see the top of this file). */
+export function logQuietly(request: FastifyRequest, route: string): void {
+  request.quietLogRoute = route
+}
 
 /** Query parameters whose values never reach a log line. */
 const SECRET_QUERY_PARAMS =
@@ -91,8 +119,29 @@ export function loggerOptions(
   }
 }
 
-/** Fastify's two lines per request (received, completed) become one, written on completion. */
+/**
+ * Fastify's two lines per request (received, completed) become one, written on completion, with
+ * the API key's id when one was used; quiet routes' successful answers are counted instead.
+ */
 export class OneLinePerRequest extends LogController {
+  /** Successful answers of quiet routes since `since` (the last summary), by route. */
+  private readonly quiet = new Map<string, number>()
+  private since = Date.now()
+  private summaryLog: FastifyBaseLogger | undefined
+  private summaryTimer: NodeJS.Timeout | undefined
+
+  /** Call before any route is added: summaries go to `app.log`, the last one when `app` closes. */
+  attach(app: FastifyInstance): void {
+    this.summaryLog = app.log
+    app.decorateRequest('quietLogRoute', '')
+    app.addHook('onClose', (_instance, done) => {
+      clearInterval(this.summaryTimer)
+      this.summaryTimer = undefined
+      this.summarize()
+      done()
+    })
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -100,8 +149,46 @@ export class OneLinePerRequest extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const line = { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }
+    const quietRoute = request.quietLogRoute
+    if (quietRoute && !error && reply.statusCode < 400) {
+      this.countQuiet(quietRoute)
+      if (debugEnabled(request.log)) request.log.debug(requestLine(request, reply), 'request')
+      return
+    }
+    const line = requestLine(request, reply)
     if (error) request.log.error({ ...line, err: error }, 'request errored')
     else request.log.info(line, 'request')
+  }
+
+  private countQuiet(route: string): void {
+    this.quiet.set(route, (this.quiet.get(route) ?? 0) + 1)
+    if (!this.summaryTimer && this.summaryLog) {
+      this.summaryTimer = setInterval(() => this.summarize(), QUIET_SUMMARY_MS)
+      this.summaryTimer.unref()
+    }
+  }
+
+  private summarize(): void {
+    const seconds = Math.round((Date.now() - this.since) / 1000)
+    for (const [route, answered] of this.quiet) {
+      this.summaryLog?.info({ route, answered, seconds }, 'requests summarized')
+    }
+    this.quiet.clear()
+    this.since = Date.now()
+  }
+}
+
+/** pino's check, so a line nobody reads is not built (the no-op logger of `logger: false` has none). */
+function debugEnabled(log: FastifyBaseLogger): boolean {
+  return (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false
+}
+
+function requestLine(request: FastifyRequest, reply: FastifyReply) {
+  const apiKeyId = apiKeyIdOf(request)
+  return {
+    req: request,
+    res: { statusCode: reply.statusCode },
+    responseTime: reply.elapsedTime,
+    ...(apiKeyId ? { apiKeyId } : {}),
   }
 }

@@ -71,14 +71,16 @@ function wantsJson(request: FastifyRequest): boolean {
 }
 
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  const logController = new OneLinePerRequest()
   const app = Fastify({
     logger: loggerOptions(options.logger),
-    logController: new OneLinePerRequest(),
+    logController,
     trustProxy: options.trustProxy ?? false,
     forceCloseConnections: 'idle',
     bodyLimit: 5 * 1024 * 1024,
     routerOptions: { maxParamLength: 300 },
   })
+  logController.attach(app)
   recordRoutes(app)
   const metrics = new ServerMetrics(options.keeper)
   const sessionSecret =

@@ -69,19 +69,29 @@ describe('the OpenAPI document', () => {
 })
 
 describe('request logs', () => {
-  it('writes one JSON line per request and never the API key, a token or a cookie', async () => {
+  it('writes one JSON line per request, tokens handed out as a summary, and never the API key, a token or a cookie', async () => {
     f = await startServer('bookingsync')
     await connectBookingSync(f)
     const token = await json(await f.api('/api/connections/acme-bs%2Fmain/token', { method: 'POST' }))
+    await f.api('/api/connections/acme-bs%2Fmain/token', { method: 'POST' })
+    await f.api('/api/connections/acme-bs%2Fnobody/token', { method: 'POST' })
     await f.api('/api/connections?access_token=leaky-token-value')
+    await f.server.close()
     const lines = f.logs
       .join('')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line))
     const requests = lines.filter((line) => line.msg === 'request')
-    expect(requests).toHaveLength(2)
-    expect(requests[0]).toMatchObject({ req: { method: 'POST' }, res: { statusCode: 200 } })
+    const keyId = f.apiKey.split('_')[1]
+    // Tokens handed out are counted, not logged one by one; a refused token request is logged.
+    expect(requests.map((line) => [line.req.method, line.res.statusCode, line.apiKeyId])).toEqual([
+      ['POST', 404, keyId],
+      ['GET', 200, keyId],
+    ])
+    expect(lines.filter((line) => line.msg === 'requests summarized')).toEqual([
+      expect.objectContaining({ level: 30, route: 'POST /api/connections/:id/token', answered: 2 }),
+    ])
     const all = f.logs.join('')
     expect(all).not.toContain(f.apiKey)
     expect(all).not.toContain(token.accessToken)

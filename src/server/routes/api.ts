@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { apiKeyActor, runAsActor } from '../../audit/actor.js'
 import { apiKeyIdOf, requireApiKey } from '../auth.js'
 import type { ServerContext } from '../context.js'
+import { logQuietly } from '../logging.js'
 
 interface IdParams {
   id?: string
@@ -12,19 +13,23 @@ interface IdParams {
   name?: string
 }
 
+/** The token route as its log summary names it (its successful answers are not logged one by one). */
+const TOKEN_ROUTE = 'POST /api/connections/:id/token'
+
 function connectionIdOf(params: IdParams): string {
   return params.app !== undefined ? `${params.app}/${params.name}` : (params.id ?? '')
 }
 
 export function registerApiRoutes(api: FastifyInstance, ctx: ServerContext): void {
   const { keeper, metrics } = ctx
+  // First, so every answer of these routes (a 429 or a 401 too) says not to keep it.
+  api.addHook('onRequest', (_request, reply, done) => {
+    reply.header('cache-control', 'no-store')
+    done()
+  })
   // Limits first, so a guessed key costs a request from the budget like any other.
   api.addHook('onRequest', api.rateLimit({ max: ctx.limits.apiPerMinute, timeWindow: 60_000 }))
   api.addHook('onRequest', requireApiKey(ctx))
-  api.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store')
-    return payload
-  })
 
   api.get('/api/connections', async () => ({ connections: await keeper.connections() }))
 
@@ -34,6 +39,7 @@ export function registerApiRoutes(api: FastifyInstance, ctx: ServerContext): voi
     )
 
     api.post<{ Params: IdParams }>(`${path}/token`, async (request) => {
+      logQuietly(request, TOKEN_ROUTE)
       // Recorded in the audit trail under the API key, with any refresh it causes.
       const actor = apiKeyActor(apiKeyIdOf(request) ?? 'unknown')
       const token = await runAsActor(actor, () => keeper.connection(connectionIdOf(request.params)).token())
