@@ -1,8 +1,7 @@
 // The `innkeeper` command line (started by `main.ts`): parses arguments with commander and hands
 // each command to its file under `src/cli/commands/`. Errors end here: one or two sentences on
 // stderr and a stable exit code.
-import { createRequire } from 'node:module'
-import type * as Commander from 'commander'
+import { Command, CommanderError } from 'commander'
 import { resolveHome } from '../connections/home.js'
 import { inFlightCount, whenNothingInFlight } from '../connections/in-flight.js'
 import { isInnkeeperError } from '../errors.js'
@@ -11,13 +10,6 @@ import { defaultProviders } from '../providers/registry.js'
 import { registerCommands } from './command-table.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 import { say } from './output.js'
-
-/**
- * commander is CommonJS: required directly, it skips the scan of its exports that importing it as
- * an ES module costs on every start (the commands' own `import { Option }` share this instance).
- */
-const { Command, CommanderError } = createRequire(import.meta.url)('commander') as typeof Commander
-type Command = Commander.Command
 
 /**
  * The program with the command `name` registered (every command when `name` is not one of

@@ -1,10 +1,13 @@
 // `innkeeper token` loads only what it uses: the module of the command it runs and the SQLite
 // driver, not the server (Fastify, pino), the emulators, the other commands, the PostgreSQL and
-// Redis drivers, the webhook outbox writer and delivery code, the revocation request, or zod (the built-in provider definitions are filled in without it). No timing here (the bench measures `cli.coldStart`); this keeps the
-// laziness from regressing silently.
+// Redis drivers, the webhook outbox writer and delivery code, the revocation request, or zod (the
+// built-in provider definitions are filled in without it). No timing here (the bench measures
+// `cli.coldStart`); this keeps the laziness from regressing silently. The CLI is a bundle
+// (scripts/build-cli.js): a loaded bundle file stands for the source modules its source map lists.
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type EmulatorHandle, startEmulator } from '../../src/emulators/index.js'
 import { addApp, CLI, type Home, makeHome } from '../support/cli.js'
@@ -26,6 +29,15 @@ afterAll(async () => {
   home.close()
 })
 
+/** The file a recorded module came from, and the source modules its source map says it holds. */
+function modulesOf(recorded: string): string[] {
+  const file = recorded.startsWith('file:') ? fileURLToPath(recorded) : recorded
+  const map = `${file}.map`
+  if (!existsSync(map)) return [file]
+  const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }
+  return [file, ...sources.map((source) => resolve(dirname(file), source))]
+}
+
 /** Runs the CLI with the module recorder; answers its exit code, stdout and the modules it loaded. */
 function runRecorded(args: string[], label: string) {
   const out = join(home.dir, `modules-${label}.txt`)
@@ -34,7 +46,7 @@ function runRecorded(args: string[], label: string) {
     cwd: home.dir,
     encoding: 'utf8',
   })
-  const modules = readFileSync(out, 'utf8').split('\n').filter(Boolean)
+  const modules = readFileSync(out, 'utf8').split('\n').filter(Boolean).flatMap(modulesOf)
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, modules }
 }
 
@@ -49,7 +61,7 @@ describe('innkeeper token loads only what it uses', () => {
     expect(stdout).toMatch(/^\S+\n$/)
     expect(bookyflow.stats().tokenRequests.total ?? 0).toBe(before)
     // The recorder sees what the command needs…
-    expect(loads(modules, '/dist/cli/commands/token.js')).toBe(true)
+    expect(loads(modules, '/src/cli/commands/token.ts')).toBe(true)
     expect(loads(modules, '/node_modules/better-sqlite3/')).toBe(true)
     // …and none of this.
     for (const absent of [
@@ -61,20 +73,20 @@ describe('innkeeper token loads only what it uses', () => {
       '/node_modules/zod/',
       // better-sqlite3's addon is named directly, not looked up through `bindings`.
       '/node_modules/bindings/',
-      '/dist/server/server.js',
-      '/dist/emulators/',
-      '/dist/stores/postgres/',
-      '/dist/stores/redis/',
-      '/dist/cli/commands/serve.js',
-      '/dist/cli/commands/connect.js',
-      '/dist/cli/commands/refresh.js',
+      '/src/server/server.ts',
+      '/src/emulators/',
+      '/src/stores/postgres/',
+      '/src/stores/redis/',
+      '/src/cli/commands/serve.ts',
+      '/src/cli/commands/connect.ts',
+      '/src/cli/commands/refresh.ts',
       // Webhooks start only where used: no outbox writer without a connection change, no delivery.
-      '/dist/webhooks/outbox-writer.js',
-      '/dist/webhooks/deliver.js',
-      '/dist/webhooks/post.js',
-      '/dist/webhooks/address-policy.js',
+      '/src/webhooks/outbox-writer.ts',
+      '/src/webhooks/deliver.ts',
+      '/src/webhooks/post.ts',
+      '/src/webhooks/address-policy.ts',
       '/node_modules/ipaddr.js/',
-      '/dist/oauth/revoke.js',
+      '/src/oauth/revoke.ts',
     ]) {
       expect({ absent, loaded: loads(modules, absent) }).toEqual({ absent, loaded: false })
     }
@@ -85,7 +97,7 @@ describe('innkeeper token loads only what it uses', () => {
     expect(code).toBe(0)
     expect(stdout).toContain('token')
     expect(stdout).toContain('serve')
-    expect(loads(modules, '/dist/cli/commands/serve.js')).toBe(true)
-    expect(loads(modules, '/dist/cli/commands/token.js')).toBe(true)
+    expect(loads(modules, '/src/cli/commands/serve.ts')).toBe(true)
+    expect(loads(modules, '/src/cli/commands/token.ts')).toBe(true)
   })
 })

@@ -18,10 +18,11 @@ let child: ChildProcess | undefined
 beforeAll(() => {
   // The global setup builds dist/; build here only when run without it. tsc emits even when
   // another part of the tree has type errors, so its exit status is not what matters.
-  if (!existsSync('dist/cli/commands/emulate.js')) {
+  if (!existsSync(CLI)) {
     try {
       execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'ignore' })
     } catch {}
+    execFileSync(process.execPath, ['scripts/build-cli.js'], { stdio: 'ignore' })
   }
 }, 120_000)
 
