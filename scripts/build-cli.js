@@ -13,12 +13,16 @@
 // `node --enable-source-maps`.
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { build } from 'esbuild'
 
 const root = join(import.meta.dirname, '..')
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const outdir = join(root, 'dist/cli')
 const BUNDLED = ['commander', 'lru-cache', 'oauth4webapi']
+
+const { build } = await import('esbuild').catch(() => {
+  console.error('build-cli: esbuild is missing from node_modules (a devDependency): run `npm install`.')
+  process.exit(1)
+})
 
 rmSync(outdir, { recursive: true, force: true })
 await build({
