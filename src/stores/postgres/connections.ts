@@ -18,6 +18,9 @@ const NOTIFY_SAVED = (channelParam: string) =>
 const COLUMNS =
   'id, app, name, state, scopes, metadata, last_error, failures, refresh_due_at, secrets, key_id, created_at, updated_at, last_refresh_at'
 
+/** Every column a connection record is read from, named (for prepared statements, see `PostgresDatabase.prepared`). */
+export const CONNECTION_COLUMNS = `${COLUMNS}, version`
+
 const UPDATES = `app = $2, name = $3, state = $4, scopes = $5, metadata = $6, last_error = $7, failures = $8,
       refresh_due_at = $9, secrets = $10, key_id = $11, created_at = $12, updated_at = $13,
       last_refresh_at = $14`
@@ -38,7 +41,7 @@ export async function saveConnection(
       return saved
     })
   }
-  return writeConnection(db, keyring, record, expectedVersion, db.query, release)
+  return writeConnection(db, keyring, record, expectedVersion, db.prepared, release)
 }
 
 /** The compare-and-swap write itself, through `query` (alone, or inside a transaction). */

@@ -6,6 +6,7 @@ import type { Keyring } from '../../crypto/keyring.js'
 import { CLAIMABLE_STATES_SQL } from '../kit/claimable.js'
 import { connectionFromRow, leaseFromRow } from '../kit/rows.js'
 import { type ClaimedConnection, type Lease, type LeasedConnection, refreshLeaseKey } from '../store.js'
+import { CONNECTION_COLUMNS } from './connections.js'
 import { DB_NOW_MS, type PostgresDatabase } from './database.js'
 
 const REFRESH_LEASE_PREFIX = refreshLeaseKey('')
@@ -45,10 +46,10 @@ export async function leaseConnection(
   // its latest committed version (not this statement's snapshot) and holds off writers until we
   // commit; then `granted` takes the lease as acquireLease does. A holder saves before (or as) it
   // releases, so a lease granted here always comes with the record its holder left.
-  const { rows } = await db.query(
+  const { rows } = await db.prepared(
     'lease a connection',
     `WITH record AS (
-       SELECT * FROM ${connections} WHERE id = $1 FOR SHARE
+       SELECT ${CONNECTION_COLUMNS} FROM ${connections} WHERE id = $1 FOR SHARE
      ), granted AS (
        INSERT INTO ${leases} AS l (key, owner, fencing_token, expires_at)
        SELECT $2, $3, nextval(${fencingSequence}), ${DB_NOW_MS} + $4::bigint FROM record
@@ -58,7 +59,8 @@ export async function leaseConnection(
        RETURNING l.key AS lease_key, l.owner AS lease_owner, l.fencing_token AS lease_fencing_token,
          l.expires_at AS lease_expires_at
      )
-     SELECT record.*, granted.* FROM record LEFT JOIN granted ON true`,
+     SELECT ${CONNECTION_COLUMNS}, lease_key, lease_owner, lease_fencing_token, lease_expires_at
+     FROM record LEFT JOIN granted ON true`,
     [id, refreshLeaseKey(id), owner, ttlMs],
   )
   const row = rows[0]

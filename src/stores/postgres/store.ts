@@ -30,7 +30,7 @@ import type {
 } from '../store.js'
 import * as audit from './audit.js'
 import { postgresChangesSource } from './changes.js'
-import { deleteConnection, saveConnection } from './connections.js'
+import { CONNECTION_COLUMNS, deleteConnection, saveConnection } from './connections.js'
 import { json, PostgresDatabase } from './database.js'
 import * as documents from './documents.js'
 import { storeFailure } from './errors.js'
@@ -144,9 +144,9 @@ class PostgresStore implements Store {
   }
 
   async getConnection(id: string): Promise<ConnectionRecord | null> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.db.prepared(
       'read a connection',
-      `SELECT * FROM ${this.db.tables.connections} WHERE id = $1`,
+      `SELECT ${CONNECTION_COLUMNS} FROM ${this.db.tables.connections} WHERE id = $1`,
       [id],
     )
     return rows[0] ? connectionFromRow(this.keyring, rows[0], 'parsed') : null
