@@ -83,7 +83,7 @@ function configure(db: Db, busyTimeoutMs: number): void {
     }
   }
   // FULL: a committed rotated refresh token survives a power cut too, not only a process crash.
-  // Writes of leases alone lower it for their own commit (see `SqliteStore.leaseWrite`).
+  // Writes of leases alone and audit batches lower it for their own commit (`SqliteStore.withoutFsync`).
   db.pragma('synchronous = FULL')
   db.pragma('foreign_keys = ON')
 }

@@ -16,7 +16,7 @@ export function prepareStatements(db: Db): SqliteStatements {
 
 const SQL = {
   ping: 'SELECT 1',
-  // Around transactions that write leases only (see `SqliteStore.leaseWrite`).
+  // Around transactions that write leases only or audit entries (`SqliteStore.withoutFsync`).
   syncNormal: 'PRAGMA synchronous = NORMAL',
   syncFull: 'PRAGMA synchronous = FULL',
   appExists: 'SELECT 1 FROM innkeeper_apps WHERE name = ?',
