@@ -168,11 +168,15 @@ export class TokenKeeper {
     else if (await this.durable.recover(id)) options = { ...options, known: undefined }
     // A record the caller read a moment ago saves the first look (the look under the lease stays).
     let known = options.known
+    let waited = false
     for (;;) {
       const stamp = this.cache.stamp()
       // With no record in hand and no lease given, the lease is taken with the read: one store call.
+      // After waiting for someone else's refresh it is a plain read: their commit usually made the
+      // lease unneeded, and taking it would have every waiting process write the lease row (one
+      // after the other) and release it again before its callers get the token (issue 15).
       const leased =
-        known || options.lease
+        known || options.lease || waited
           ? undefined
           : await store.leaseConnection(id, this.ctx.owner, this.ctx.leaseMs, this.ctx.now())
       const record = leased ? leased.record : (known ?? (await store.getConnection(id)))
@@ -216,6 +220,7 @@ export class TokenKeeper {
         throw refreshHeldTooLong(id)
       }
       await this.cache.waitForChange(id, stamp, wait, this.ctx.sleep)
+      waited = true
       wait = Math.min(WAIT_MAX_MS, wait * 2)
     }
   }
