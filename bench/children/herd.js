@@ -3,7 +3,8 @@
 // round), and per round ('prepare' then 'go' over IPC) moves its clock to the round's offset (the
 // cached token is then past its expiry) and lets `callers` concurrent callers ask for one
 // connection's access token. Answers each caller's wait in ms from 'go', the distinct tokens
-// (only to the parent, over IPC) and error codes.
+// (only to the parent, over IPC), error codes, how long issuing the calls took and the CPU time
+// the process spent on the herd (what limits a herd, see the suite's notes).
 import { performance } from 'node:perf_hooks'
 import { loadKeyring } from '../../dist/crypto/load.js'
 import { Innkeeper } from '../../dist/index.js'
@@ -29,8 +30,9 @@ process.on('message', async (message) => {
       const waits = new Float64Array(callers)
       const tokens = new Set()
       const errors = {}
+      const cpu = process.cpuUsage()
       const start = performance.now()
-      await Promise.all(
+      const all = Promise.all(
         Array.from({ length: callers }, async (_, i) => {
           try {
             tokens.add(await conn.accessToken())
@@ -41,8 +43,16 @@ process.on('message', async (message) => {
           waits[i] = performance.now() - start
         }),
       )
+      // How long issuing the calls held the event loop (nothing resolves before it is done).
+      const issuedMs = performance.now() - start
+      await all
+      const used = process.cpuUsage(cpu)
+      const cpuMs = (used.user + used.system) / 1000
       prepared = undefined
-      process.send({ id: message.id, result: { waits: Array.from(waits), tokens: [...tokens], errors } })
+      process.send({
+        id: message.id,
+        result: { waits: Array.from(waits), tokens: [...tokens], errors, issuedMs, cpuMs },
+      })
       return
     }
     throw new Error(`unknown command ${message.cmd}`)

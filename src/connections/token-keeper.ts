@@ -45,8 +45,6 @@ export interface RefreshOptions {
   lease?: Lease
   /** Refresh only if the connection is still due (`refreshDueAt` reached): the background refresher's rule. */
   ifDue?: boolean
-  /** The record as the caller just read it from the store. */
-  known?: ConnectionRecord
 }
 
 /** Connection records one process keeps in memory at most (least recently used dropped first). */
@@ -105,7 +103,9 @@ export class TokenKeeper {
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
     if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) return stored.tokens
-    const record = await this.refresh(id, { known: stored })
+    // The stale record just read is not passed on: the refresh takes the lease with a fresh read
+    // (one store call), where a record in hand would cost a lease call and a read under it.
+    const record = await this.refresh(id)
     return record.tokens as TokenSet & { accessToken: string }
   }
 
@@ -165,22 +165,19 @@ export class TokenKeeper {
     const deadline = this.ctx.now() + this.ctx.leaseMs * 2
     // A token set journaled on this machine goes into the store before anything else is decided.
     if (options.lease) await this.durable.replay(id)
-    else if (await this.durable.recover(id)) options = { ...options, known: undefined }
-    // A record the caller read a moment ago saves the first look (the look under the lease stays).
-    let known = options.known
+    else await this.durable.recover(id)
     let waited = false
     for (;;) {
       const stamp = this.cache.stamp()
-      // With no record in hand and no lease given, the lease is taken with the read: one store call.
-      // After waiting for someone else's refresh it is a plain read: their commit usually made the
-      // lease unneeded, and taking it would have every waiting process write the lease row (one
-      // after the other) and release it again before its callers get the token (issue 15).
+      // With no lease given, the lease is taken with the read: one store call. After waiting for
+      // someone else's refresh it is a plain read: their commit usually made the lease unneeded,
+      // and taking it would have every waiting process write the lease row (one after the other)
+      // and release it again before its callers get the token (issue 15).
       const leased =
-        known || options.lease || waited
+        options.lease || waited
           ? undefined
           : await store.leaseConnection(id, this.ctx.owner, this.ctx.leaseMs, this.ctx.now())
-      const record = leased ? leased.record : (known ?? (await store.getConnection(id)))
-      known = undefined
+      const record = leased ? leased.record : await store.getConnection(id)
       if (!record) throw unknownConnection(id)
       this.cache.remember(record, stamp)
       const unneeded = () => (leased?.lease ? store.releaseLease(leased.lease).catch(() => false) : undefined)
