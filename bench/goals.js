@@ -13,4 +13,5 @@ export const GOALS = [
   { id: 'memory.cache.heap', suite: 'memory' },
   { id: 'scale.memory.1w', suite: 'scale-real' },
   { id: 'cli.coldStart', suite: 'cold-start' },
+  { id: 'idle.writesPerDay', suite: 'idle-writes' },
 ]

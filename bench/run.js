@@ -29,6 +29,7 @@ const SUITES = {
   'scale-1m': () => import('./suites/scale-million.js').then((m) => m.scaleMillion),
   memory: () => import('./suites/memory.js').then((m) => m.memory),
   'cold-start': () => import('./suites/cold-start.js').then((m) => m.coldStart),
+  'idle-writes': () => import('./suites/idle-writes.js').then((m) => m.idleWrites),
 }
 
 const args = process.argv.slice(2)

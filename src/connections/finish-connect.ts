@@ -100,7 +100,7 @@ export function newRecord(
   existing?: ConnectionRecord | null,
 ): ConnectionRecord {
   const now = ctx.now()
-  return {
+  const record: ConnectionRecord = {
     id: connectionId(app.record.name, name),
     app: app.record.name,
     name,
@@ -110,12 +110,14 @@ export function newRecord(
     metadata,
     lastError: stepError ? errorSummary(stepError, now) : undefined,
     failures: 0,
-    refreshDueAt: dueAt(tokens, metadata, app, now),
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
     lastRefreshAt: now,
+    // A new grant counts as used when it is made: the person connecting is about to use it.
+    lastUsedAt: now,
     version: existing?.version ?? 0,
   }
+  return { ...record, refreshDueAt: dueAt(record, app, now) }
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { errorSummary } from './keeper-errors.js'
 import { runPostConnectSteps } from './post-connect.js'
-import { keepAliveSeconds, nextRefreshDue } from './refresh-policy.js'
+import { nextRefreshDue, type RefreshFacts } from './refresh-policy.js'
 import { toConnectionInfo } from './view.js'
 
 /** Metadata key listing the post-connect steps still owed. */
@@ -32,15 +32,10 @@ export function applicableSteps(app: ResolvedApp, options: Record<string, unknow
     .map((step) => step.name)
 }
 
-/** When the refresher should next look: the token's own due time, or sooner while steps are owed. */
-export function dueAt(
-  tokens: TokenSet | null,
-  metadata: Record<string, unknown>,
-  app: ResolvedApp,
-  now: number,
-): number | undefined {
-  const due = nextRefreshDue(tokens, app.provider, now, keepAliveSeconds(app))
-  if (pendingSteps({ metadata }).length === 0) return due
+/** When the refresher should next look: what the refresh policy says, or sooner while steps are owed. */
+export function dueAt(record: RefreshFacts, app: ResolvedApp, now: number): number | undefined {
+  const due = nextRefreshDue(record, app)
+  if (pendingSteps(record).length === 0) return due
   return Math.min(due ?? Number.POSITIVE_INFINITY, now + PENDING_RETRY_MS)
 }
 
@@ -83,7 +78,7 @@ export async function adoptGrant(
     const now = ctx.now()
     const merged = { ...base.metadata, ...metadata }
     delete merged[PENDING_STEPS]
-    const next: ConnectionRecord = {
+    const adopted: ConnectionRecord = {
       ...base,
       state: 'active',
       tokens,
@@ -92,10 +87,10 @@ export async function adoptGrant(
       metadata: merged,
       lastError: undefined,
       failures: 0,
-      refreshDueAt: dueAt(tokens, merged, app, now),
       updatedAt: now,
       lastRefreshAt: now,
     }
+    const next = { ...adopted, refreshDueAt: dueAt(adopted, app, now) }
     try {
       const saved = await ctx.saveWithEvents(next, base.version, ['connected'], app.provider.name)
       ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
@@ -166,7 +161,7 @@ export async function completePendingSteps(
     ...record,
     metadata,
     lastError: undefined,
-    refreshDueAt: dueAt(record.tokens, metadata, app, now),
+    refreshDueAt: dueAt({ ...record, metadata }, app, now),
     updatedAt: now,
   }
   return { record: await saveIfUnchanged(ctx, record, resolved) }

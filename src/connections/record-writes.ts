@@ -7,14 +7,8 @@ import type { TokenSet } from '../model/token-set.js'
 import type { ConnectionRecord, Lease } from '../stores/store.js'
 import { crashPointAfterCommit, type KeeperContext, type ResolvedApp, type WrittenEvent } from './context.js'
 import { errorSummary, unknownConnection } from './keeper-errors.js'
-import {
-  failureBackoffMs,
-  isFailureWindowOver,
-  isGivenUp,
-  keepAliveSeconds,
-  nextRefreshDue,
-} from './refresh-policy.js'
-import type { TokenCache } from './token-cache.js'
+import { failureBackoffMs, isFailureWindowOver, isGivenUp, nextRefreshDue } from './refresh-policy.js'
+import { type TokenCache, withLaterUse } from './token-cache.js'
 import { toConnectionInfo } from './view.js'
 
 /** Writes a conflicting write makes us retry (onto the newer record) before giving up. */
@@ -35,7 +29,8 @@ export class RecordWriter {
    * Saves `change(latest)` with compare-and-swap on the record's version, the outbox entries of
    * `events(next)` in the same write. When another write got in first (`conflict`), reads the
    * newer record and applies the change to it again, unless `superseded` says the newer record
-   * replaces ours (then it is answered as is, nothing written).
+   * replaces ours (then it is answered as is, nothing written). `latest` carries the last use this
+   * process noted (`lastUsedAt`), so every write saves it on the way.
    */
   async saveWithRetry(
     record: ConnectionRecord,
@@ -57,7 +52,7 @@ export class RecordWriter {
     for (let tries = 0; ; tries++) {
       const stamp = this.cache.stamp()
       const now = this.ctx.now()
-      const next = { ...change(latest, now), updatedAt: now }
+      const next = { ...change(withLaterUse(latest, this.cache.lastUsedAt(latest.id)), now), updatedAt: now }
       const events = options.events?.(next) ?? []
       const outbox = options.app && events.length > 0 ? await this.outboxFor(events, next, options.app) : []
       try {
@@ -101,17 +96,19 @@ export class RecordWriter {
     const recovering = record.state === 'error'
     const { saved, written } = await this.saveWithRetry(
       record,
-      (base, now) => ({
-        ...base,
-        tokens,
-        previousRefreshToken: rotatedFrom ?? base.previousRefreshToken,
-        state: 'active',
-        scopes: tokens.scope ?? base.scopes,
-        failures: 0,
-        lastError: undefined,
-        lastRefreshAt: now,
-        refreshDueAt: nextRefreshDue(tokens, app.provider, now, keepAliveSeconds(app)),
-      }),
+      (base, now) => {
+        const next: ConnectionRecord = {
+          ...base,
+          tokens,
+          previousRefreshToken: rotatedFrom ?? base.previousRefreshToken,
+          state: 'active',
+          scopes: tokens.scope ?? base.scopes,
+          failures: 0,
+          lastError: undefined,
+          lastRefreshAt: now,
+        }
+        return { ...next, refreshDueAt: nextRefreshDue(next, app) }
+      },
       {
         events: () => (recovering ? ['recovered', 'refreshed'] : ['refreshed']),
         app,

@@ -1,9 +1,11 @@
 // The refresh policy: when a token counts as due (a margin proportional to its lifetime, so a
-// 5-minute bookingtime token and a 7-day Booking Experts token are both renewed in time), when
+// 5-minute bookingtime token and a 7-day Booking Experts token are both renewed in time), which
+// tokens the background refresher renews ahead of use (the provider's `refresh.proactive`), when
 // an idle connection is refreshed anyway (keep-alive, an expiring refresh token), how failed
 // token requests are retried (inline, with jittered exponential delays or `Retry-After`), how a
 // failing connection backs off, and the failure window after which it is given up.
 import { ConfigError, isInnkeeperError } from '../errors.js'
+import { durationMs } from '../model/duration.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { ProviderDefinition } from '../providers/schema.js'
 import type { ConnectionRecord } from '../stores/store.js'
@@ -58,25 +60,102 @@ export function refreshTokenRenewalDueAt(tokens: TokenSet): number | undefined {
   return tokens.refreshTokenExpiresAt - Math.max(lifetime * REFRESH_TOKEN_RENEWAL_RATIO, 60_000)
 }
 
-/** The next time the background refresher should touch this connection. */
-export function nextRefreshDue(
-  tokens: TokenSet | null,
+/** The provider and the app's own settings: what the policy reads of an app. */
+export interface PolicyApp {
+  record: { settings: Record<string, unknown> }
+  provider: ProviderDefinition
+}
+
+/**
+ * A connection made with client credentials whose expiring refresh token the provider renews by
+ * running that grant again (bookingtime); a person's grant cannot be renewed that way.
+ */
+export function renewsByClientCredentials(
   provider: ProviderDefinition,
-  lastRefreshAt: number,
-  keepAliveSeconds = provider.refresh.keepAliveSeconds,
-): number | undefined {
+  metadata: Record<string, unknown>,
+): boolean {
+  return (
+    provider.refresh.refreshTokenRenewal === 'client_credentials' && metadata.grant === 'client_credentials'
+  )
+}
+
+/** What a connection's next background refresh depends on, besides its app. */
+export interface RefreshFacts {
+  tokens: TokenSet | null
+  metadata: Record<string, unknown>
+  /** When the grant was last exercised: its last refresh (absent: its connect, `createdAt`). */
+  lastRefreshAt?: number
+  /** When a token of it was last handed out; never: it counts from `createdAt`. */
+  lastUsedAt?: number
+  createdAt: number
+}
+
+/**
+ * The next time the background refresher should touch this connection. Two reasons, the earlier
+ * wins: the grant must be exercised or it ends (the keep-alive of a refresh token that dies unused;
+ * an expiring refresh token that a refresh renews), whatever the policy; and the access token is
+ * coming due and the provider's `refresh.proactive` policy renews it ahead of use (`always`;
+ * `when-used-within` while the connection was used within `usedWithin` of that moment; never for
+ * `on-use`, whose tokens are renewed when asked for). Undefined: nothing to do until a use.
+ */
+export function nextRefreshDue(facts: RefreshFacts, app: PolicyApp): number | undefined {
+  const { tokens } = facts
   if (!tokens) return undefined
-  const candidates = [accessTokenDueAt(tokens), refreshTokenRenewalDueAt(tokens)]
-  if (keepAliveSeconds) candidates.push(lastRefreshAt + keepAliveSeconds * 1000)
+  const candidates: Array<number | undefined> = [grantDueAt(facts, app)]
+  const accessDue = accessTokenDueAt(tokens)
+  if (accessDue !== undefined && renewsAhead(app.provider, facts, accessDue)) candidates.push(accessDue)
   const defined = candidates.filter((value): value is number => value !== undefined)
-  return defined.length > 0 ? Math.min(...defined) : undefined
+  // Whole milliseconds: stores keep the due time in an integer column.
+  return defined.length > 0 ? Math.floor(Math.min(...defined)) : undefined
+}
+
+/** When the grant itself needs a refresh to stay alive (keep-alive, expiring refresh token). */
+function grantDueAt(facts: RefreshFacts, app: PolicyApp): number | undefined {
+  const { tokens } = facts
+  const candidates: number[] = []
+  const keepAlive = keepAliveSeconds(app)
+  if (keepAlive) candidates.push((facts.lastRefreshAt ?? facts.createdAt) + keepAlive * 1000)
+  const renewal = tokens ? refreshTokenRenewalDueAt(tokens) : undefined
+  // Only where a refresh yields a refresh token that lives longer: rotation, or the provider's grant.
+  if (
+    renewal !== undefined &&
+    (app.provider.refresh.rotates || renewsByClientCredentials(app.provider, facts.metadata))
+  )
+    candidates.push(renewal)
+  return candidates.length > 0 ? Math.min(...candidates) : undefined
+}
+
+/** Whether the provider's policy renews an access token due at `accessDue` before anyone asks. */
+function renewsAhead(provider: ProviderDefinition, facts: RefreshFacts, accessDue: number): boolean {
+  const { proactive, usedWithin } = provider.refresh
+  if (proactive === 'on-use') return false
+  if (proactive === 'always') return true
+  return accessDue <= (facts.lastUsedAt ?? facts.createdAt) + usedWithinMs(usedWithin)
+}
+
+function usedWithinMs(usedWithin: string | undefined): number {
+  return usedWithin === undefined ? 0 : (durationMs(usedWithin) ?? 0)
+}
+
+/** How often a use is noted in memory, at most, where the policy does not read it: hourly. */
+export const USE_NOTE_MS = 60 * 60_000
+/** Uses closer together than this are never noted apart. */
+export const USE_NOTE_MIN_MS = 60_000
+
+/**
+ * How often a connection's use is noted at most (`lastUsedAt`), and whether each note is saved at
+ * once: `when-used-within` reads it, so a note is saved when a quarter of the window has passed
+ * since the last one (at least a minute apart); every other policy only notes it hourly in memory,
+ * and it is saved with the connection's next write.
+ */
+export function useNoting(provider: ProviderDefinition): { everyMs: number; save: boolean } {
+  const { proactive, usedWithin } = provider.refresh
+  if (proactive !== 'when-used-within') return { everyMs: USE_NOTE_MS, save: false }
+  return { everyMs: Math.max(USE_NOTE_MIN_MS, usedWithinMs(usedWithin) / 4), save: true }
 }
 
 /** The keep-alive of an app: its own `keepAliveSeconds` setting, else its provider's. */
-export function keepAliveSeconds(app: {
-  record: { settings: Record<string, unknown> }
-  provider: ProviderDefinition
-}): number | undefined {
+export function keepAliveSeconds(app: PolicyApp): number | undefined {
   const value = Number(app.record.settings.keepAliveSeconds)
   return Number.isFinite(value) && value > 0 ? value : app.provider.refresh.keepAliveSeconds
 }
@@ -135,8 +214,6 @@ export const WAIT_MAX_MS = 100
 /** How long a connection may keep failing before it is marked `error` for good (3 days). */
 export const DEFAULT_FAILURE_WINDOW_MS = 3 * 24 * 60 * 60_000
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
 /**
  * The failure window, given in ms or as a duration (`90m`, `12h`, `3d`);
  * INNKEEPER_FAILURE_WINDOW sets the default.
@@ -144,14 +221,14 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 export function failureWindowFrom(value: number | string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_FAILURE_WINDOW_MS
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(value))
-  if (!match) {
+  const ms = durationMs(String(value))
+  if (ms === undefined) {
     throw new ConfigError(
       'invalid_config',
       `The failure window "${String(value).slice(0, 40)}" is not a duration; write e.g. 3d, 12h or 90m (INNKEEPER_FAILURE_WINDOW).`,
     )
   }
-  return Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1)
+  return ms
 }
 
 /** When a connection failing since `since` is given up at `now` (the failure window is over). */

@@ -10,7 +10,7 @@ import { fillTemplates } from '../providers/template.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import type { ResolvedApp } from './context.js'
 import { reconnectCommand } from './reconnect.js'
-import { refreshTokenRenewalDueAt } from './refresh-policy.js'
+import { refreshTokenRenewalDueAt, renewsByClientCredentials } from './refresh-policy.js'
 
 export interface RenewResult {
   tokens: TokenSet
@@ -85,13 +85,6 @@ export async function exchangeRefreshToken(
   return { tokens: next, rotatedFrom: rotated ? refreshToken : undefined }
 }
 
-function canRenewRefreshToken(app: ResolvedApp, record: ConnectionRecord): boolean {
-  return (
-    app.provider.refresh.refreshTokenRenewal === 'client_credentials' &&
-    record.metadata.grant === 'client_credentials'
-  )
-}
-
 /** Runs the client-credentials grant; for refresh-only providers, follows with the exchange. */
 export async function clientCredentialsTokens(
   app: ResolvedApp,
@@ -117,7 +110,7 @@ export async function renewTokens(
   }
   const renewalDue = tokens ? refreshTokenRenewalDueAt(tokens) : undefined
   const refreshTokenEnding = !tokens?.refreshToken || (renewalDue !== undefined && now() >= renewalDue)
-  if (refreshTokenEnding && canRenewRefreshToken(app, record)) {
+  if (refreshTokenEnding && renewsByClientCredentials(app.provider, record.metadata)) {
     return { tokens: await clientCredentialsTokens(app, record.scopes, record.metadata, now) }
   }
   // A client-credentials connection without a refresh token (BookingSync's public-scope token)

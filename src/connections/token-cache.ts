@@ -12,9 +12,17 @@ import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import type { ConnectionRecord, Store } from '../stores/store.js'
 import { accessTokenDueAt } from './refresh-policy.js'
 
+/** The record with `noted` as its `lastUsedAt` when that use is later than its own. */
+export function withLaterUse(record: ConnectionRecord, noted: number | undefined): ConnectionRecord {
+  if (noted === undefined || (record.lastUsedAt !== undefined && record.lastUsedAt >= noted)) return record
+  return { ...record, lastUsedAt: noted }
+}
+
 export class TokenCache {
   /** The last committed record per connection, and until when its access token counts as fresh. */
   private readonly records: LRUCache<string, { record: ConnectionRecord; freshUntil: number }>
+  /** Uses noted and not saved yet (`noteUse`), the `size` most recent. */
+  private readonly notes: LRUCache<string, number>
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
   private readonly loading = new Map<string, Promise<ConnectionRecord | null>>()
   /**
@@ -40,6 +48,7 @@ export class TokenCache {
     private readonly size: number,
   ) {
     this.records = new LRUCache({ max: size })
+    this.notes = new LRUCache({ max: size })
   }
 
   /** How many connection records are held (bounded by `size`). */
@@ -57,12 +66,32 @@ export class TokenCache {
     return this.live ? this.records.get(id)?.record : undefined
   }
 
-  /** The cached token set while it is fresh, without touching the store: the hot path. */
-  fresh(id: string): (TokenSet & { accessToken: string }) | undefined {
+  /** The cached record while its access token is fresh, without touching the store: the hot path. */
+  fresh(id: string): (ConnectionRecord & { tokens: TokenSet & { accessToken: string } }) | undefined {
     const cached = this.live ? this.records.get(id) : undefined
     return cached && this.now() < cached.freshUntil
-      ? (cached.record.tokens as TokenSet & { accessToken: string })
+      ? (cached.record as ConnectionRecord & { tokens: TokenSet & { accessToken: string } })
       : undefined
+  }
+
+  /** The last use known here: noted and not saved yet, or as the cached record says. */
+  lastUsedAt(id: string): number | undefined {
+    const noted = this.notes.get(id)
+    const cached = this.records.peek(id)?.record.lastUsedAt
+    return noted === undefined || (cached !== undefined && cached > noted) ? cached : noted
+  }
+
+  /**
+   * Notes a use of the connection at `now` (see `UseNotes`), kept until a write of it saves it
+   * (however the cached record changes meanwhile); the cached record shows it at once, so the hot
+   * path sees it. Answers the record with the use.
+   */
+  noteUse(record: ConnectionRecord, now: number): ConnectionRecord {
+    const used = { ...record, lastUsedAt: now }
+    this.notes.set(record.id, now)
+    const cached = this.records.peek(record.id)
+    if (cached?.record.version === record.version) this.records.set(record.id, { ...cached, record: used })
+    return used
   }
 
   /** One store read per connection at a time; concurrent callers join it. Caches what it read. */
@@ -149,7 +178,12 @@ export class TokenCache {
     const freshUntil = tokens?.accessToken
       ? (accessTokenDueAt(tokens) ?? Number.POSITIVE_INFINITY)
       : Number.NEGATIVE_INFINITY
-    this.records.set(record.id, { record, freshUntil })
+    // A use noted here and not saved yet is kept over an older stored one; once saved, let go.
+    const noted = this.notes.get(record.id)
+    if (noted !== undefined && record.lastUsedAt !== undefined && record.lastUsedAt >= noted)
+      this.notes.delete(record.id)
+    const kept = withLaterUse(record, this.lastUsedAt(record.id))
+    this.records.set(record.id, { record: kept, freshUntil })
   }
 
   forget(id: string): void {

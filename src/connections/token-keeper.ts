@@ -35,6 +35,7 @@ import {
 } from './refresh-policy.js'
 import { renewTokens } from './renew.js'
 import { TokenCache } from './token-cache.js'
+import { UseNotes } from './use-notes.js'
 
 export interface RefreshOptions {
   /** Refresh even if the stored token looks fresh (unless someone else already replaced `rejectedAccessToken`). */
@@ -60,6 +61,7 @@ export class TokenKeeper {
   private readonly cache: TokenCache
   private readonly writer: RecordWriter
   private readonly durable: DurableCommit
+  private readonly uses: UseNotes
 
   constructor(
     private readonly ctx: KeeperContext,
@@ -68,6 +70,7 @@ export class TokenKeeper {
     this.cache = new TokenCache(ctx.store, ctx.now, cacheSize)
     this.writer = new RecordWriter(ctx, this.cache)
     this.durable = new DurableCommit(ctx, this.writer, this.cache)
+    this.uses = new UseNotes(ctx, this.cache, this.writer)
   }
 
   /** How many connection records this process holds in memory (bounded by `cacheSize`). */
@@ -75,9 +78,12 @@ export class TokenKeeper {
     return this.cache.count
   }
 
-  /** The cached token set while it is fresh, without touching the store: the hot path. */
+  /** The cached token set while it is fresh, without touching the store: the hot path. A use. */
   freshCached(id: string): (TokenSet & { accessToken: string }) | undefined {
-    return this.cache.fresh(id)
+    const record = this.cache.fresh(id)
+    if (!record) return undefined
+    this.uses.seen(record)
+    return record.tokens
   }
 
   /**
@@ -85,7 +91,8 @@ export class TokenKeeper {
    * callers. Callers of one connection join one lookup (the journal check, the store read, the
    * refresh), so each costs one map lookup and one promise reaction: a herd of 10,000 callers
    * does not queue 10,000 chains of awaits ahead of the refresh they all wait for (issue 15). A
-   * caller arriving after a change of the connection was heard starts a lookup of its own.
+   * caller arriving after a change of the connection was heard starts a lookup of its own. A use
+   * (see `UseNotes`).
    */
   accessToken(id: string): Promise<TokenSet & { accessToken: string }> {
     const cached = this.freshCached(id)
@@ -102,7 +109,12 @@ export class TokenKeeper {
   private async lookUp(id: string): Promise<TokenSet & { accessToken: string }> {
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
-    if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) return stored.tokens
+    if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) {
+      this.uses.seen(stored)
+      return stored.tokens
+    }
+    // The refresh's save carries the use.
+    this.uses.seen(stored, { save: false })
     // The stale record just read is not passed on: the refresh takes the lease with a fresh read
     // (one store call), where a record in hand would cost a lease call and a read under it.
     const record = await this.refresh(id)
@@ -139,8 +151,9 @@ export class TokenKeeper {
     return this.cache.has(id)
   }
 
-  /** Stops following the changes feed. */
+  /** Saves the uses noted and not saved yet, and stops following the changes feed. */
   async close(): Promise<void> {
+    await this.uses.flush()
     this.durable.close()
     await this.cache.close()
   }
@@ -161,7 +174,7 @@ export class TokenKeeper {
   private async refreshAcrossProcesses(id: string, options: RefreshOptions): Promise<ConnectionRecord> {
     const { store } = this.ctx
     let wait = WAIT_MIN_MS
-    let seenVersion: number | undefined
+    let seen: ConnectionRecord | undefined
     const deadline = this.ctx.now() + this.ctx.leaseMs * 2
     // A token set journaled on this machine goes into the store before anything else is decided.
     if (options.lease) await this.durable.replay(id)
@@ -185,12 +198,12 @@ export class TokenKeeper {
         await unneeded()
         throw await this.grantLost(record)
       }
-      const done = this.alreadyRenewed(record, options, seenVersion)
+      const done = this.alreadyRenewed(record, options, seen)
       if (done) {
         await unneeded()
         return done
       }
-      seenVersion ??= record.version
+      seen ??= record
 
       const lease =
         options.lease ??
@@ -200,11 +213,11 @@ export class TokenKeeper {
       if (lease) {
         // Counted in flight until the lease is released: a CLI interrupted now waits for the
         // new tokens to be saved (and the lease freed) before it exits.
-        const seen = seenVersion
+        const first = seen
         const readWithLease = leased?.record ?? undefined
         return await inFlight(async () => {
           try {
-            return await this.refreshHoldingLease(id, lease, options, seen, readWithLease)
+            return await this.refreshHoldingLease(id, lease, options, first, readWithLease)
           } finally {
             // Usually already released by the save of the new tokens (see `RecordWriter.commit`).
             if (!options.lease && !this.writer.releasedWithSave.has(lease))
@@ -232,7 +245,7 @@ export class TokenKeeper {
   private alreadyRenewed(
     record: ConnectionRecord,
     options: RefreshOptions,
-    seenVersion?: number,
+    seen?: ConnectionRecord,
   ): ConnectionRecord | undefined {
     // An API key never expires and has nothing to renew it with: it is always what it is.
     if (isApiKeyConnection(record)) return record
@@ -247,8 +260,13 @@ export class TokenKeeper {
     if (!options.force) return record
     if (options.rejectedAccessToken && record.tokens.accessToken !== options.rejectedAccessToken)
       return record
-    if (seenVersion !== undefined && record.version !== seenVersion && record.lastRefreshAt !== undefined)
-      return record
+    // Renewed by someone else since we first looked (a save that only noted a use does not count).
+    const renewedSince =
+      seen !== undefined &&
+      record.version !== seen.version &&
+      record.lastRefreshAt !== undefined &&
+      (record.lastRefreshAt !== seen.lastRefreshAt || record.tokens.accessToken !== seen.tokens?.accessToken)
+    if (renewedSince) return record
     return undefined
   }
 
@@ -256,7 +274,7 @@ export class TokenKeeper {
     id: string,
     lease: Lease,
     options: RefreshOptions,
-    seenVersion: number,
+    seen: ConnectionRecord,
     readWithLease?: ConnectionRecord,
   ): Promise<ConnectionRecord> {
     const margin = Math.min(5_000, this.ctx.leaseMs / 4)
@@ -268,7 +286,7 @@ export class TokenKeeper {
     let record = readWithLease && !replayed ? readWithLease : await this.ctx.store.getConnection(id)
     if (!record) throw unknownConnection(id)
     if (isGrantLost(record)) throw await this.grantLost(record)
-    const done = this.alreadyRenewed(record, options, seenVersion)
+    const done = this.alreadyRenewed(record, options, seen)
     if (done) return done
     const app = await this.ctx.resolveApp(record.app)
 

@@ -24,7 +24,15 @@ export const bookingexperts = builtInProvider({
   authorization: { pkce: false, installCallbacks: true, installNameFrom: 'subscriptionId' },
   tokenResponse: { expiresInAliases: ['expires'] },
   // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
-  refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },
+  // Tokens are renewed ahead of use for connections used in the last day, an idle one only by its
+  // keep-alive: our choice, docs/platforms/bookingexperts.md.
+  refresh: {
+    rotates: true,
+    renewWith: 'refresh_token',
+    keepAliveSeconds: 86_400,
+    proactive: 'when-used-within',
+    usedWithin: '24h',
+  },
   api: {
     headers: { accept: 'application/vnd.api+json', 'accept-language': 'en,nl' },
   },

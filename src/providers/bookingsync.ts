@@ -54,7 +54,16 @@ export const bookingsync = builtInProvider({
   // refresh example repeats it): the one this connection was authorized with.
   tokenParams: { refresh_token: { redirect_uri: '{connection.redirectUri}' } },
   // Keep-alive: an idle grant is refreshed at least daily, so a rotating refresh token never goes stale.
-  refresh: { rotates: true, renewWith: 'refresh_token', keepAliveSeconds: 86_400 },
+  // Tokens are renewed ahead of use for connections used in the last day; an idle one only by its
+  // keep-alive ("you only need this single step to get a valid access_token if the one you have is
+  // expired"): our choice, docs/platforms/bookingsync.md.
+  refresh: {
+    rotates: true,
+    renewWith: 'refresh_token',
+    keepAliveSeconds: 86_400,
+    proactive: 'when-used-within',
+    usedWithin: '24h',
+  },
   connectOptions: [
     {
       name: 'accountId',

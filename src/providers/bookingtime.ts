@@ -38,7 +38,15 @@ export const bookingtime = builtInProvider({
     refreshTokenOnlyGrants: ['client_credentials', 'authorization_code'],
     refreshTokenLifetime: 2_592_000,
   },
-  refresh: { rotates: false, renewWith: 'refresh_token', refreshTokenRenewal: 'client_credentials' },
+  // A 5-minute access token costs one exchange: renewed when asked for, never ahead of use (our
+  // choice, docs/platforms/bookingtime.md); the 30-day refresh token of a client-credentials
+  // connection is still renewed ahead of its end, used or not.
+  refresh: {
+    rotates: false,
+    renewWith: 'refresh_token',
+    refreshTokenRenewal: 'client_credentials',
+    proactive: 'on-use',
+  },
   api: { headers: { accept: 'application/json' } },
   connectOptions: [
     {

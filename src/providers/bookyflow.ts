@@ -29,7 +29,8 @@ export const bookyflow = builtInProvider({
     unknown: 'allow',
     requiredForClientCredentials: true,
   },
-  refresh: { rotates: false, renewWith: 'client_credentials' },
+  // "Tokens expire after 1 hour; request a new token when needed": renewed on use, never ahead.
+  refresh: { rotates: false, renewWith: 'client_credentials', proactive: 'on-use' },
   api: {
     headers: { accept: 'application/json', 'X-BOOKYFLOW-channel-name': '{metadata.channel}' },
     placeholderStyle: 'at',

@@ -5,12 +5,17 @@
 // `{metadata.<key>}`, `{options.<key>}` and `{connection.redirectUri}` (the redirect URI the
 // connection's authorization used); see `src/providers/template.ts`.
 import { z } from 'zod'
+import { durationMs } from '../model/duration.js'
 import { CONNECT_GRANTS, GRANTS } from './grants.js'
 import { useProviderSchema } from './schema-slot.js'
 
 export { CONNECT_GRANTS, type ConnectGrant, connectGrantsOf, GRANTS, type Grant } from './grants.js'
 
 const template = z.string().min(1)
+
+/** The values of `refresh.proactive`, from most to fewest refreshes ahead of use. */
+export const REFRESH_POLICIES = ['always', 'when-used-within', 'on-use'] as const
+export type RefreshPolicy = (typeof REFRESH_POLICIES)[number]
 
 /** Copies values out of a JSON answer into the connection's metadata (`data.id`, `data.items[].id`). */
 const extractSchema = z.record(z.string(), z.string())
@@ -173,7 +178,7 @@ export const providerDefinitionSchema = z.strictObject({
     .default({ expiresInAliases: [], expiryFromJwt: false, refreshTokenOnlyGrants: [] }),
 
   refresh: z
-    .object({
+    .strictObject({
       /** Each refresh returns a new refresh token and the old one stops working. */
       rotates: z.boolean().default(false),
       /** The previous refresh token still works for a while after rotation (safe to retry with it). */
@@ -187,8 +192,24 @@ export const providerDefinitionSchema = z.strictObject({
       refreshTokenRenewal: z.enum(['client_credentials']).optional(),
       /** Refresh at least this often even when idle, so a grant that dies unused stays alive. */
       keepAliveSeconds: z.number().int().positive().optional(),
+      /**
+       * Which access tokens the background refresher renews before they are due (docs/providers.md):
+       * `always` every one; `when-used-within` those of connections that handed out a token within
+       * `usedWithin`; `on-use` none, a token is renewed when it is asked for. Whatever the policy,
+       * a grant that would otherwise end (keep-alive, an expiring refresh token) is still renewed.
+       */
+      proactive: z.enum(REFRESH_POLICIES).default('always'),
+      /** For `when-used-within`: how recent a use keeps the tokens renewed ahead (`24h`, `90m`, `7d`). */
+      usedWithin: z
+        .string()
+        .refine((value) => (durationMs(value) ?? 0) > 0, 'not a duration: write e.g. 24h, 90m or 7d')
+        .optional(),
     })
-    .default({ rotates: false, previousTokenGrace: false, renewWith: 'refresh_token' }),
+    .refine((refresh) => refresh.proactive !== 'when-used-within' || refresh.usedWithin !== undefined, {
+      path: ['usedWithin'],
+      message: 'required when proactive is "when-used-within" (e.g. "24h")',
+    })
+    .default({ rotates: false, previousTokenGrace: false, renewWith: 'refresh_token', proactive: 'always' }),
 
   api: z
     .object({

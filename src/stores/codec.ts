@@ -4,6 +4,8 @@
 // raises the same way.
 //
 //   ConnectionRecord  tokens + previousRefreshToken -> one sealed blob, AAD `connection:<id>:secrets`
+//                     (+ lastUsedAt: not a secret, but the blob is the one place every store keeps
+//                     without a column of its own; only the token keeper reads it)
 //   AppRecord         clientSecret                  -> sealed,          AAD `app:<name>:client_secret`
 //   PendingAuthorization codeVerifier               -> sealed,          AAD `pending:<state>:code_verifier`
 //
@@ -49,7 +51,7 @@ export interface EncodedConnection {
   app: string
   name: string
   state: StoredConnectionState
-  /** Sealed JSON of `{ tokens, previousRefreshToken }`. */
+  /** Sealed JSON of `{ tokens, previousRefreshToken, lastUsedAt }`. */
   secrets: string
   keyId: string
   scopes: string[]
@@ -80,6 +82,7 @@ export interface EncodedPendingAuthorization {
 interface ConnectionSecrets {
   tokens: TokenSet | null
   previousRefreshToken?: string
+  lastUsedAt?: number
 }
 
 // Each key id is read from the ciphertext itself, never from `keyring.currentKeyId`: a keyring that
@@ -118,6 +121,7 @@ export function decodeApp(keyring: Keyring, encoded: EncodedApp): AppRecord {
 export function encodeConnection(keyring: Keyring, record: ConnectionRecord): EncodedConnection {
   const secrets: ConnectionSecrets = { tokens: record.tokens }
   if (record.previousRefreshToken !== undefined) secrets.previousRefreshToken = record.previousRefreshToken
+  if (record.lastUsedAt !== undefined) secrets.lastUsedAt = record.lastUsedAt
   const sealed = keyring.encrypt(JSON.stringify(secrets), connectionSecretsAad(record.id))
   return {
     id: record.id,
@@ -174,6 +178,7 @@ export function decodeConnection(
   }
   if (unreadable) record.unreadable = unreadable
   if (secrets.previousRefreshToken !== undefined) record.previousRefreshToken = secrets.previousRefreshToken
+  if (secrets.lastUsedAt !== undefined) record.lastUsedAt = secrets.lastUsedAt
   if (encoded.lastError !== null && encoded.lastError !== undefined)
     record.lastError = { ...encoded.lastError }
   if (encoded.refreshDueAt !== null && encoded.refreshDueAt !== undefined) {
@@ -250,6 +255,7 @@ function parseSecrets(json: string, aad: string): ConnectionSecrets {
     ...(secrets.previousRefreshToken === undefined
       ? {}
       : { previousRefreshToken: secrets.previousRefreshToken }),
+    ...(typeof secrets.lastUsedAt === 'number' ? { lastUsedAt: secrets.lastUsedAt } : {}),
   }
 }
 

@@ -44,6 +44,11 @@ export interface ConnectionRecord {
   createdAt: number
   updatedAt: number
   lastRefreshAt?: number
+  /**
+   * When a token of it was last handed out, noted coarsely (see `useNoting` in
+   * `src/connections/refresh-policy.ts`); kept inside the sealed secrets, so no store has a column for it.
+   */
+  lastUsedAt?: number
   /** Increases by one on every save; `saveConnection` compares it (optimistic concurrency). */
   version: number
   /**

@@ -147,14 +147,21 @@ describe('keep-alive', () => {
       obtainedAt: 0,
       expiresAt: 7 * DAY * 1000,
     }
-    expect(nextRefreshDue(tokens, getProvider('bookingexperts'), 0)).toBe(DAY * 1000)
-    expect(nextRefreshDue(tokens, getProvider('bookingexperts'), 0, 3 * DAY)).toBe(3 * DAY * 1000)
+    const idle = { tokens, metadata: {}, lastRefreshAt: 0, createdAt: 0, lastUsedAt: 0 }
+    const provider = getProvider('bookingexperts')
+    expect(nextRefreshDue(idle, { record: { settings: {} }, provider })).toBe(DAY * 1000)
+    expect(nextRefreshDue(idle, { record: { settings: { keepAliveSeconds: 3 * DAY } }, provider })).toBe(
+      3 * DAY * 1000,
+    )
   })
 })
 
 describe('failure window', () => {
   it('a connection failing for 3 days is marked error for good, raises connection.error, and recovers by hand', async () => {
-    fixture = await setup('bookingtime')
+    // Renewed ahead of use, so the worker is the one that keeps failing.
+    fixture = await setup('bookingtime', {
+      keeper: { providers: [{ name: 'bookingtime', refresh: { proactive: 'always' } }] },
+    })
     const { keeper, emulator } = fixture
     const events: string[] = []
     keeper.on('failed', (info) => events.push(`failed:${info.state}`))
