@@ -6,7 +6,7 @@
 // refreshed or read on this machine.
 // Nothing is journaled for the memory store: its writes cannot fail, and nothing is at rest there.
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TokenSet } from '../model/token-set.js'
 import { writePrivateFile } from '../private-file.js'
@@ -15,6 +15,11 @@ import type { Store } from '../stores/store.js'
 
 export const RECOVERY_DIRECTORY = 'recovery'
 const FORMAT = 'innkeeper-recovery/1'
+/**
+ * A listing is reused only when the directory's mtime is at least this old when it is taken: a
+ * file system's clock can be coarse, so a change just after the mtime may carry the same one.
+ */
+const MTIME_SETTLED_MS = 1_000
 
 /** What a journal entry holds once opened (all of it sealed in the file). */
 export interface RecoveredTokens {
@@ -33,6 +38,9 @@ export interface JournalEntry {
 }
 
 export class RecoveryJournal {
+  /** The last listing and the directory mtime it was taken at (see `listing`). */
+  private listed: { changedAt: number; entries: JournalEntry[] } | undefined
+
   constructor(
     /** `<home>/recovery`. */
     readonly directory: string,
@@ -49,17 +57,37 @@ export class RecoveryJournal {
     const sealed = this.sealer.seal(JSON.stringify(recovered), aadFor(connection))
     const body = { format: FORMAT, connection, store: this.storeKind, createdAt: now, sealed }
     writePrivateFile(path, `${JSON.stringify(body, null, 2)}\n`)
+    this.listed = undefined
     return path
   }
 
   /** Every entry, oldest first. */
   entries(): JournalEntry[] {
-    return listRecoveryJournal(this.directory)
+    return this.listing()
   }
 
   /** The entries for one connection (any store), oldest first; cheap when there are none. */
   entriesFor(connection: string): JournalEntry[] {
-    return listRecoveryJournal(this.directory).filter((entry) => entry.connection === connection)
+    return this.listing().filter((entry) => entry.connection === connection)
+  }
+
+  /**
+   * The directory's entries, read and parsed again only when the directory changed (an entry is
+   * placed by rename and removed by unlink, both move its mtime): every lookup of a connection
+   * that is not fresh in memory asks, and entries that never go (`other` ones, for another store)
+   * must not cost a read of every file each time (issue 15).
+   */
+  private listing(): JournalEntry[] {
+    let changedAt: number
+    try {
+      changedAt = statSync(this.directory).mtimeMs
+    } catch {
+      return []
+    }
+    if (this.listed?.changedAt === changedAt) return this.listed.entries
+    const entries = listRecoveryJournal(this.directory)
+    this.listed = Date.now() - changedAt >= MTIME_SETTLED_MS ? { changedAt, entries } : undefined
+    return entries
   }
 
   /** Opens an entry with the store's keyring; undefined when it was sealed for another keyring or is damaged. */
@@ -75,6 +103,7 @@ export class RecoveryJournal {
   }
 
   remove(entry: JournalEntry): void {
+    this.listed = undefined
     try {
       unlinkSync(entry.path)
     } catch {
