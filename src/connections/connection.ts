@@ -17,6 +17,7 @@ import {
 } from './credential.js'
 import { unknownConnection } from './keeper-errors.js'
 import { completePendingSteps, movedError, PENDING_RETRY_MS, pendingSteps } from './pending-steps.js'
+import type { CachedConnection } from './token-cache.js'
 import type { TokenKeeper } from './token-keeper.js'
 import { toConnectionInfo } from './view.js'
 
@@ -33,7 +34,7 @@ export interface AccessTokenInfo {
 }
 
 export class Connection {
-  private lastTarget: { record: ConnectionRecord; target: ApiTarget } | undefined
+  private lastTarget: { record: CachedConnection; target: ApiTarget } | undefined
   private pendingRun: Promise<ConnectionRecord> | undefined
   private nextPendingAttempt = 0
   constructor(
@@ -133,12 +134,14 @@ export class Connection {
    * Owed post-connect steps (a subscription that could not be read at install) are run again on
    * use: at most one attempt at a time, and after a failure not again for PENDING_RETRY_MS.
    */
-  private async settlePending(record: ConnectionRecord): Promise<ConnectionRecord> {
+  private async settlePending(record: CachedConnection): Promise<CachedConnection> {
     if (pendingSteps(record).length === 0 || this.ctx.now() < this.nextPendingAttempt) return record
     this.pendingRun ??= (async () => {
       try {
         await this.accessToken()
-        const latest = await this.keeper.cachedRecord(this.id)
+        // The whole record (the cache keeps only what token requests read).
+        const latest = await this.ctx.store.getConnection(this.id)
+        if (!latest) throw unknownConnection(this.id)
         const app = await this.ctx.resolveApp(latest.app)
         const outcome = await completePendingSteps(this.ctx, app, latest)
         if (outcome.movedTo) {

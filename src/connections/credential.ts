@@ -11,7 +11,9 @@ export const API_KEY_TOKEN_TYPE = 'api_key'
 
 export type CredentialKind = 'access_token' | 'api_key'
 
-export function isApiKeyConnection(record: { tokens: TokenSet | null | undefined }): boolean {
+export function isApiKeyConnection(record: {
+  tokens: Pick<TokenSet, 'tokenType'> | null | undefined
+}): boolean {
   return record.tokens?.tokenType === API_KEY_TOKEN_TYPE
 }
 

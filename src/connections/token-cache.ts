@@ -5,7 +5,9 @@
 // Memory stays bounded however many connections pass through: the cache keeps the `size` most
 // recently used records, a refresh under a claimed lease (the background refresher) only updates
 // a record someone here already asked for, and the changes heard are remembered for the most
-// recent `size` connections only.
+// recent `size` connections only, and each entry holds only what a token request and an API call
+// read (the access token with its type and expiry, the app, the metadata headers are made from,
+// the version and last use), never the whole record: no refresh token, no history.
 import { LRUCache } from 'lru-cache'
 import type { TokenSet } from '../model/token-set.js'
 import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
@@ -18,9 +20,32 @@ export function withLaterUse(record: ConnectionRecord, noted: number | undefined
   return { ...record, lastUsedAt: noted }
 }
 
+/** The access token of a cached connection, with what is handed out beside it. */
+export interface CachedToken {
+  accessToken?: string
+  tokenType: string
+  expiresAt?: number
+}
+
+/** What this process keeps of a connection's last committed record. */
+export interface CachedConnection {
+  id: string
+  app: string
+  metadata: Record<string, unknown>
+  tokens: CachedToken | null
+  version: number
+  /** The last use known here: stored, or noted and not saved yet (see `UseNotes`). */
+  lastUsedAt?: number
+}
+
+interface Entry extends CachedConnection {
+  /** Until when the access token counts as fresh. */
+  freshUntil: number
+}
+
 export class TokenCache {
-  /** The last committed record per connection, and until when its access token counts as fresh. */
-  private readonly records: LRUCache<string, { record: ConnectionRecord; freshUntil: number }>
+  /** What is kept of the last committed record per connection (see `Entry`). */
+  private readonly records: LRUCache<string, Entry>
   /** Uses noted and not saved yet (`noteUse`), the `size` most recent. */
   private readonly notes: LRUCache<string, number>
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
@@ -61,37 +86,35 @@ export class TokenCache {
     return this.subscription?.live === true
   }
 
-  /** The cached record while the feed is live. */
-  record(id: string): ConnectionRecord | undefined {
-    return this.live ? this.records.get(id)?.record : undefined
+  /** What is cached of the connection, while the feed is live. */
+  connection(id: string): CachedConnection | undefined {
+    return this.live ? this.records.get(id) : undefined
   }
 
-  /** The cached record while its access token is fresh, without touching the store: the hot path. */
-  fresh(id: string): (ConnectionRecord & { tokens: TokenSet & { accessToken: string } }) | undefined {
+  /** The cached connection while its access token is fresh, without touching the store: the hot path. */
+  fresh(id: string): (CachedConnection & { tokens: CachedToken & { accessToken: string } }) | undefined {
     const cached = this.live ? this.records.get(id) : undefined
     return cached && this.now() < cached.freshUntil
-      ? (cached.record as ConnectionRecord & { tokens: TokenSet & { accessToken: string } })
+      ? (cached as CachedConnection & { tokens: CachedToken & { accessToken: string } })
       : undefined
   }
 
   /** The last use known here: noted and not saved yet, or as the cached record says. */
   lastUsedAt(id: string): number | undefined {
     const noted = this.notes.get(id)
-    const cached = this.records.peek(id)?.record.lastUsedAt
+    const cached = this.records.peek(id)?.lastUsedAt
     return noted === undefined || (cached !== undefined && cached > noted) ? cached : noted
   }
 
   /**
    * Notes a use of the connection at `now` (see `UseNotes`), kept until a write of it saves it
    * (however the cached record changes meanwhile); the cached record shows it at once, so the hot
-   * path sees it. Answers the record with the use.
+   * path sees it.
    */
-  noteUse(record: ConnectionRecord, now: number): ConnectionRecord {
-    const used = { ...record, lastUsedAt: now }
+  noteUse(record: CachedConnection, now: number): void {
     this.notes.set(record.id, now)
     const cached = this.records.peek(record.id)
-    if (cached?.record.version === record.version) this.records.set(record.id, { ...cached, record: used })
-    return used
+    if (cached?.version === record.version) this.records.set(record.id, { ...cached, lastUsedAt: now })
   }
 
   /** One store read per connection at a time; concurrent callers join it. Caches what it read. */
@@ -182,8 +205,15 @@ export class TokenCache {
     const noted = this.notes.get(record.id)
     if (noted !== undefined && record.lastUsedAt !== undefined && record.lastUsedAt >= noted)
       this.notes.delete(record.id)
-    const kept = withLaterUse(record, this.lastUsedAt(record.id))
-    this.records.set(record.id, { record: kept, freshUntil })
+    this.records.set(record.id, {
+      id: record.id,
+      app: record.app,
+      metadata: record.metadata,
+      tokens: tokens ? cachedToken(tokens) : null,
+      version: record.version,
+      lastUsedAt: withLaterUse(record, this.lastUsedAt(record.id)).lastUsedAt,
+      freshUntil,
+    })
   }
 
   forget(id: string): void {
@@ -248,5 +278,15 @@ export class TokenCache {
     await this.watching
     await this.subscription?.close()
     this.subscription = undefined
+  }
+}
+
+/** The handed-out part of a token set (one shape for all, so the hot path's reads stay monomorphic). */
+function cachedToken(tokens: TokenSet): CachedToken {
+  return {
+    accessToken: tokens.accessToken,
+    // The usual type shares one string instead of a copy per connection.
+    tokenType: tokens.tokenType === 'Bearer' ? 'Bearer' : tokens.tokenType,
+    expiresAt: tokens.expiresAt,
   }
 }

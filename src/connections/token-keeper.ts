@@ -8,7 +8,6 @@
 // (every write of a refresh's outcome), `durable-commit.ts` (a rotated token set survives a
 // store outage), `refresh-policy.ts` (when, how often, how long) and `keeper-errors.ts`.
 import { isInnkeeperError, isTransient, type NeedsReauthError } from '../errors.js'
-import type { TokenSet } from '../model/token-set.js'
 import { type ConnectionRecord, type Lease, refreshLeaseKey } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { isApiKeyConnection } from './credential.js'
@@ -34,7 +33,7 @@ import {
   WAIT_MIN_MS,
 } from './refresh-policy.js'
 import { renewTokens } from './renew.js'
-import { TokenCache } from './token-cache.js'
+import { type CachedConnection, type CachedToken, TokenCache } from './token-cache.js'
 import { UseNotes } from './use-notes.js'
 
 export interface RefreshOptions {
@@ -56,7 +55,7 @@ export class TokenKeeper {
   /** Access-token lookups in progress per connection, and the change stamp each started at. */
   private readonly lookups = new Map<
     string,
-    { promise: Promise<TokenSet & { accessToken: string }>; stamp: number }
+    { promise: Promise<CachedToken & { accessToken: string }>; stamp: number }
   >()
   private readonly cache: TokenCache
   private readonly writer: RecordWriter
@@ -79,7 +78,7 @@ export class TokenKeeper {
   }
 
   /** The cached token set while it is fresh, without touching the store: the hot path. A use. */
-  freshCached(id: string): (TokenSet & { accessToken: string }) | undefined {
+  freshCached(id: string): (CachedToken & { accessToken: string }) | undefined {
     const record = this.cache.fresh(id)
     if (!record) return undefined
     this.uses.seen(record)
@@ -94,7 +93,7 @@ export class TokenKeeper {
    * caller arriving after a change of the connection was heard starts a lookup of its own. A use
    * (see `UseNotes`).
    */
-  accessToken(id: string): Promise<TokenSet & { accessToken: string }> {
+  accessToken(id: string): Promise<CachedToken & { accessToken: string }> {
     const cached = this.freshCached(id)
     if (cached) return Promise.resolve(cached)
     const running = this.lookups.get(id)
@@ -106,7 +105,7 @@ export class TokenKeeper {
     return promise
   }
 
-  private async lookUp(id: string): Promise<TokenSet & { accessToken: string }> {
+  private async lookUp(id: string): Promise<CachedToken & { accessToken: string }> {
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)
     if (stored.state === 'active' && isAccessTokenFresh(stored.tokens, this.ctx.now())) {
@@ -118,12 +117,12 @@ export class TokenKeeper {
     // The stale record just read is not passed on: the refresh takes the lease with a fresh read
     // (one store call), where a record in hand would cost a lease call and a read under it.
     const record = await this.refresh(id)
-    return record.tokens as TokenSet & { accessToken: string }
+    return record.tokens as CachedToken & { accessToken: string }
   }
 
-  /** The record as last seen by this process (loaded once), for headers and metadata. */
-  async cachedRecord(id: string): Promise<ConnectionRecord> {
-    const cached = this.cache.record(id)
+  /** The connection as last seen by this process (loaded once), for headers and metadata. */
+  async cachedRecord(id: string): Promise<CachedConnection> {
+    const cached = this.cache.connection(id)
     if (cached) return cached
     const stored = await this.load(id)
     if (!stored) throw unknownConnection(id)

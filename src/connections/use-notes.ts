@@ -3,13 +3,12 @@
 // `useNoting` in refresh-policy.ts) and saved with the connection's next write; where the
 // provider's policy reads it (`when-used-within`), the note is saved at once, with the refresh
 // due time it brings back or extends, so the background refresher in another process sees it.
-import type { ConnectionRecord } from '../stores/store.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
 import { isApiKeyConnection } from './credential.js'
 import { pendingSteps } from './pending-steps.js'
 import type { RecordWriter } from './record-writes.js'
 import { nextRefreshDue, USE_NOTE_MIN_MS, useNoting } from './refresh-policy.js'
-import type { TokenCache } from './token-cache.js'
+import type { CachedConnection, TokenCache } from './token-cache.js'
 
 export class UseNotes {
   /** Saves of noted uses under way (awaited on close, so a one-shot command's use is kept). */
@@ -26,7 +25,7 @@ export class UseNotes {
    * `save: false` the caller is about to write the connection anyway (an on-demand refresh),
    * and that write carries the note.
    */
-  seen(record: ConnectionRecord, options: { save?: boolean } = {}): void {
+  seen(record: CachedConnection, options: { save?: boolean } = {}): void {
     const now = this.ctx.now()
     if (record.lastUsedAt !== undefined && now - record.lastUsedAt < USE_NOTE_MIN_MS) return
     const app = this.ctx.cachedApp(record.app)
@@ -48,13 +47,13 @@ export class UseNotes {
     await Promise.all(this.saving)
   }
 
-  private note(record: ConnectionRecord, app: ResolvedApp, now: number, save: boolean): void {
+  private note(record: CachedConnection, app: ResolvedApp, now: number, save: boolean): void {
     const noting = useNoting(app.provider)
     const last = Math.max(record.lastUsedAt ?? 0, this.cache.lastUsedAt(record.id) ?? 0)
     if (now - last < noting.everyMs) return
-    const noted = this.cache.noteUse(record, now)
+    this.cache.noteUse(record, now)
     // An API key is never renewed: nothing to bring forward, its use is saved with its next write.
-    if (noting.save && save && !isApiKeyConnection(record)) this.save(noted, app)
+    if (noting.save && save && !isApiKeyConnection(record)) this.save(record.id, now, app)
   }
 
   private track(promise: Promise<void>): void {
@@ -66,24 +65,27 @@ export class UseNotes {
    * Saves the note and the refresh due time it makes (an active connection owing no steps; any
    * other keeps its own). Best effort: a failed save leaves the note in memory for the next write.
    */
-  private save(record: ConnectionRecord, app: ResolvedApp): void {
-    const usedAt = record.lastUsedAt ?? this.ctx.now()
-    const saving = this.writer
-      .saveWithRetry(
-        record,
-        (latest) => ({
-          ...latest,
-          refreshDueAt:
-            latest.state === 'active' && pendingSteps(latest).length === 0
-              ? nextRefreshDue(latest, app)
-              : latest.refreshDueAt,
-        }),
-        { superseded: (latest) => latest.lastUsedAt !== undefined && latest.lastUsedAt >= usedAt },
-      )
-      .then(
-        ({ saved, stamp }) => this.cache.remember(saved, stamp),
-        () => undefined,
-      )
+  private save(id: string, usedAt: number, app: ResolvedApp): void {
+    // The whole record is read first (the cache keeps only what token requests read); the write
+    // adds the noted use to it (see `RecordWriter.saveWithRetry`).
+    const saving = this.ctx.store
+      .getConnection(id)
+      .then(async (record) => {
+        if (!record) return
+        const { saved, stamp } = await this.writer.saveWithRetry(
+          record,
+          (latest) => ({
+            ...latest,
+            refreshDueAt:
+              latest.state === 'active' && pendingSteps(latest).length === 0
+                ? nextRefreshDue(latest, app)
+                : latest.refreshDueAt,
+          }),
+          { superseded: (latest) => latest.lastUsedAt !== undefined && latest.lastUsedAt >= usedAt },
+        )
+        this.cache.remember(saved, stamp)
+      })
+      .catch(() => undefined)
     this.track(saving)
   }
 }
