@@ -52,6 +52,16 @@ export class Connection {
   }
 
   /**
+   * Whether `token()` would answer without renewing: the cached token is fresh. Nothing cached
+   * yet (this process's first use) reads the record into the cache first. Never rejects.
+   */
+  async freshTokenAtHand(): Promise<boolean> {
+    if (this.keeper.freshCached(this.id)) return true
+    await this.keeper.cachedRecord(this.id).catch(() => undefined)
+    return this.keeper.freshCached(this.id) !== undefined
+  }
+
+  /**
    * The access token with its type and expiry, for handing to other services: told as a
    * `token_issued` event, which the audit trail records as `token.issued` (who: `options.actor`,
    * else the surrounding or process actor).

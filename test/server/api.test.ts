@@ -92,17 +92,16 @@ describe('the token route', () => {
     expect(f.emulator.stats().tokenRequests.total).toBe(before)
   })
 
-  it('records every token handed out in the audit trail, under the API key that asked', async () => {
+  it('records every token handed out in the audit trail, and the refresh one caused, under the API key that asked', async () => {
     f = await startServer('bookingsync')
     await connectBookingSync(f)
     for (let i = 0; i < 3; i++) await f.api('/api/connections/acme-bs%2Fmain/token', { method: 'POST' })
-    const issued = (await f.keeper.audit.list({ connection: 'acme-bs/main' })).filter(
-      (entry) => entry.action === 'token.issued',
-    )
-    const keyId = f.apiKey.split('_')[1]
-    expect(issued).toEqual(
-      Array(3).fill(expect.objectContaining({ actor: `api-key:${keyId}`, outcome: 'ok' })),
-    )
+    f.advance(7200 + 1)
+    await f.api('/api/connections/acme-bs%2Fmain/token', { method: 'POST' })
+    const entries = await f.keeper.audit.list({ connection: 'acme-bs/main' })
+    const byKey = expect.objectContaining({ actor: `api-key:${f.apiKey.split('_')[1]}`, outcome: 'ok' })
+    expect(entries.filter((entry) => entry.action === 'token.issued')).toEqual(Array(4).fill(byKey))
+    expect(entries.filter((entry) => entry.action === 'token.refreshed')).toEqual([byKey])
   })
 
   it('says what a BookingSync token is: an access token for the Authorization header', async () => {

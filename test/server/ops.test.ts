@@ -89,6 +89,8 @@ describe('request logs', () => {
       ['POST', 404, keyId],
       ['GET', 200, keyId],
     ])
+    // Each line names its request, as do any other lines written while answering it.
+    expect(new Set(requests.map((line) => line.reqId)).size).toBe(2)
     expect(lines.filter((line) => line.msg === 'requests summarized')).toEqual([
       expect.objectContaining({ level: 30, route: 'POST /api/connections/:id/token', answered: 2 }),
     ])
