@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 import LongFirstSequencer from './test/support/sequencer.js'
+import { TEST_HOME } from './test/support/test-home.js'
 
 export default defineConfig({
   test: {
@@ -17,6 +18,8 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     sequence: { sequencer: LongFirstSequencer },
     globalSetup: ['test/support/global-setup.ts'],
+    // Never the real ~/.innkeeper: tests and the processes they spawn share this run's temporary home.
+    env: { INNKEEPER_HOME: TEST_HOME },
     reporters: ['default'],
   },
 })

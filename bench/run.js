@@ -11,8 +11,8 @@
 //   --markdown [file] [--all]              the goals of a results file as a markdown table for
 //                                          README's Performance section (every row with --all)
 // BENCH_QUICK=1 uses small sizes (not for the record).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, totalmem } from 'node:os'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { GOALS } from './goals.js'
@@ -72,6 +72,10 @@ for (const wanted of args) {
 const partial = names.length > 0
 if (!partial) names.push(...Object.keys(SUITES))
 
+// Every suite and the processes it starts use a fresh INNKEEPER_HOME of this run, never the
+// user's: a recovery journal or provider file left there would be read by every keeper opened.
+const benchHome = mkdtempSync(join(tmpdir(), 'innkeeper-bench-home-'))
+process.env.INNKEEPER_HOME = benchHome
 const startedAt = new Date()
 const load = loadavg().map((value) => Number(value.toFixed(2)))
 const began = performance.now()
@@ -100,6 +104,7 @@ for (const name of names) {
   }
 }
 rows.push(...missingGoals(names, rows))
+rmSync(benchHome, { recursive: true, force: true })
 const totalMs = Math.round(performance.now() - began)
 
 printTable(rows)
