@@ -3,7 +3,7 @@
 // (nothing to brute-force, unlike a password); comparisons of digests run in constant time.
 // The verifier keeps the hashes it has read in memory while the store's changes feed is live,
 // so a request costs no store read; a key revoked by any process is dropped when the feed says so.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { ANY_CONNECTION, type ChangesSubscription, type StoreChange } from '../stores/changes.js'
 import type { Store } from '../stores/store.js'
 
@@ -24,7 +24,8 @@ export interface ApiKeyIdentity {
 const KEY_FORMAT = /^ik_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$/
 
 export function hashApiKey(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest()
+  // One-shot `hash`: no Hash object per request (each API call hashes the key it presents).
+  return hash('sha256', key, 'buffer')
 }
 
 function sameDigest(a: Buffer, b: Buffer): boolean {
