@@ -1,5 +1,5 @@
 // The service under load for the token-API benchmark: `createServer()` (what `innkeeper serve`
-// runs: helmet, rate limiting, API-key check, one log line per request to stdout) on the
+// runs: security headers, rate limiting, API-key check, the request log to stdout) on the
 // benchmark's SQLite store. The per-client rate limit (1,200 requests a minute by default) is
 // raised so the benchmark measures the server, not the limiter. Reports its port over IPC.
 import { Innkeeper } from '../../dist/index.js'

@@ -1,6 +1,7 @@
 // Measure 4, the token API of the service: `POST /api/connections/:id/token` (API key checked
-// against the store, token from the cache, one audit entry written per token handed out, one log
-// line per request) at 64 concurrent keep-alive connections, beside a bare `node:http` server
+// against its kept hash, token from the cache, one audit entry written per token handed out,
+// security headers on every answer, successful answers counted in the log's summary line rather
+// than a line each) at 64 concurrent keep-alive connections, beside a bare `node:http` server
 // answering a fixed JSON body, driven by the same client. The service runs on SQLite (what
 // `innkeeper serve` uses by default) and, for comparison, on PostgreSQL. Every server runs in its
 // own process, the client in this one; rounds alternate the servers.
