@@ -4,7 +4,8 @@
 // issue 15 (bench/goals.js) is in it, or a failed row says which is missing.
 //   node bench/run.js [--suite] <name> …   some suites only (a name also selects its `<name>-…`
 //                                          family: `scale` = scale-ladder, scale-real, scale-1m);
-//                                          the other suites' figures already in the file are kept
+//                                          the other suites' figures already in the file are kept;
+//                                          opt-in suites (OPT_IN) run only when named exactly
 //   --full                                 long runs (the million connections until their backlog
 //                                          is gone, the ladder to 100k) into bench/results-full.json
 //   --list                                 the suites and the goal ids each produces
@@ -27,10 +28,13 @@ const SUITES = {
   'scale-ladder': () => import('./suites/scale.js').then((m) => m.scale),
   'scale-real': () => import('./suites/scale-real.js').then((m) => m.scaleReal),
   'scale-1m': () => import('./suites/scale-million.js').then((m) => m.scaleMillion),
+  'scale-redis': () => import('./suites/scale-redis.js').then((m) => m.scaleRedis),
   memory: () => import('./suites/memory.js').then((m) => m.memory),
   'cold-start': () => import('./suites/cold-start.js').then((m) => m.coldStart),
   'idle-writes': () => import('./suites/idle-writes.js').then((m) => m.idleWrites),
 }
+/** Suites left out of the default run and of families (`scale`): they run only when named. */
+const OPT_IN = new Set(['scale-redis'])
 
 const args = process.argv.slice(2)
 const flag = (name) => {
@@ -46,7 +50,8 @@ flag('--suite')
 if (flag('--list')) {
   for (const name of Object.keys(SUITES)) {
     const ids = GOALS.filter((goal) => goal.suite === name).map((goal) => goal.id)
-    console.log(`${name.padEnd(13)} ${ids.length > 0 ? ids.join(', ') : '(no goal ids)'}`)
+    const optIn = OPT_IN.has(name) ? ' (opt-in: runs only when named, not in `npm run bench`)' : ''
+    console.log(`${name.padEnd(13)} ${ids.length > 0 ? ids.join(', ') : '(no goal ids)'}${optIn}`)
   }
   process.exit(0)
 }
@@ -60,7 +65,7 @@ const names = []
 for (const wanted of args) {
   const family = SUITES[wanted]
     ? [wanted]
-    : Object.keys(SUITES).filter((name) => name.startsWith(`${wanted}-`))
+    : Object.keys(SUITES).filter((name) => name.startsWith(`${wanted}-`) && !OPT_IN.has(name))
   if (family.length === 0) {
     console.error(
       `Unknown suite "${wanted}". Choose from: ${Object.keys(SUITES).join(', ')} (or a family: scale).`,
@@ -70,7 +75,7 @@ for (const wanted of args) {
   for (const name of family) if (!names.includes(name)) names.push(name)
 }
 const partial = names.length > 0
-if (!partial) names.push(...Object.keys(SUITES))
+if (!partial) names.push(...Object.keys(SUITES).filter((name) => !OPT_IN.has(name)))
 
 // Every suite and the processes it starts use a fresh INNKEEPER_HOME of this run, never the
 // user's: a recovery journal or provider file left there would be read by every keeper opened.
@@ -135,6 +140,8 @@ const out = join(ROOT, full ? 'bench/results-full.json' : 'bench/results.json')
 if (partial && existsSync(out)) {
   // A partial run replaces its own suites' figures and keeps the others (each suite records when it ran).
   const previous = JSON.parse(readFileSync(out, 'utf8'))
+  // The kept suites keep the time of the run that measured them (the file's timestamp is this run's).
+  for (const suite of Object.values(previous.suites ?? {})) suite.timestamp ??= previous.timestamp
   for (const name of names) suites[name].timestamp = startedAt.toISOString()
   results.suites = { ...previous.suites, ...suites }
   results.table = [...(previous.table ?? []).filter((row) => !names.includes(row.suite)), ...rows]

@@ -1,30 +1,33 @@
-// One run of a fleet at real platform latency (issue 15's scale.real.* ids): N connections with
-// 2-hour tokens on PostgreSQL, `workers` × `innkeeper worker`, the emulator's token endpoint at
-// 150 ± 50 ms. The fleet is the worst it can be without a token having expired: it was kept in
-// steady state (tokens obtained evenly over the last 6,600 s), then the workers were down until
-// `leadMs` before the first token expires. At t0 they are back: (600 s − lead) × N/6,600
-// connections are due at once and more fall due at N/6,600 per second, which is also the rate
-// at which tokens expire. Measured: the refreshes/s the workers sustain while a backlog is left
-// (after a warm-up), the concurrency their adaptive limits settled at, and from the store, for
-// every connection, that none expired before it was refreshed (see docs/scaling.md).
+// One run of a fleet at real platform latency (issue 15's scale.real.* ids, and `scale-redis`):
+// N connections with 2-hour tokens in a store, `workers` × `innkeeper worker`, the emulator's
+// token endpoint at 150 ± 50 ms. The fleet is the worst it can be without a token having expired:
+// it was kept in steady state (tokens obtained evenly over the last 6,600 s), then the workers
+// were down until `leadMs` before the first token expires. At t0 they are back: (600 s − lead) ×
+// N/6,600 connections are due at once and more fall due at N/6,600 per second, which is also the
+// rate at which tokens expire. Measured: the refreshes/s the workers sustain while a backlog is
+// left (after a warm-up), the concurrency their adaptive limits settled at, and from the store,
+// for every connection, that none expired before it was refreshed (see docs/scaling.md).
 //
-// Seeding (COPY, bench/lib/bulk-seed.js) is in two parts so the times are right at t0 however
-// long it takes: first the connections that fall due after the run, then the first `urgent`
-// ones (the backlog and everything due until the end of the slice), anchored so the first token
-// expires `leadMs` after their COPY commits, which is t0 (the workers are already idling). The
-// check does not depend on the anchors: each row's seeded expiry is its created_at + 2 h.
+// The store is a fleet store (`fleetStore(label, { lifetimeMs, marginMs })`: fleet-postgres.js,
+// fleet-redis.js): { url, seed(clones) → { rows, ms } in bulk (bulk-seed.js), settle() after
+// the bulk and before the workers start, bytes() its size now (table or server memory),
+// seedNote(figures) the note's words on seeding and size, due(at) the backlog, check(times) the
+// expiry figures of every seeded connection, drop() everything it made }.
+//
+// Seeding is in two parts so the times are right at t0 however long it takes: first the
+// connections that fall due after the run, then the first `urgent` ones (the backlog and
+// everything due until the end of the slice), anchored so the first token expires `leadMs`
+// after they are written, which is t0 (the workers are already idling). The check does not
+// depend on the anchors: each record's seeded expiry is its createdAt + 2 h.
 import { performance } from 'node:perf_hooks'
-import pg from 'pg'
 import { Innkeeper } from '../../dist/index.js'
-import { copyClones } from './bulk-seed.js'
+import { postgresFleetStore } from './fleet-postgres.js'
 import { sleep } from './stats.js'
 import {
   APP,
   appSettings,
   BENCH_KEYS,
   connectOne,
-  POSTGRES_URL,
-  postgresSchema,
   startEmulatorProcess,
   startWorker,
   waitFor,
@@ -35,7 +38,19 @@ export const LIFETIME_MS = 7_200_000
 export const MARGIN_MS = 600_000
 /** Each connection is refreshed once per lifetime minus margin: N/6,600 refreshes/s in steady state. */
 export const STEADY_SECONDS = (LIFETIME_MS - MARGIN_MS) / 1000
-const ACTIVE = `state IN ('active', 'error')`
+
+/**
+ * The one-worker run at N = 100,000 (scale.real.100000.1w, and the same on Redis): until the
+ * backlog is gone and 20 s more, at most 150 s, the rate from 10 s after t0.
+ */
+export const oneWorkerFleet = (quick) => ({
+  n: quick ? 2_000 : 100_000,
+  workers: 1,
+  warmMs: quick ? 2_000 : 10_000,
+  sliceMs: quick ? 30_000 : 150_000,
+  untilDrained: true,
+  afterDrainMs: quick ? 5_000 : 20_000,
+})
 
 /** Workers' refreshes so far, from their `round` log lines (no store reads while they work). */
 const refreshedSoFar = (procs) =>
@@ -45,11 +60,13 @@ const refreshedSoFar = (procs) =>
   )
 
 /**
- * Runs the fleet. `warmMs`: time after t0 left out of the rate (adaptive limits climbing);
- * `sliceMs`: how long the workers run; `untilDrained`: stop `afterDrainMs` after the backlog is
- * gone (still within sliceMs). Answers everything measured; throws on a broken setup.
+ * Runs the fleet on `fleetStore` (PostgreSQL unless told). `warmMs`: time after t0 left out of
+ * the rate (adaptive limits climbing); `sliceMs`: how long the workers run; `untilDrained`: stop
+ * `afterDrainMs` after the backlog is gone (still within sliceMs). Answers everything measured;
+ * throws on a broken setup.
  */
 export async function runRealFleet({
+  fleetStore = postgresFleetStore,
   label,
   n,
   workers,
@@ -61,19 +78,18 @@ export async function runRealFleet({
   log = () => {},
 }) {
   const required = n / STEADY_SECONDS
-  const where = postgresSchema(label)
-  const db = new pg.Client({ connectionString: POSTGRES_URL })
-  await db.connect()
-  const emulator = await startEmulatorProcess({
-    rotateRefreshTokens: false,
-    reuseDetection: false,
-    accessTokenTtl: LIFETIME_MS / 1000,
-    latencyMs: 150,
-    latencyJitterMs: 50,
-  })
+  const store = await fleetStore(label, { lifetimeMs: LIFETIME_MS, marginMs: MARGIN_MS })
   const procs = []
+  let emulator
   try {
-    const keeper = await Innkeeper.open({ store: where.url, keys: BENCH_KEYS, audit: false })
+    emulator = await startEmulatorProcess({
+      rotateRefreshTokens: false,
+      reuseDetection: false,
+      accessTokenTtl: LIFETIME_MS / 1000,
+      latencyMs: 150,
+      latencyJitterMs: 50,
+    })
+    const keeper = await Innkeeper.open({ store: store.url, keys: BENCH_KEYS, audit: false })
     let template
     try {
       await keeper.apps.add(APP, appSettings(emulator.info))
@@ -81,7 +97,6 @@ export async function runRealFleet({
     } finally {
       await keeper.close()
     }
-    const table = `"${where.schema}".innkeeper_connections`
     // The first `urgent` clones: what is due at t0 plus what falls due until the slice ends, with
     // room for a late t0; the rest falls due after the run.
     const urgent = Math.min(
@@ -95,6 +110,7 @@ export async function runRealFleet({
       lifetimeMs: LIFETIME_MS,
       marginMs: MARGIN_MS,
     })
+    const bytesBefore = await store.bytes()
     const seedStart = performance.now()
     const seedingStartedAt = Date.now()
     let msPerRow = 0.1
@@ -103,8 +119,7 @@ export async function runRealFleet({
       // most a lull after the urgent rows, never an early expiry): none of these falls due in
       // the slice unless seeding takes over 3 minutes longer than that guess, none expires in
       // it unless over 13 minutes longer.
-      const later = await copyClones(db, {
-        schema: where.schema,
+      const later = await store.seed({
         template,
         prefix: 's',
         from: urgent,
@@ -114,37 +129,26 @@ export async function runRealFleet({
       msPerRow = later.ms / later.rows
       log(`seeded ${later.rows} later rows in ${later.ms} ms`)
     }
-    await db.query(`ANALYZE ${table}`)
-    for (let i = 0; i < workers; i++) procs.push(startWorker(where.url))
+    await store.settle()
+    const bytesLater = await store.bytes()
+    for (let i = 0; i < workers; i++) procs.push(startWorker(store.url))
     await waitFor(
       'the workers to start',
       () => procs.every((p) => p.lines.some((line) => line.msg === 'worker started')),
       120_000,
     )
     const plannedT0 = Date.now() + Math.round(urgent * msPerRow * 1.3) + 1_000
-    const first = await copyClones(db, {
-      schema: where.schema,
-      template,
-      prefix: 's',
-      count: urgent,
-      fleet: fleet(plannedT0),
-    })
+    const first = await store.seed({ template, prefix: 's', count: urgent, fleet: fleet(plannedT0) })
     const t0 = Date.now()
     const seedMs = Math.round(performance.now() - seedStart)
-    const { rows: size } = await db.query('SELECT pg_total_relation_size($1::regclass)::float8 AS bytes', [
-      table,
-    ])
+    const bytesAtT0 = await store.bytes()
     log(`seeded ${first.rows} urgent rows in ${first.ms} ms (t0 ${t0 - plannedT0} ms after plan)`)
     const before = await emulator.stats()
 
     // The backlog (due and not refreshed) every 5 s: a walk of the due index, cheap next to the refreshes.
     const backlog = async () => {
       const at = Date.now()
-      const { rows } = await db.query(
-        `SELECT count(*)::int AS due FROM ${table} WHERE refresh_due_at <= $1 AND ${ACTIVE}`,
-        [at],
-      )
-      return { at, due: rows[0].due, refreshed: refreshedSoFar(procs) }
+      return { at, due: await store.due(at), refreshed: refreshedSoFar(procs) }
     }
     const samples = [await backlog()]
     const started = performance.now()
@@ -166,54 +170,42 @@ export async function runRealFleet({
     // The rate while a backlog was left, after the warm-up (or from t0 when the backlog drained first).
     const windowEnd = Math.min(stoppedAt, drainedAt ?? stoppedAt)
     const windowStart = windowEnd - (t0 + warmMs) >= 10_000 ? t0 + warmMs : t0
-    // Every connection, from the store: the seeded token expired at created_at + 2 h (a refresh
-    // keeps created_at), so "refreshed before expiry" is checked row by row. Seeded rows have no
-    // last_refresh_at: one that has it was refreshed by a worker in this run.
-    const expiry = `(c.created_at + ${LIFETIME_MS})`
-    const { rows } = await db.query(
-      `SELECT
-         count(*)::int AS total,
-         count(*) FILTER (WHERE c.last_refresh_at IS NOT NULL)::int AS refreshed,
-         count(*) FILTER (WHERE c.last_refresh_at IS NOT NULL AND c.last_refresh_at > ${expiry})::int AS late,
-         count(*) FILTER (WHERE c.last_refresh_at IS NULL AND ${expiry} <= $2)::int AS expired,
-         count(*) FILTER (WHERE c.last_refresh_at IS NULL AND ${expiry} - ${MARGIN_MS} <= $2)::int AS due_left,
-         count(*) FILTER (WHERE ${expiry} - ${MARGIN_MS} <= $1)::int AS due_at_t0,
-         count(*) FILTER (WHERE ${expiry} <= $2)::int AS expiring_in_run,
-         count(*) FILTER (WHERE c.last_refresh_at >= $3 AND c.last_refresh_at < $4)::int AS in_window,
-         min(${expiry} - c.last_refresh_at) FILTER (WHERE c.last_refresh_at IS NOT NULL) AS least_headroom,
-         min(${expiry}) AS first_expiry,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY c.last_refresh_at - (${expiry} - ${MARGIN_MS}))
-           FILTER (WHERE c.last_refresh_at IS NOT NULL AND ${expiry} - ${MARGIN_MS} >= $1) AS lag_p50,
-         percentile_cont(0.99) WITHIN GROUP (ORDER BY c.last_refresh_at - (${expiry} - ${MARGIN_MS}))
-           FILTER (WHERE c.last_refresh_at IS NOT NULL AND ${expiry} - ${MARGIN_MS} >= $1) AS lag_p99
-       FROM ${table} c WHERE c.name LIKE 's%'`,
-      [t0, stoppedAt, windowStart, windowEnd],
-    )
-    const r = rows[0]
-    const perSecond = r.in_window / ((windowEnd - windowStart) / 1000)
+    // Every connection, from the store: the seeded token expired at createdAt + 2 h (a refresh
+    // keeps createdAt), so "refreshed before expiry" is checked record by record. Seeded
+    // records have no lastRefreshAt: one that has it was refreshed by a worker in this run.
+    const r = await store.check({ t0, stoppedAt, windowStart, windowEnd })
+    const perSecond = r.inWindow / ((windowEnd - windowStart) / 1000)
     const workerRefreshed = summaries.reduce((sum, s) => sum + (s.refreshed ?? 0), 0)
     const dueAtEnd = samples.at(-1).due
+    const laterRows = n - urgent
     return {
       n,
       workers,
       required,
       perSecond,
       ratio: perSecond / required,
-      window: { fromS: (windowStart - t0) / 1000, toS: (windowEnd - t0) / 1000, refreshed: r.in_window },
-      seeding: { ms: seedMs, rows: n, urgentRows: urgent, urgentMs: first.ms, t0LateMs: t0 - plannedT0 },
-      tableBytes: size[0].bytes,
+      window: { fromS: (windowStart - t0) / 1000, toS: (windowEnd - t0) / 1000, refreshed: r.inWindow },
+      seeding: {
+        ms: seedMs,
+        rows: n,
+        urgentRows: urgent,
+        urgentMs: first.ms,
+        t0LateMs: t0 - plannedT0,
+        note: store.seedNote({ rows: n, ms: seedMs, laterRows, bytesBefore, bytesLater, bytesAtT0 }),
+      },
+      storeBytes: { beforeSeeding: bytesBefore, afterLaterRows: bytesLater, laterRows, atT0: bytesAtT0 },
       stored: r.total,
-      leadS: (Number(r.first_expiry) - t0) / 1000,
+      leadS: (r.firstExpiry - t0) / 1000,
       runS: (stoppedAt - t0) / 1000,
-      dueAtT0: r.due_at_t0,
-      expiringInRun: r.expiring_in_run,
+      dueAtT0: r.dueAtT0,
+      expiringInRun: r.expiringInRun,
       refreshed: r.refreshed,
       expired: r.expired,
       late: r.late,
-      dueLeft: r.due_left,
-      leastHeadroomS: r.least_headroom === null ? null : Number(r.least_headroom) / 1000,
-      lagAfterDueP50S: r.lag_p50 === null ? null : Number(r.lag_p50) / 1000,
-      lagAfterDueP99S: r.lag_p99 === null ? null : Number(r.lag_p99) / 1000,
+      dueLeft: r.dueLeft,
+      leastHeadroomS: r.leastHeadroomMs === null ? null : r.leastHeadroomMs / 1000,
+      lagAfterDueP50S: r.lagP50Ms === null ? null : r.lagP50Ms / 1000,
+      lagAfterDueP99S: r.lagP99Ms === null ? null : r.lagP99Ms / 1000,
       drainedAfterS: drainedAt === undefined ? null : (drainedAt - t0) / 1000,
       // Not drained: what is left shrinks by (rate − arrivals) each second.
       projectedDrainS:
@@ -233,9 +225,8 @@ export async function runRealFleet({
     }
   } finally {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL')
-    await db.end()
-    await emulator.close()
-    await where.drop()
+    await emulator?.close()
+    await store.drop()
   }
 }
 
@@ -267,7 +258,7 @@ export function fleetNote(run) {
         ? `backlog left at the end ${run.dueLeft}, gone after ~${Math.round(run.projectedDrainS)} s at this rate (projected), then the workers follow the arrivals of ${run.required.toFixed(0)}/s`
         : `backlog left at the end ${run.dueLeft} and growing: this rate is below the arrivals of ${run.required.toFixed(0)}/s`
   return (
-    `seeded ${run.n.toLocaleString('en')} rows by COPY in ${(run.seeding.ms / 1000).toFixed(0)} s (table with indexes ${(run.tableBytes / 2 ** 20).toFixed(0)} MB); ` +
+    `${run.seeding.note}; ` +
     `at t0 ${run.dueAtT0} due, first token expiring ${Math.round(run.leadS)} s later; ` +
     `rate over ${Math.round(run.window.fromS)}–${Math.round(run.window.toS)} s after t0 (${run.window.refreshed} refreshes); ` +
     `settled concurrency per worker ${limits}; peak token requests in flight ${run.peakInFlight}; ` +

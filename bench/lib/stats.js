@@ -48,3 +48,13 @@ export function rssOf(pid) {
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export const MB = 1024 * 1024
+
+/** Interpolated percentile (p in 0..1) like SQL's percentile_cont; null for no values. */
+export function percentileCont(values, p) {
+  if (values.length === 0) return null
+  const sorted = Float64Array.from(values).sort()
+  const at = p * (sorted.length - 1)
+  const below = Math.floor(at)
+  const above = Math.min(sorted.length - 1, below + 1)
+  return sorted[below] + (sorted[above] - sorted[below]) * (at - below)
+}

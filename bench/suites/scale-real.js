@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { Innkeeper } from '../../dist/index.js'
 import { copyClones } from '../lib/bulk-seed.js'
-import { fleetNote, keptFresh, runRealFleet } from '../lib/real-fleet.js'
+import { fleetNote, keptFresh, oneWorkerFleet, runRealFleet } from '../lib/real-fleet.js'
 import { MB, rssOf, sleep } from '../lib/stats.js'
 import {
   APP,
@@ -162,7 +162,7 @@ function refresherHeap(n) {
 }
 
 export async function scaleReal({ quick }) {
-  const realN = quick ? 2_000 : 100_000
+  const realN = oneWorkerFleet(quick).n
   const linear = quick ? [500, 5_000] : [10_000, 100_000]
   const timeBoxMs = quick ? 8_000 : 30_000
   const log = (line) => process.stderr.write(`[scale-real] ${line}\n`)
@@ -209,16 +209,7 @@ export async function scaleReal({ quick }) {
     await emulator.close()
     await where.drop()
   }
-  runs.real = await runRealFleet({
-    label: 'scalereal',
-    n: realN,
-    workers: 1,
-    warmMs: quick ? 2_000 : 10_000,
-    sliceMs: quick ? 30_000 : 150_000,
-    untilDrained: true,
-    afterDrainMs: quick ? 5_000 : 20_000,
-    log,
-  })
+  runs.real = await runRealFleet({ label: 'scalereal', ...oneWorkerFleet(quick), log })
 
   const rows = []
   const real = runs.real
