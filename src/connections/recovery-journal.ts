@@ -78,9 +78,13 @@ export class RecoveryJournal {
    * must not cost a read of every file each time (issue 15).
    */
   private listing(): JournalEntry[] {
+    // No directory (the usual case: nothing was ever journaled) answers undefined rather than
+    // throwing: an ENOENT error object costs more than the stat itself, on every refresh.
     let changedAt: number
     try {
-      changedAt = statSync(this.directory).mtimeMs
+      const stats = statSync(this.directory, { throwIfNoEntry: false })
+      if (!stats) return []
+      changedAt = stats.mtimeMs
     } catch {
       return []
     }

@@ -77,6 +77,8 @@ export class OutboxWriter {
   ): Promise<OutboxEntryInput[]> {
     const createdAt = this.now()
     const receivers = await this.currentReceivers(createdAt)
+    // No receiver, no entry: the events (an id, a date, the connection's copy) are not even built.
+    if (receivers.length === 0) return []
     return events.flatMap((name) =>
       this.entries(this.event(WEBHOOK_TYPE[name], connection, createdAt), createdAt, receivers),
     )
