@@ -5,7 +5,7 @@
 // Entries are written in batches, off the path of whoever caused them (a refresh, a token request):
 // a batch goes out BATCH_DELAY_MS after its first entry or at BATCH_MAX entries, and at once on
 // `flush` (close) or before the trail is read through `list`.
-import { randomFillSync } from 'node:crypto'
+import { randomUint32FromPool } from '../crypto/random-pool.js'
 import type { ConnectionInfo } from '../model/connection.js'
 import type { InnkeeperEvents } from '../model/events.js'
 import type { AuditEntry, ListAuditFilter, Store } from '../stores/store.js'
@@ -25,24 +25,7 @@ export interface AuditRecordInput {
 
 /** Sortable by time: 12 hex digits of milliseconds, then 8 of randomness. */
 export function newAuditId(at: number): string {
-  return `${Math.max(0, Math.floor(at)).toString(16).padStart(12, '0')}-${randomHex8()}`
-}
-
-/**
- * Random bytes drawn 4 KiB at a time: one draw serves 1,024 ids (a draw per id was a tenth of
- * the token API's CPU time, one id per token handed out).
- */
-const randomPool = Buffer.alloc(4096)
-let randomAt = randomPool.length
-
-function randomHex8(): string {
-  if (randomAt === randomPool.length) {
-    randomFillSync(randomPool)
-    randomAt = 0
-  }
-  const value = randomPool.readUInt32BE(randomAt)
-  randomAt += 4
-  return value.toString(16).padStart(8, '0')
+  return `${Math.max(0, Math.floor(at)).toString(16).padStart(12, '0')}-${randomUint32FromPool().toString(16).padStart(8, '0')}`
 }
 
 const EVENT_ACTIONS = {
