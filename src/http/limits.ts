@@ -3,6 +3,7 @@
 // revocation endpoints too (otherwise their own 15 s and 1 MiB). Set with Innkeeper.open
 // ({ requestTimeoutMs, maxResponseBytes }) or INNKEEPER_REQUEST_TIMEOUT / INNKEEPER_MAX_RESPONSE_BYTES.
 import { ConfigError, InnkeeperError } from '../errors.js'
+import { type DurationUnit, durationMs } from '../model/duration.js'
 
 export interface HttpLimits {
   /** Whole-request timeout (headers and body), ms. */
@@ -22,15 +23,20 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   configured: false,
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 }
+/** A request timeout is written in ms, s or m (`30s`, `500ms`); a bare number is ms. */
+const TIMEOUT_UNITS: readonly DurationUnit[] = ['ms', 's', 'm']
 
 function positive(value: number | string | undefined, what: string, units: boolean): number | undefined {
   if (value === undefined || value === '') return undefined
   if (typeof value === 'number') {
     if (Number.isFinite(value) && value > 0) return value
   } else {
-    const match = units ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value) : /^\s*(\d+)()\s*$/.exec(value)
-    if (match && Number(match[1]) > 0) return Number(match[1]) * (UNIT_MS[match[2] || 'ms'] ?? 1)
+    const parsed = units
+      ? durationMs(value, TIMEOUT_UNITS)
+      : /^\s*\d+\s*$/.test(value)
+        ? Number(value)
+        : undefined
+    if (parsed !== undefined && parsed > 0) return parsed
   }
   throw new ConfigError(
     'invalid_config',
