@@ -9,6 +9,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   isTimeout,
   limitResponse,
+  requestDeadline,
   timeoutError,
   tooLargeError,
 } from './limits.js'
@@ -78,8 +79,9 @@ export async function authenticatedFetch(
       const credential = target.credential?.(token) ?? { name: 'authorization', value: `Bearer ${token}` }
       headers.set(credential.name, credential.value)
     }
-    const timeout = AbortSignal.timeout(timeoutMs)
-    const signal = rest.signal ? AbortSignal.any([rest.signal, timeout]) : timeout
+    // Headers and body: the deadline ends when the body has been read (see `limitResponse`).
+    const deadline = requestDeadline(timeoutMs)
+    const signal = rest.signal ? AbortSignal.any([rest.signal, deadline.signal]) : deadline.signal
     const response = await fetch(url, {
       ...rest,
       method,
@@ -88,7 +90,9 @@ export async function authenticatedFetch(
       redirect: rest.redirect ?? 'manual',
       signal,
     }).catch((error: unknown) => {
-      if (timeout.aborted && isTimeout(error)) throw timeoutError(target.providerName, what, timeoutMs)
+      deadline.done()
+      if (deadline.signal.aborted && isTimeout(error))
+        throw timeoutError(target.providerName, what, timeoutMs)
       throw new InnkeeperError(
         'provider_unavailable',
         `${target.providerName} could not be reached for ${method} ${url.pathname}. Check the network and try again.`,
@@ -97,7 +101,12 @@ export async function authenticatedFetch(
         },
       )
     })
-    return limitResponse(response, limit, () => tooLargeError(target.providerName, what, limit))
+    return limitResponse(
+      response,
+      limit,
+      () => tooLargeError(target.providerName, what, limit),
+      deadline.done,
+    )
   }
 
   let token = auth ? await target.accessToken() : undefined

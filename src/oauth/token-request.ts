@@ -3,6 +3,7 @@
 // definition. Network failures, timeouts and 5xx become `provider_unavailable`; a 429 becomes
 // `rate_limited` with the wait the provider asked for.
 import { TokenEndpointError } from '../errors.js'
+import { requestDeadline } from '../http/limits.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { Grant, ProviderDefinition } from '../providers/schema.js'
 import { readBody } from './body.js'
@@ -55,6 +56,23 @@ export async function requestToken(input: TokenRequestInput): Promise<TokenSet> 
     input.params.refresh_token,
     input.params.code_verifier,
   ]
+  // One deadline for the headers and the body.
+  const deadline = requestDeadline(input.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS)
+  try {
+    return await sendTokenRequest(input, headers, form, secrets, deadline.signal)
+  } finally {
+    deadline.done()
+  }
+}
+
+async function sendTokenRequest(
+  input: TokenRequestInput,
+  headers: Record<string, string>,
+  form: URLSearchParams,
+  secrets: (string | undefined)[],
+  signal: AbortSignal,
+): Promise<TokenSet> {
+  const { provider, grant } = input
   let response: Response
   try {
     response = await fetch(input.tokenUrl, {
@@ -62,7 +80,7 @@ export async function requestToken(input: TokenRequestInput): Promise<TokenSet> 
       headers,
       body: form,
       redirect: 'manual',
-      signal: AbortSignal.timeout(input.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS),
+      signal,
     })
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')

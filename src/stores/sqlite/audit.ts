@@ -4,7 +4,7 @@
 import { auditEntryFromRow, type Row } from '../kit/rows.js'
 import type { AuditCount, AuditEntry, ListAuditFilter } from '../store.js'
 import { sqliteStep } from './errors.js'
-import type { Db } from './file.js'
+import { type Db, inWriteTransaction } from './file.js'
 import { auditParams } from './rows.js'
 import type { SqliteStatements } from './statements.js'
 
@@ -17,9 +17,9 @@ export class SqliteAuditTrail {
   append(entries: AuditEntry[]): void {
     // One transaction (one fsync) for the whole batch.
     sqliteStep('append to the audit trail', () =>
-      this.db.transaction(() => {
+      inWriteTransaction(this.db, () => {
         for (const entry of entries) this.statements.insertAudit.run(auditParams(entry))
-      })(),
+      }),
     )
   }
 

@@ -11,6 +11,7 @@ import {
   type OutboxStore,
 } from '../outbox.js'
 import { sqliteStep } from './errors.js'
+import { inWriteTransaction } from './file.js'
 
 export class SqliteOutbox implements OutboxStore {
   private readonly statements
@@ -54,28 +55,24 @@ export class SqliteOutbox implements OutboxStore {
 
   async enqueue(entries: OutboxEntryInput[]): Promise<void> {
     sqliteStep('enqueue webhook deliveries', () =>
-      this.db
-        .transaction(() => {
-          for (const entry of entries) this.statements.insert.run(entry)
-        })
-        .immediate(),
+      inWriteTransaction(this.db, () => {
+        for (const entry of entries) this.statements.insert.run(entry)
+      }),
     )
   }
 
   async claim(now: number, limit: number, owner: string, leaseMs: number): Promise<OutboxEntry[]> {
     if (limit <= 0) return []
     return sqliteStep('claim webhook deliveries', () =>
-      this.db
-        .transaction(() => {
-          const rows = this.statements.due.all({ now, limit }) as Row[]
-          for (const row of rows) {
-            row.claim_owner = owner
-            row.claim_expires_at = now + leaseMs
-            this.statements.claim.run({ owner, expiresAt: row.claim_expires_at, seq: row.seq })
-          }
-          return rows.map(outboxEntryFromRow)
-        })
-        .immediate(),
+      inWriteTransaction(this.db, () => {
+        const rows = this.statements.due.all({ now, limit }) as Row[]
+        for (const row of rows) {
+          row.claim_owner = owner
+          row.claim_expires_at = now + leaseMs
+          this.statements.claim.run({ owner, expiresAt: row.claim_expires_at, seq: row.seq })
+        }
+        return rows.map(outboxEntryFromRow)
+      }),
     )
   }
 

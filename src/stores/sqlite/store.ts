@@ -1,8 +1,8 @@
 // The SQLite Store: the embedded default, one file (mode 0600) shared safely by every process on
 // one machine. WAL journal, a busy timeout, foreign keys, versioned migrations run on open.
-// Every read-check-write runs in one `BEGIN IMMEDIATE` transaction (better-sqlite3's
-// `.immediate()`), which takes SQLite's single write lock before reading, so compare-and-swap
-// saves, lease grants and claims are atomic across processes. better-sqlite3 is synchronous: each
+// Every read-check-write runs in one `BEGIN IMMEDIATE` transaction (`inWriteTransaction`,
+// file.ts), which takes SQLite's single write lock before reading, so compare-and-swap saves,
+// lease grants and claims are atomic across processes. better-sqlite3 is synchronous: each
 // transaction runs to completion inside one method call and is never held across an `await`.
 // The rest of the driver sits beside this file: file.ts (opening), migrations.ts, statements.ts,
 // rows.ts, changes.ts (the changes feed), audit.ts, reseal.ts, outbox.ts, url.ts.
@@ -36,7 +36,7 @@ import {
 import { SqliteAuditTrail } from './audit.js'
 import { SqliteChangesFeed } from './changes.js'
 import { sqliteStep } from './errors.js'
-import { type Db, openDatabaseFile, preparingFailed } from './file.js'
+import { type Db, inWriteTransaction, openDatabaseFile, preparingFailed } from './file.js'
 import { migrate } from './migrations.js'
 import { SqliteOutbox } from './outbox.js'
 import { countSqliteSecretsByKeyId, reencryptSqliteSecrets } from './reseal.js'
@@ -146,22 +146,20 @@ export class SqliteStore implements Store {
     const encoded = encodeConnection(this.keyring, record)
     const { statements } = this
     const version = sqliteStep('save a connection', () =>
-      this.db
-        .transaction(() => {
-          if (!statements.appExists.get(record.app)) throw unknownAppError(record.app)
-          const stored = statements.selectConnectionVersion.get(record.id) as { version: number } | undefined
-          const storedVersion = stored?.version ?? 0
-          if (expectedVersion !== undefined && storedVersion !== expectedVersion) {
-            throw versionConflictError(record.id, expectedVersion, storedVersion)
-          }
-          const nextVersion = storedVersion + 1
-          statements.upsertConnection.run(connectionParams({ ...encoded, version: nextVersion }))
-          // The events this change causes commit with it, in the same transaction.
-          this.outbox.insertInTransaction(outbox)
-          if (release) statements.releaseLease.run(leaseParams(release))
-          return nextVersion
-        })
-        .immediate(),
+      inWriteTransaction(this.db, () => {
+        if (!statements.appExists.get(record.app)) throw unknownAppError(record.app)
+        const stored = statements.selectConnectionVersion.get(record.id) as { version: number } | undefined
+        const storedVersion = stored?.version ?? 0
+        if (expectedVersion !== undefined && storedVersion !== expectedVersion) {
+          throw versionConflictError(record.id, expectedVersion, storedVersion)
+        }
+        const nextVersion = storedVersion + 1
+        statements.upsertConnection.run(connectionParams({ ...encoded, version: nextVersion }))
+        // The events this change causes commit with it, in the same transaction.
+        this.outbox.insertInTransaction(outbox)
+        if (release) statements.releaseLease.run(leaseParams(release))
+        return nextVersion
+      }),
     )
     this.changes.noteSeen({ id: record.id, version, updated_at: record.updatedAt })
     this.changes.emit(record.id)
@@ -170,14 +168,12 @@ export class SqliteStore implements Store {
 
   async deleteConnection(id: string, outbox: OutboxEntryInput[] = []): Promise<boolean> {
     const deleted = sqliteStep('delete a connection', () =>
-      this.db
-        .transaction(() => {
-          if (this.statements.deleteConnection.run(id).changes === 0) return false
-          // The events of this delete commit with it, in the same transaction.
-          this.outbox.insertInTransaction(outbox)
-          return true
-        })
-        .immediate(),
+      inWriteTransaction(this.db, () => {
+        if (this.statements.deleteConnection.run(id).changes === 0) return false
+        // The events of this delete commit with it, in the same transaction.
+        this.outbox.insertInTransaction(outbox)
+        return true
+      }),
     )
     if (deleted) this.changes.emit(id)
     return deleted
@@ -187,12 +183,10 @@ export class SqliteStore implements Store {
     const params = pendingParams(encodePendingAuthorization(this.keyring, pending))
     const { statements } = this
     sqliteStep('save a pending authorization', () =>
-      this.db
-        .transaction(() => {
-          if (!statements.appExists.get(pending.app)) throw unknownAppError(pending.app)
-          statements.upsertPending.run(params)
-        })
-        .immediate(),
+      inWriteTransaction(this.db, () => {
+        if (!statements.appExists.get(pending.app)) throw unknownAppError(pending.app)
+        statements.upsertPending.run(params)
+      }),
     )
   }
 
@@ -217,7 +211,7 @@ export class SqliteStore implements Store {
   async acquireLease(key: string, owner: string, ttlMs: number, now: number): Promise<Lease | null> {
     return sqliteStep('acquire a lease', () =>
       this.withoutFsync(() =>
-        this.db.transaction(() => this.acquireLeaseInTransaction(key, owner, ttlMs, now)).immediate(),
+        inWriteTransaction(this.db, () => this.acquireLeaseInTransaction(key, owner, ttlMs, now)),
       ),
     )
   }
@@ -226,13 +220,11 @@ export class SqliteStore implements Store {
     // One transaction: the lease and the read under the write lock, so no commit comes between.
     const { lease, row } = sqliteStep('lease a connection', () =>
       this.withoutFsync(() =>
-        this.db
-          .transaction(() => {
-            const row = this.statements.selectConnection.get(id) as ConnectionRow | undefined
-            const lease = row ? this.acquireLeaseInTransaction(refreshLeaseKey(id), owner, ttlMs, now) : null
-            return { lease, row }
-          })
-          .immediate(),
+        inWriteTransaction(this.db, () => {
+          const row = this.statements.selectConnection.get(id) as ConnectionRow | undefined
+          const lease = row ? this.acquireLeaseInTransaction(refreshLeaseKey(id), owner, ttlMs, now) : null
+          return { lease, row }
+        }),
       ),
     )
     if (!row) return { lease: null, record: null }
@@ -279,22 +271,20 @@ export class SqliteStore implements Store {
     if (limit <= 0) return []
     return sqliteStep('claim due connections', () =>
       this.withoutFsync(() =>
-        this.db
-          .transaction(() => {
-            const rows = this.statements.selectClaimable.all({ now, limit }) as ConnectionRow[]
-            // Decoded tolerantly: a record sealed with a key this process lacks comes back marked
-            // `unreadable` (its lease taken, so the refresher can leave it to lapse) instead of
-            // failing the whole claim and stopping every other connection's refresh.
-            return rows.map((row) => {
-              this.changes.noteRead(row)
-              const connection = connectionFromRow(this.keyring, row, 'text', { tolerant: true })
-              const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
-              if (!lease)
-                throw new Error('a claimable connection had a held lease inside the claim transaction')
-              return { connection, lease }
-            })
+        inWriteTransaction(this.db, () => {
+          const rows = this.statements.selectClaimable.all({ now, limit }) as ConnectionRow[]
+          // Decoded tolerantly: a record sealed with a key this process lacks comes back marked
+          // `unreadable` (its lease taken, so the refresher can leave it to lapse) instead of
+          // failing the whole claim and stopping every other connection's refresh.
+          return rows.map((row) => {
+            this.changes.noteRead(row)
+            const connection = connectionFromRow(this.keyring, row, 'text', { tolerant: true })
+            const lease = this.acquireLeaseInTransaction(refreshLeaseKey(row.id), owner, leaseMs, now)
+            if (!lease)
+              throw new Error('a claimable connection had a held lease inside the claim transaction')
+            return { connection, lease }
           })
-          .immediate(),
+        }),
       ),
     )
   }
