@@ -3,10 +3,10 @@
 // definition. Network failures, timeouts and 5xx become `provider_unavailable`; a 429 becomes
 // `rate_limited` with the wait the provider asked for.
 import { TokenEndpointError } from '../errors.js'
-import { requestDeadline } from '../http/limits.js'
+import { type FormAnswer, FormPostError, postForm } from '../http/form-post.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { Grant, ProviderDefinition } from '../providers/schema.js'
-import { readBody } from './body.js'
+import { MAX_BODY_BYTES, parseJsonObject } from './body.js'
 import { parseRetryAfter, tokenEndpointError } from './errors.js'
 import { normaliseTokenResponse } from './token-response.js'
 
@@ -37,6 +37,7 @@ export async function requestToken(input: TokenRequestInput): Promise<TokenSet> 
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
+    'user-agent': 'Innkeeper-OAuth/1',
   }
   const authentication = provider.clientAuthenticationByGrant[grant] ?? provider.clientAuthentication
   if (authentication === 'client_secret_basic' && input.clientSecret) {
@@ -56,71 +57,51 @@ export async function requestToken(input: TokenRequestInput): Promise<TokenSet> 
     input.params.refresh_token,
     input.params.code_verifier,
   ]
-  // One deadline for the headers and the body.
-  const deadline = requestDeadline(input.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS)
+  let answer: FormAnswer
   try {
-    return await sendTokenRequest(input, headers, form, secrets, deadline.signal)
-  } finally {
-    deadline.done()
-  }
-}
-
-async function sendTokenRequest(
-  input: TokenRequestInput,
-  headers: Record<string, string>,
-  form: URLSearchParams,
-  secrets: (string | undefined)[],
-  signal: AbortSignal,
-): Promise<TokenSet> {
-  const { provider, grant } = input
-  let response: Response
-  try {
-    response = await fetch(input.tokenUrl, {
-      method: 'POST',
+    answer = await postForm(new URL(input.tokenUrl), {
       headers,
-      body: form,
-      redirect: 'manual',
-      signal,
+      body: form.toString(),
+      timeoutMs: input.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS,
+      maxBytes: MAX_BODY_BYTES,
     })
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+    const kind = error instanceof FormPostError ? error.kind : 'unreachable'
     throw new TokenEndpointError(
       'provider_unavailable',
-      `${provider.displayName}'s token endpoint ${timedOut ? 'did not answer in time' : 'could not be reached'}. Innkeeper retries with backoff; check the network and the token URL.`,
-      { cause: timedOut ? undefined : sanitizeCause(error) },
+      kind === 'dropped'
+        ? `${provider.displayName}'s token endpoint dropped the connection while answering. Innkeeper retries with backoff.`
+        : `${provider.displayName}'s token endpoint ${kind === 'timeout' ? 'did not answer in time' : 'could not be reached'}. Innkeeper retries with backoff; check the network and the token URL.`,
+      { cause: kind === 'timeout' ? undefined : sanitizeCause(error) },
     )
   }
 
-  let body: Awaited<ReturnType<typeof readBody>>
-  try {
-    body = await readBody(response)
-  } catch (error) {
-    throw new TokenEndpointError(
-      'provider_unavailable',
-      `${provider.displayName}'s token endpoint dropped the connection while answering. Innkeeper retries with backoff.`,
-      { cause: sanitizeCause(error) },
-    )
-  }
   const now = input.now()
-  if (!response.ok) {
-    throw tokenEndpointError(response.status, body.json, body.text, {
+  if (answer.status < 200 || answer.status > 299) {
+    const json = answer.truncated ? undefined : parseJsonObject(answer.text)
+    throw tokenEndpointError(answer.status, json, answer.text, {
       provider: provider.displayName,
       grant,
-      retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), now),
+      retryAfterSeconds: parseRetryAfter(answer.header('retry-after') ?? null, now),
       secrets,
     })
   }
-  if (body.truncated) {
+  if (answer.truncated) {
     throw new TokenEndpointError(
       'invalid_response',
       `${provider.displayName}'s token endpoint answered with a body over 1 MiB, not a token. Check the token URL.`,
     )
   }
-  return normaliseTokenResponse(body.json, body.text, { provider, grant, now, previous: input.previous })
+  return normaliseTokenResponse(parseJsonObject(answer.text), answer.text, {
+    provider,
+    grant,
+    now,
+    previous: input.previous,
+  })
 }
 
-/** Keeps the error's kind and network code, never its message (undici may quote the URL or body). */
+/** Keeps the error's kind and network code, never its message (it may quote the URL or body). */
 function sanitizeCause(error: unknown): Error {
-  const code = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code
+  const code = error instanceof FormPostError ? error.networkCode : undefined
   return new Error(code ? `network error ${code}` : 'network error')
 }
