@@ -1,8 +1,11 @@
 // cli.coldStart: one whole `innkeeper token <id>` process on SQLite with a fresh token (nothing
 // to refresh), from spawn to exit, beside a bare `node -e 0` started the same way; the two
 // alternate within each round and the ratio is of their medians. It shows what a one-shot
-// command pays for the modules it loads (the CLI loads only the command it runs).
+// command pays for the modules it loads (the CLI loads only the command it runs). A third
+// process, the floor (bench/children/cold-floor.js), does the least such a command can: load
+// better-sqlite3 from an ES module and print one stored row.
 import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Innkeeper } from '../../dist/index.js'
 import { interleave, median } from '../lib/stats.js'
@@ -12,9 +15,12 @@ import {
   BENCH_KEYS,
   CLI,
   connectOne,
+  ROOT,
   sqliteDir,
   startEmulatorProcess,
 } from '../lib/world.js'
+
+const FLOOR = join(ROOT, 'bench/children/cold-floor.js')
 
 /** Runs `node …args` to its end; answers the wall time in ms and what it printed. */
 function timeProcess(args, env) {
@@ -55,6 +61,7 @@ export async function coldStart({ quick }) {
         return ms
       },
       'node -e 0': async () => (await timeProcess(['-e', '0'], env)).ms,
+      floor: async () => (await timeProcess([FLOOR, join(dir.dir, 'innkeeper.db')], env)).ms,
     }
     // Warm-up: the file system cache holds the modules before anything is recorded.
     for (const run of Object.values(entries)) await run()
@@ -67,6 +74,7 @@ export async function coldStart({ quick }) {
     }
     const subject = median(rounds['innkeeper token'])
     const baseline = median(rounds['node -e 0'])
+    const floor = median(rounds.floor)
     return {
       raw: { rounds, emulator: before },
       rows: [
@@ -80,6 +88,20 @@ export async function coldStart({ quick }) {
           ratioMeaning: 'subject/baseline (×slower)',
           target: '≤ 2×',
           met: subject / baseline <= 2,
+          note: `the floor (an ES module that loads better-sqlite3, reads one row and prints it) takes ${floor.toFixed(1)} ms, ${(floor / baseline).toFixed(2)}× node -e 0`,
+        },
+        {
+          id: 'cli.coldStart.floor',
+          measure: 'floor: an ES module on better-sqlite3 printing one stored row, ms vs `node -e 0`',
+          unit: 'ms',
+          subject: floor,
+          baseline,
+          ratio: floor / baseline,
+          ratioMeaning: 'subject/baseline (×slower)',
+          target: '≤ 2×',
+          met: floor / baseline <= 2,
+          informational: true,
+          note: 'bench/children/cold-floor.js: no library code, no argument parsing, no decryption',
         },
       ],
     }
