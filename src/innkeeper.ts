@@ -3,7 +3,6 @@
 // flows, connection handles and events. It starts only what the caller uses: the webhook outbox
 // writer on the first connection change, a dispatcher or refresher when asked for one.
 import { join } from 'node:path'
-import { LRUCache } from 'lru-cache'
 import { runAsActor, scopedActor, workerActor } from './audit/actor.js'
 import { auditRetentionDays } from './audit/retention.js'
 import { AuditTrail } from './audit/trail.js'
@@ -28,6 +27,7 @@ import { KeeperContext, type TokenRequestObserver } from './connections/context.
 import { connectWithClientCredentials } from './connections/finish-connect.js'
 import { inFlight } from './connections/in-flight.js'
 import { unknownConnection } from './connections/keeper-errors.js'
+import { LazyLru } from './connections/lazy-lru.js'
 import { completePendingSteps, type PendingOutcome, pendingSteps } from './connections/pending-steps.js'
 import { RECOVERY_DIRECTORY, RecoveryJournal } from './connections/recovery-journal.js'
 import { isAccessTokenFresh } from './connections/refresh-policy.js'
@@ -62,7 +62,7 @@ export class Innkeeper {
   private readonly keeper: TokenKeeper
   private closed = false
   /** Handles of connections known to exist, most recently used last (see `connection`). */
-  private readonly handles = new LRUCache<string, Connection>({ max: CONNECTION_HANDLES_KEPT })
+  private readonly handles = new LazyLru<string, Connection>(CONNECTION_HANDLES_KEPT)
 
   private constructor(
     readonly store: Store,

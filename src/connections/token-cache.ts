@@ -8,10 +8,10 @@
 // recent `size` connections only, and each entry holds only what a token request and an API call
 // read (the access token with its type and expiry, the app, the metadata headers are made from,
 // the version and last use), never the whole record: no refresh token, no history.
-import { LRUCache } from 'lru-cache'
 import type { TokenSet } from '../model/token-set.js'
 import { ANY_CONNECTION, type ChangesSubscription } from '../stores/changes.js'
 import type { ConnectionRecord, Store } from '../stores/store.js'
+import { LazyLru } from './lazy-lru.js'
 import { accessTokenDueAt } from './refresh-policy.js'
 
 /** The record with `noted` as its `lastUsedAt` when that use is later than its own. */
@@ -45,9 +45,9 @@ interface Entry extends CachedConnection {
 
 export class TokenCache {
   /** What is kept of the last committed record per connection (see `Entry`). */
-  private readonly records: LRUCache<string, Entry>
+  private readonly records: LazyLru<string, Entry>
   /** Uses noted and not saved yet (`noteUse`), the `size` most recent. */
-  private readonly notes: LRUCache<string, number>
+  private readonly notes: LazyLru<string, number>
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
   private readonly loading = new Map<string, Promise<ConnectionRecord | null>>()
   /**
@@ -72,8 +72,8 @@ export class TokenCache {
     private readonly now: () => number,
     private readonly size: number,
   ) {
-    this.records = new LRUCache({ max: size })
-    this.notes = new LRUCache({ max: size })
+    this.records = new LazyLru(size)
+    this.notes = new LazyLru(size)
   }
 
   /** How many connection records are held (bounded by `size`). */
