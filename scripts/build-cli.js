@@ -41,6 +41,8 @@ await build({
   banner: {
     js: "import { createRequire as __cjsRequire } from 'node:module'\nconst require = __cjsRequire(import.meta.url)",
   },
+  // See src/cli/build-constants.d.ts.
+  define: { INNKEEPER_VERSION: JSON.stringify(manifest.version) },
   sourcemap: true,
   logLevel: 'warning',
 })

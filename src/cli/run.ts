@@ -21,6 +21,8 @@ export async function buildProgram(name: string): Promise<Command> {
       'Keeps the keys to every booking platform your application connects to.\n' +
         'Guides: docs/platforms/<platform>.md for each platform, and docs/cli.md.',
     )
+    // Answered by main.ts when it is the only argument; here when it comes with others.
+    .version(INNKEEPER_VERSION, '-V, --version', 'print the version of Innkeeper')
     .option(
       '--store <url>',
       'where apps and tokens live: sqlite:PATH, memory:, postgres://…, redis://… (env INNKEEPER_STORE)',
