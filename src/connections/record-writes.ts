@@ -75,10 +75,19 @@ export class RecordWriter {
     change: (latest: ConnectionRecord, now: number) => ConnectionRecord,
     written?: { events: (next: ConnectionRecord) => WrittenEvent[]; app: ResolvedApp },
   ): Promise<ConnectionRecord> {
-    const { saved, stamp, events } = await this.saveWithRetry(record, change, written ?? {})
-    if (events.length > 0) this.ctx.eventOutbox?.committed(events, saved.id)
-    this.cache.remember(saved, stamp)
-    return saved
+    const result = await this.saveWithRetry(record, change, written ?? {})
+    if (result.events.length > 0) this.ctx.eventOutbox?.committed(result.events, result.saved.id)
+    this.remember(result)
+    return result.saved
+  }
+
+  /**
+   * Caches what `saveWithRetry` answered: the record it wrote (whose own change notice does not
+   * drop it, see `TokenCache.rememberSaved`), or the newer one it read instead.
+   */
+  remember({ saved, stamp, written }: { saved: ConnectionRecord; stamp: number; written: boolean }): void {
+    if (written) this.cache.rememberSaved(saved, stamp)
+    else this.cache.remember(saved, stamp)
   }
 
   /**
@@ -94,7 +103,7 @@ export class RecordWriter {
   ): Promise<ConnectionRecord> {
     // The webhook events of this refresh are written in the same atomic write as its tokens.
     const recovering = record.state === 'error'
-    const { saved, written } = await this.saveWithRetry(
+    const result = await this.saveWithRetry(
       record,
       (base, now) => {
         const next: ConnectionRecord = {
@@ -116,6 +125,8 @@ export class RecordWriter {
         ...(release ? { release } : {}),
       },
     )
+    const { saved, written } = result
+    this.remember(result)
     if (!written) return saved
     crashPointAfterCommit()
     if (recovering) {

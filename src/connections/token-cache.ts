@@ -1,7 +1,8 @@
 // The token keeper's memory of connection records, kept only while the store's changes feed is
 // live: a change anywhere (a disconnect, a revoke, a reauthorization, another process's refresh)
 // drops the cached record, so no process keeps handing out a token another one has disconnected,
-// and wakes whoever waits for another process's refresh of that connection.
+// and wakes whoever waits for another process's refresh of that connection. The notice of a save
+// this process made itself does not drop the record that save wrote (see `rememberSaved`).
 // Memory stays bounded however many connections pass through: the cache keeps the `size` most
 // recently used records, a refresh under a claimed lease (the background refresher) only updates
 // a record someone here already asked for, and the changes heard are remembered for the most
@@ -51,14 +52,19 @@ export class TokenCache {
   /** Store reads in progress per connection: a herd of callers shares one read, not one each. */
   private readonly loading = new Map<string, Promise<ConnectionRecord | null>>()
   /**
-   * Changes heard, numbered: the number of the last change per connection (oldest first, at most
-   * `size` of them), so a read that raced a change is not cached. A connection whose entry
+   * Changes heard, numbered: the numbers of the last two changes per connection (oldest first, at
+   * most `size` of them), so a read that raced a change is not cached. A connection whose entry
    * was dropped counts as changed at `forgottenUpTo`; `*` counts as a change of every one.
    */
-  private readonly lastChange = new Map<string, number>()
+  private readonly lastChange = new Map<string, { last: number; before: number }>()
   private changes = 0
   private forgottenUpTo = 0
   private everythingChangedAt = 0
+  /**
+   * Saves of this process whose own change notice has not come back yet: the version each wrote.
+   * That notice keeps the cached record when it is at least as new (see `rememberSaved`).
+   */
+  private readonly savedHere = new Map<string, number>()
   /** Callers waiting for another process's refresh of a connection, woken by its change. */
   private readonly changeWaiters = new Map<string, Set<() => void>>()
   /** Connections being refreshed under a lease the caller claimed (the background refresher). */
@@ -161,18 +167,24 @@ export class TokenCache {
     if (id === ANY_CONNECTION) {
       this.everythingChangedAt = this.changes
       this.lastChange.clear()
+      this.savedHere.clear()
       this.records.clear()
       this.loading.clear()
       return
     }
+    const previous = this.lastChange.get(id)
     this.lastChange.delete(id)
-    this.lastChange.set(id, this.changes)
+    this.lastChange.set(id, { last: this.changes, before: previous?.last ?? this.forgottenUpTo })
     if (this.lastChange.size > this.size) {
-      const [oldest, at] = this.lastChange.entries().next().value as [string, number]
+      const [oldest, { last }] = this.lastChange.entries().next().value as [string, { last: number }]
       this.lastChange.delete(oldest)
-      this.forgottenUpTo = at
+      this.forgottenUpTo = last
     }
-    this.records.delete(id)
+    const saved = this.savedHere.get(id)
+    this.savedHere.delete(id)
+    // The notice of this process's own save: nothing newer than what it wrote can be behind it.
+    const kept = saved !== undefined && (this.records.peek(id)?.version ?? -1) >= saved
+    if (!kept) this.records.delete(id)
     this.loading.delete(id)
   }
 
@@ -183,9 +195,15 @@ export class TokenCache {
 
   /** Whether a change of `id` may have been heard since `stamp`. */
   changedSince(id: string, stamp: number): boolean {
-    if (this.everythingChangedAt > stamp) return true
-    const last = this.lastChange.get(id) ?? this.forgottenUpTo
-    return last > stamp
+    return this.heardSince(id, stamp) > 0
+  }
+
+  /** How many changes of `id` were heard since `stamp`: 0, 1, or 2 for two or more (or unknown). */
+  private heardSince(id: string, stamp: number): 0 | 1 | 2 {
+    if (this.everythingChangedAt > stamp) return 2
+    const heard = this.lastChange.get(id)
+    if ((heard?.last ?? this.forgottenUpTo) <= stamp) return 0
+    return (heard?.before ?? this.forgottenUpTo) <= stamp ? 1 : 2
   }
 
   /**
@@ -196,7 +214,35 @@ export class TokenCache {
    */
   remember(record: ConnectionRecord, stamp?: number): void {
     if (stamp !== undefined && this.changedSince(record.id, stamp)) return
-    if (this.claimed.has(record.id) && !this.records.has(record.id)) return
+    this.keep(record)
+  }
+
+  /**
+   * Caches a record this process's store handle just saved, committed after `stamp`. The feed
+   * announces that save exactly once, and every feed delivers changes in commit order (PostgreSQL
+   * NOTIFY, Redis PUBLISH; SQLite and memory announce their own save as it commits), so another
+   * process's later change is always heard after this save's notice:
+   * - no change heard since `stamp`: the next one heard is this save's (or an older one's); it
+   *   does not drop the record (see `changed`);
+   * - one heard: it was this save's or an older one's, the record is the newest;
+   * - more: one may be a later change by someone else, the record is not cached.
+   */
+  rememberSaved(record: ConnectionRecord, stamp: number): void {
+    // Before the feed runs (or while it is down) this save's notice may never be heard.
+    const heard = this.live ? this.heardSince(record.id, stamp) : 2
+    if (heard > 1) {
+      this.remember(record, stamp)
+      return
+    }
+    if (!this.keep(record) || heard === 1) return
+    this.savedHere.delete(record.id)
+    this.savedHere.set(record.id, record.version)
+    if (this.savedHere.size > this.size) this.savedHere.delete(this.savedHere.keys().next().value as string)
+  }
+
+  /** Caches the record (see `remember`); false for one refreshed under a claimed lease and not kept. */
+  private keep(record: ConnectionRecord): boolean {
+    if (this.claimed.has(record.id) && !this.records.has(record.id)) return false
     const tokens = record.tokens
     const freshUntil = tokens?.accessToken
       ? (accessTokenDueAt(tokens) ?? Number.POSITIVE_INFINITY)
@@ -214,6 +260,7 @@ export class TokenCache {
       lastUsedAt: withLaterUse(record, this.lastUsedAt(record.id)).lastUsedAt,
       freshUntil,
     })
+    return true
   }
 
   forget(id: string): void {
@@ -275,6 +322,7 @@ export class TokenCache {
   async close(): Promise<void> {
     this.closed = true
     this.records.clear()
+    this.savedHere.clear()
     await this.watching
     await this.subscription?.close()
     this.subscription = undefined

@@ -294,15 +294,14 @@ export class TokenKeeper {
       attempt += 1
       try {
         const renewed = await this.renewObserved(app, record)
-        const stamp = this.cache.stamp()
         // The save also releases a lease taken here, unless steps still need it after the save.
         const release =
           options.lease || app.provider.postConnect.some((step) => step.afterEveryToken) ? undefined : lease
         record = await this.durable.commit(record, app, renewed, lease, held, release)
         // Committed first (a rotated refresh token must never be lost), then the steps the
         // provider repeats for every token; if they fail, the renewal is retried as a whole.
+        // Each save cached the record it wrote (see `RecordWriter.remember`).
         record = await this.rerunSteps(record, app)
-        this.cache.remember(record, stamp)
         // Its webhook event went into the outbox with the commit (see `RecordWriter.commit`).
         this.ctx.eventOutbox?.committed(['refreshed'], id)
         this.writer.emit('refreshed', record, app)

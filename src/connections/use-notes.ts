@@ -72,7 +72,7 @@ export class UseNotes {
       .getConnection(id)
       .then(async (record) => {
         if (!record) return
-        const { saved, stamp } = await this.writer.saveWithRetry(
+        const result = await this.writer.saveWithRetry(
           record,
           (latest) => ({
             ...latest,
@@ -83,7 +83,7 @@ export class UseNotes {
           }),
           { superseded: (latest) => latest.lastUsedAt !== undefined && latest.lastUsedAt >= usedAt },
         )
-        this.cache.remember(saved, stamp)
+        this.writer.remember(result)
       })
       .catch(() => undefined)
     this.track(saving)

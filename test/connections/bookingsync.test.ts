@@ -1,21 +1,11 @@
 // BookingSync / Smily end to end through the library: the out-of-band authorization, API calls,
 // expiry and rotation, restarts, concurrency, and losing the grant.
 
-import { Redis } from 'ioredis'
-import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { NeedsReauthError } from '../../src/index.js'
 import { answerConsent } from '../support/consent.js'
 import { appFor, type Fixture, setup } from '../support/keeper.js'
-import {
-  mustFailWhenUnavailable,
-  POSTGRES_TEST_URL,
-  REDIS_TEST_URL,
-  requirePostgres,
-  requireRedis,
-  uniqueTestName,
-  withQueryParam,
-} from '../support/services.js'
+import { scratchStore } from '../support/services.js'
 
 let fixture: Fixture
 afterEach(async () => fixture?.close())
@@ -197,32 +187,7 @@ describe('BookingSync connections authorized with a redirect URI of their own', 
     kind: 'sqlite' | 'memory' | 'postgres' | 'redis',
   ): Promise<{ url?: string; cleanup(): Promise<void> } | undefined> {
     if (kind === 'sqlite' || kind === 'memory') return { cleanup: async () => {} }
-    const service = kind === 'postgres' ? await requirePostgres() : await requireRedis()
-    if (!service.available) {
-      if (mustFailWhenUnavailable()) throw new Error(service.reason)
-      return undefined
-    }
-    const name = uniqueTestName(`bs_${kind}`)
-    if (kind === 'postgres') {
-      return {
-        url: withQueryParam(POSTGRES_TEST_URL, 'schema', name),
-        async cleanup() {
-          const admin = new pg.Client({ connectionString: POSTGRES_TEST_URL })
-          await admin.connect()
-          await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
-          await admin.end()
-        },
-      }
-    }
-    return {
-      url: withQueryParam(REDIS_TEST_URL, 'prefix', `${name}:`),
-      async cleanup() {
-        const admin = new Redis(REDIS_TEST_URL)
-        const keys = await admin.keys(`${name}:*`)
-        if (keys.length > 0) await admin.del(...keys)
-        admin.disconnect()
-      },
-    }
+    return scratchStore(kind, 'bs')
   }
 
   /** The emulator's record of the grant: the redirect URI of its authorization and its refreshes. */

@@ -1,8 +1,11 @@
 // Reaching the real PostgreSQL and Redis the store tests run against: reachability checks that
 // fail loudly under CI (naming the command that starts the service) and skip loudly elsewhere,
-// plus unique schema / key-prefix names so test files never see each other's data.
+// plus unique schema / key-prefix names so test files never see each other's data, and a store
+// of its own on either server for one test (`scratchStore`).
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
+import { Redis } from 'ioredis'
+import pg from 'pg'
 
 export const POSTGRES_TEST_URL =
   process.env.INNKEEPER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -99,4 +102,40 @@ export function withQueryParam(base: string, name: string, value: string): strin
   const url = new URL(base)
   url.searchParams.set(name, value)
   return url.toString()
+}
+
+/**
+ * A store URL of its own on PostgreSQL (a schema) or Redis (a key prefix), and how to drop what
+ * was written there; undefined when the server is not running here (under CI that throws).
+ */
+export async function scratchStore(
+  kind: 'postgres' | 'redis',
+  label: string,
+): Promise<{ url: string; cleanup(): Promise<void> } | undefined> {
+  const service = kind === 'postgres' ? await requirePostgres() : await requireRedis()
+  if (!service.available) {
+    if (mustFailWhenUnavailable()) throw new Error(service.reason)
+    return undefined
+  }
+  const name = uniqueTestName(`${label}_${kind}`)
+  if (kind === 'postgres') {
+    return {
+      url: withQueryParam(POSTGRES_TEST_URL, 'schema', name),
+      async cleanup() {
+        const admin = new pg.Client({ connectionString: POSTGRES_TEST_URL })
+        await admin.connect()
+        await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
+        await admin.end()
+      },
+    }
+  }
+  return {
+    url: withQueryParam(REDIS_TEST_URL, 'prefix', `${name}:`),
+    async cleanup() {
+      const admin = new Redis(REDIS_TEST_URL)
+      const keys = await admin.keys(`${name}:*`)
+      if (keys.length > 0) await admin.del(...keys)
+      admin.disconnect()
+    },
+  }
 }
