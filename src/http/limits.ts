@@ -103,8 +103,8 @@ function formatMs(ms: number): string {
 
 /**
  * The same answer with its body cut off (an error on the stream) past `limit` bytes; refused
- * at once when `Content-Length` already says it is too large. `onEnd` runs once the body has
- * been read to its end (at once when there is none).
+ * at once when `Content-Length` already says it is too large. `onEnd` runs once a counted body
+ * has been read to its end (at once when there is none).
  */
 export function limitResponse(
   response: Response,
@@ -121,6 +121,11 @@ export function limitResponse(
     onEnd()
     return response
   }
+  // A declared length within the limit bounds an unencoded body by itself (the HTTP parser reads
+  // no further): such an answer is passed on as it is, sparing a stream pipe per request, and its
+  // deadline lapses on its own (`onEnd` is not called). A compressed body is always counted.
+  const encoding = response.headers.get('content-encoding')
+  if (response.headers.has('content-length') && (!encoding || encoding === 'identity')) return response
   let seen = 0
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {

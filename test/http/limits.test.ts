@@ -1,6 +1,7 @@
 // src/http/limits.ts through a connection: a request timeout and a response size limit, so an API
 // that never answers or answers too much fails with a typed error instead of hanging or filling memory.
 import { afterEach, describe, expect, it } from 'vitest'
+import { limitResponse } from '../../src/http/limits.js'
 import { type Fixture, setupConnected } from '../support/keeper.js'
 
 let fixture: Fixture | undefined
@@ -47,5 +48,38 @@ describe('requests to a platform that is silent or answers too much', () => {
         Innkeeper.open({ store: 'memory:', requestTimeoutMs: 'soon' }),
       ),
     ).rejects.toMatchObject({ code: 'invalid_config' })
+  })
+})
+
+describe('limitResponse, the cap on any answer body', () => {
+  const tooLarge = () => new Error('too large')
+  const streamed = (...sizes: number[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const size of sizes) controller.enqueue(new Uint8Array(size))
+        controller.close()
+      },
+    })
+
+  it('counts a body of no declared length and errors once it passes the limit', async () => {
+    const limited = limitResponse(new Response(streamed(20, 20)), 32, tooLarge)
+    await expect(limited.arrayBuffer()).rejects.toThrow('too large')
+  })
+
+  it('counts a compressed body whatever length it declares (it grows when decoded)', async () => {
+    const headers = { 'content-length': '10', 'content-encoding': 'gzip' }
+    const limited = limitResponse(new Response(streamed(20, 20), { headers }), 32, tooLarge)
+    await expect(limited.arrayBuffer()).rejects.toThrow('too large')
+  })
+
+  it('tells when a counted body has been read to its end, and passes a declared one as it is', async () => {
+    let ended = 0
+    const counted = limitResponse(new Response(streamed(8, 8)), 32, tooLarge, () => {
+      ended += 1
+    })
+    expect((await counted.arrayBuffer()).byteLength).toBe(16)
+    expect(ended).toBe(1)
+    const declared = new Response('abc', { headers: { 'content-length': '3' } })
+    expect(limitResponse(declared, 32, tooLarge)).toBe(declared)
   })
 })
