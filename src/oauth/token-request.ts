@@ -3,11 +3,11 @@
 // definition. Network failures, timeouts and 5xx become `provider_unavailable`; a 429 becomes
 // `rate_limited` with the wait the provider asked for.
 import { TokenEndpointError } from '../errors.js'
-import { type FormAnswer, FormPostError, postForm } from '../http/form-post.js'
 import type { TokenSet } from '../model/token-set.js'
 import type { Grant, ProviderDefinition } from '../providers/schema.js'
 import { MAX_BODY_BYTES, parseJsonObject } from './body.js'
 import { parseRetryAfter, tokenEndpointError } from './errors.js'
+import { type FormAnswer, FormPostError, postForm } from './form-post.js'
 import { normaliseTokenResponse } from './token-response.js'
 
 export interface TokenRequestInput {

@@ -1,11 +1,11 @@
-// src/http/form-post.ts, the transport of every token request: against plain loopback HTTP peers
+// src/oauth/form-post.ts, the transport of every token request: against plain loopback HTTP peers
 // that misbehave in the ways networks do (silence, endless bodies, cut-off answers, a kept-alive
 // socket closed under a reused request, nobody listening), each ends in the answer or the failure
 // kind that token-request.ts turns into its error sentence.
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
-import { FormPostError, postForm } from '../../src/http/form-post.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { FormPostError, postForm } from '../../src/oauth/form-post.js'
 
 const servers: (Server | NetServer)[] = []
 const sockets = new Set<Socket>()
@@ -127,4 +127,35 @@ describe('postForm', () => {
     expect((await postForm(url, { ...post, body: 'two' })).text).toBe('ok')
     expect(connections).toBe(2)
   })
+
+  // Node ≥ 24.5 sends fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1; token requests follow.
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  it.runIf(major > 24 || (major === 24 && minor >= 5))(
+    'goes through HTTP_PROXY when NODE_USE_ENV_PROXY=1, like fetch does',
+    async () => {
+      const seen: string[] = []
+      const proxy = await listen(
+        createHttpServer((req, res) => {
+          seen.push(`${req.method} ${req.url}`)
+          req.resume()
+          res.end('{"via":"proxy"}')
+        }),
+      )
+      vi.stubEnv('NODE_USE_ENV_PROXY', '1')
+      vi.stubEnv('HTTP_PROXY', proxy.origin)
+      vi.stubEnv('NO_PROXY', '')
+      try {
+        vi.resetModules()
+        const fresh = await import('../../src/oauth/form-post.js')
+        const answer = await fresh.postForm(new URL('http://token.example.invalid/oauth/token'), {
+          ...post,
+          body: 'x',
+        })
+        expect(answer.text).toBe('{"via":"proxy"}')
+        expect(seen).toEqual(['POST http://token.example.invalid/oauth/token'])
+      } finally {
+        vi.unstubAllEnvs()
+      }
+    },
+  )
 })
