@@ -46,9 +46,7 @@ export class Connection {
   /** A valid access token, renewed first if it is due. */
   accessToken(): Promise<string> {
     // Not `async`: a fresh cached token costs one map lookup and one resolved promise.
-    const cached = this.keeper.freshCached(this.id)
-    if (cached) return Promise.resolve(cached.accessToken)
-    return this.keeper.accessToken(this.id).then((tokens) => tokens.accessToken)
+    return this.keeper.accessTokenValue(this.id)
   }
 
   /**

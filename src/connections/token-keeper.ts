@@ -50,13 +50,17 @@ export interface RefreshOptions {
 /** Connection records one process keeps in memory at most (least recently used dropped first). */
 export const TOKEN_CACHE_KEPT = 10_000
 
+/** An access-token lookup in progress: its promise, the change stamp it started at, the token alone. */
+interface Lookup {
+  promise: Promise<CachedToken & { accessToken: string }>
+  stamp: number
+  value?: Promise<string>
+}
+
 export class TokenKeeper {
   private readonly inflight = new Map<string, Promise<ConnectionRecord>>()
   /** Access-token lookups in progress per connection, and the change stamp each started at. */
-  private readonly lookups = new Map<
-    string,
-    { promise: Promise<CachedToken & { accessToken: string }>; stamp: number }
-  >()
+  private readonly lookups = new Map<string, Lookup>()
   private readonly cache: TokenCache
   private readonly writer: RecordWriter
   private readonly durable: DurableCommit
@@ -96,13 +100,31 @@ export class TokenKeeper {
   accessToken(id: string): Promise<CachedToken & { accessToken: string }> {
     const cached = this.freshCached(id)
     if (cached) return Promise.resolve(cached)
+    return this.lookup(id).promise
+  }
+
+  /**
+   * The access token alone (`Connection.accessToken()`): as `accessToken`, and the callers that
+   * join one lookup share one promise of the token, so a herd allocates nothing per caller.
+   */
+  accessTokenValue(id: string): Promise<string> {
+    const cached = this.freshCached(id)
+    if (cached) return Promise.resolve(cached.accessToken)
+    const lookup = this.lookup(id)
+    lookup.value ??= lookup.promise.then((tokens) => tokens.accessToken)
+    return lookup.value
+  }
+
+  /** The lookup of `id` in progress, joined unless a change was heard since it started; or a new one. */
+  private lookup(id: string): Lookup {
     const running = this.lookups.get(id)
-    if (running && !this.cache.changedSince(id, running.stamp)) return running.promise
+    if (running && !this.cache.changedSince(id, running.stamp)) return running
     const promise = this.lookUp(id).finally(() => {
       if (this.lookups.get(id)?.promise === promise) this.lookups.delete(id)
     })
-    this.lookups.set(id, { promise, stamp: this.cache.stamp() })
-    return promise
+    const started: Lookup = { promise, stamp: this.cache.stamp() }
+    this.lookups.set(id, started)
+    return started
   }
 
   private async lookUp(id: string): Promise<CachedToken & { accessToken: string }> {
