@@ -151,7 +151,8 @@ describe('CLI usage errors and help', () => {
   })
 
   it('doctor says whether this Node.js is a supported line, and an old one is only a note', async () => {
-    // CI runs the suite on the machine's Node and on Node 24 (.ci/with-node), so both answers are seen.
+    // CI runs the suite on the machine's Node (20) and on Node 22 and Node 24 (.ci/with-node), so
+    // both answers are seen.
     const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
     const supported = major >= 24 || (major === 22 && minor >= 12)
     const result = await home.run(['doctor', '--json'])
