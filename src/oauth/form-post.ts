@@ -49,8 +49,9 @@ async function agentFor(
   const http = protocol === 'https:' ? await import('node:https') : await import('node:http')
   let agent = agents.get(protocol)
   if (!agent) {
-    // With NODE_USE_ENV_PROXY=1, Node (≥ 24.5) sends `fetch` through HTTP(S)_PROXY / NO_PROXY;
-    // token requests go the same way (`proxyEnv`; older Node lines ignore it, as their fetch does).
+    // With NODE_USE_ENV_PROXY=1, Node (24 from 24.5, 22 from 22.21) sends `fetch` through
+    // HTTP(S)_PROXY / NO_PROXY; token requests go the same way (`proxyEnv`; older Node lines
+    // ignore it, as their fetch does).
     const proxy = process.env.NODE_USE_ENV_PROXY === '1' ? { proxyEnv: process.env } : {}
     agent = new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, ...proxy })
     agents.set(protocol, agent)

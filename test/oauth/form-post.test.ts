@@ -128,9 +128,10 @@ describe('postForm', () => {
     expect(connections).toBe(2)
   })
 
-  // Node ≥ 24.5 sends fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1; token requests follow.
+  // Node 24 from 24.5 and 22 from 22.21 send fetch through HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1;
+  // token requests follow.
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
-  it.runIf(major > 24 || (major === 24 && minor >= 5))(
+  it.runIf(major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21))(
     'goes through HTTP_PROXY when NODE_USE_ENV_PROXY=1, like fetch does',
     async () => {
       const seen: string[] = []
