@@ -21,6 +21,7 @@ import {
   connectNotices,
   scopeWarnings,
 } from './connections/connect-request.js'
+import { ConnectSessionSweep } from './connections/connect-session-sweep.js'
 import { Connection } from './connections/connection.js'
 import { normaliseConnectionId } from './connections/connection-id.js'
 import { KeeperContext, type TokenRequestObserver } from './connections/context.js'
@@ -55,6 +56,8 @@ export class Innkeeper {
   readonly events = new InnkeeperEvents()
   /** Who connected, refreshed, took a token or disconnected (never a token or secret). */
   readonly audit: AuditTrail
+  /** Deletes connect sessions a day past their expiry: workers and `serve` start it, hourly. */
+  readonly connectSessionSweep: ConnectSessionSweep
   /** Webhook receivers may be private addresses (see InnkeeperOptions.allowPrivateWebhooks). */
   readonly allowPrivateWebhooks: boolean
   private readonly wiring: WebhookWiring
@@ -77,6 +80,7 @@ export class Innkeeper {
     this.allowPrivateWebhooks = options.allowPrivateWebhooks ?? privateWebhooksFromEnvironment()
     this.audit = new AuditTrail(store, now, options.actor ?? 'library', options.audit ?? true)
     this.audit.follow(this.events)
+    this.connectSessionSweep = new ConnectSessionSweep(store, now)
     this.ctx = new KeeperContext(
       store,
       now,
@@ -354,8 +358,9 @@ export class Innkeeper {
   startRefresher(options: RefresherOptions = {}): BackgroundRefresher {
     const refresher = this.refresher(options)
     refresher.start()
-    // Workers also keep the audit trail within its retention (INNKEEPER_AUDIT_RETENTION_DAYS).
+    // Workers also keep the audit trail within its retention and delete expired connect sessions.
     this.audit.startRetention(auditRetentionDays())
+    this.connectSessionSweep.start()
     return refresher
   }
 
@@ -392,6 +397,7 @@ export class Innkeeper {
     this.closed = true
     await this.wiring.flush()
     await this.audit.flush()
+    await this.connectSessionSweep.stop()
     await this.keeper.close()
     this.events.removeAllListeners()
     if (this.ownsStore) await this.store.close()

@@ -6,22 +6,19 @@
 // `useDocumentOnce`, so a double submit starts one connection). An authorization it starts is
 // bound to it by the OAuth `state` (collection `connect_session_states`), so the callback knows
 // which session it completes. A session never replaces an existing connection unless it was created with `replace: true`.
+// Both are deleted a day after they expire by connect-session-sweep.ts (workers and `serve`, hourly).
 import { createHash, randomBytes } from 'node:crypto'
 import { ConfigError, InnkeeperError } from '../errors.js'
 import type { ProviderCatalogue } from '../providers/registry.js'
 import type { Store } from '../stores/store.js'
 import type { Apps } from './apps.js'
+import { CONNECT_SESSION_STATES_COLLECTION, CONNECT_SESSIONS_COLLECTION } from './connect-session-sweep.js'
 import { checkName, connectionId, linkConnectionName } from './connection-id.js'
 import { allowedReturnUrl, returnUrlAllowList } from './return-urls.js'
-
-export const CONNECT_SESSIONS_COLLECTION = 'connect_sessions'
-export const CONNECT_SESSION_STATES_COLLECTION = 'connect_session_states'
 
 export const DEFAULT_CONNECT_SESSION_SECONDS = 30 * 60
 export const MIN_CONNECT_SESSION_SECONDS = 60
 export const MAX_CONNECT_SESSION_SECONDS = 7 * 24 * 60 * 60
-/** Used and expired sessions are kept this long (their page says "used"/"expired"), then pruned. */
-const KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60_000
 
 export interface ConnectSessionInput {
   app: string
@@ -165,7 +162,6 @@ export async function createConnectSession(
     createdAt: now,
     expiresAt: now + seconds * 1000,
   }
-  await pruneConnectSessions(keeper.store, now)
   const { id, ...value } = session
   await keeper.store.putDocument(CONNECT_SESSIONS_COLLECTION, id, value)
   return { token, session }
@@ -252,17 +248,6 @@ export async function sessionOfState(
 
 export async function forgetState(store: Store, state: string): Promise<void> {
   await store.deleteDocument(CONNECT_SESSION_STATES_COLLECTION, hashConnectToken(state)).catch(() => false)
-}
-
-/** Deletes sessions and state bindings that expired more than a day ago. */
-async function pruneConnectSessions(store: Store, now: number): Promise<void> {
-  for (const collection of [CONNECT_SESSIONS_COLLECTION, CONNECT_SESSION_STATES_COLLECTION]) {
-    for (const { id, value } of await store.listDocuments(collection)) {
-      if (typeof value.expiresAt === 'number' && value.expiresAt + KEPT_AFTER_EXPIRY_MS < now) {
-        await store.deleteDocument(collection, id)
-      }
-    }
-  }
 }
 
 /** The end user's way back: the return URL with `connection=<id>`, or undefined for the success page. */

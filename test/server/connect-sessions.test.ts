@@ -1,7 +1,8 @@
 // Connect links over HTTP (the browser path is in connect-link-browser.test.ts): creating a
 // session behind the API key, the return-URL allow-list, name conflicts, the single-use page flow
 // for an out-of-band platform and a client-credentials one, double submits, used, expired and
-// forged links, CSRF, and that the link's token is neither stored nor logged in clear.
+// forged links, CSRF, that the link's token is neither stored nor logged in clear, and the sweep
+// that deletes links a day past expiry.
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { answerConsent } from '../support/consent.js'
@@ -224,6 +225,39 @@ describe('the connect link page', () => {
     expect((await visitor.post(path, {})).status).toBe(410)
     expect(await f.keeper.store.listDocuments('connect_session_states')).toEqual([])
     expect(await f.keeper.store.latestPendingAuthorization('acme', f.now() - 120_000)).toBeNull()
+  })
+
+  it('a link and its authorization are deleted a day after expiry by the hourly sweep, with no new link made', async () => {
+    await withApp()
+    const used = await newLink({ expiresIn: 60 })
+    const visitor = new Visitor(f.baseUrl)
+    await visitor.request(used.path)
+    expect((await visitor.post(used.path, {})).status).toBe(200)
+    const recent = await newLink({ expiresIn: 24 * 3600 })
+    const open = await newLink({ expiresIn: 7 * 24 * 3600 })
+    expect(await f.keeper.store.listDocuments('connect_session_states')).toHaveLength(1)
+
+    // Workers start the sweep (so does `innkeeper serve`); each round is what its hourly timer runs.
+    const refresher = f.keeper.startRefresher()
+    expect(f.keeper.connectSessionSweep.started).toBe(true)
+    expect(await f.keeper.connectSessionSweep.sweep()).toBe(0) // the round at start: nothing is a day past expiry
+    f.advance(24 * 3600 + 11 * 60) // the used link and its 10-minute authorization: over a day past expiry
+    expect(await f.keeper.connectSessionSweep.sweep()).toBe(2)
+    await refresher.stop()
+
+    expect(await f.keeper.store.listDocuments('connect_session_states')).toEqual([])
+    expect(
+      (await f.keeper.store.listDocuments('connect_sessions')).map((document) => document.id).sort(),
+    ).toEqual(
+      [recent.token, open.token].map((token) => createHash('sha256').update(token).digest('hex')).sort(),
+    )
+    expect((await visitor.request(used.path)).status).toBe(404)
+    const expired = await visitor.request(recent.path)
+    expect(expired.status).toBe(410)
+    expect(expired.text).toContain('expired')
+    expect((await visitor.request(open.path)).status).toBe(200)
+    await f.keeper.close()
+    expect(f.keeper.connectSessionSweep.started).toBe(false)
   })
 
   it('a forged or mangled link gets a clear page', async () => {

@@ -144,6 +144,7 @@ async function serve(options: ServeOptions, command: Command): Promise<void> {
     }
     const webhooks = keeper.startWebhookDispatcher()
     keeper.audit.startRetention(auditRetentionDays())
+    keeper.connectSessionSweep.start()
     const signal = await waitForSignal()
     await webhooks.stop()
     app.log.info({ signal }, 'shutting down')
