@@ -153,7 +153,11 @@ export class Innkeeper {
   async connect(app: string, options: ConnectOptions = {}): Promise<PendingConnect | CompletedConnect> {
     const resolved = await this.ctx.resolveApp(app)
     if (options.apiKey !== undefined) {
-      const record = await connectWithApiKey(this.ctx, app, { apiKey: options.apiKey, name: options.name })
+      const record = await connectWithApiKey(this.ctx, app, {
+        apiKey: options.apiKey,
+        name: options.name,
+        replace: options.replace,
+      })
       this.keeper.remember(record)
       return {
         kind: 'connected',

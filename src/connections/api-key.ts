@@ -1,7 +1,7 @@
 // Connecting with a static API key (a provider definition's `apiKey`): the key is checked with
 // one GET where the definition names one, then kept like any token set, sealed at rest, with
 // no expiry, no refresh token and no refresh due, so nothing ever renews it.
-import { ConfigError, InnkeeperError } from '../errors.js'
+import { ConfigError, InnkeeperError, isInnkeeperError } from '../errors.js'
 import { type ApiTarget, authenticatedFetch, readJson } from '../http/client.js'
 import type { TokenSet } from '../model/token-set.js'
 import { fillTemplates } from '../providers/template.js'
@@ -15,6 +15,19 @@ export interface ApiKeyConnectOptions {
   apiKey: string
   /** The connection's name within the app (default `main`). */
   name?: string
+  /**
+   * `false`: refuse (`conflict`) rather than replace a connection of the same name (the
+   * dashboard's API-key form). Default: the new key replaces it (the owner's reconnect).
+   */
+  replace?: boolean
+}
+
+/** The error for a name already taken where the caller may not replace it. */
+function nameTaken(id: string): InnkeeperError {
+  return new InnkeeperError(
+    'conflict',
+    `A connection named ${id} already exists; nothing was changed. Connect the key under another name, or disconnect ${id} first.`,
+  )
 }
 
 /** The error for a key the platform refused (never the key itself). */
@@ -73,6 +86,9 @@ export async function connectWithApiKey(
   }
   const name = checkName(options.name ?? 'main')
   const id = connectionId(app.record.name, name)
+  const keepExisting = options.replace === false
+  // Refused before the platform is asked; the compare-and-swap below still settles a race.
+  if (keepExisting && (await ctx.store.getConnection(id))) throw nameTaken(id)
   if (spec.verifyPath) {
     const target = apiKeyTarget(ctx, app, id, {}, async () => key)
     const response = await authenticatedFetch(target, spec.verifyPath)
@@ -84,29 +100,34 @@ export async function connectWithApiKey(
   }
   const now = ctx.now()
   const tokens: TokenSet = { accessToken: key, tokenType: API_KEY_TOKEN_TYPE, obtainedAt: now }
-  const existing = await ctx.store.getConnection(id)
-  // Connecting a name again is the owner's own call (library or CLI): the new key replaces it.
-  const saved = await ctx.saveWithEvents(
-    {
-      id,
-      app: app.record.name,
-      name,
-      state: 'active',
-      tokens,
-      scopes: [],
-      metadata: { grant: 'api_key' },
-      failures: 0,
-      // Never due: the background refresher has nothing to renew.
-      refreshDueAt: undefined,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-      lastRefreshAt: now,
-      version: existing?.version ?? 0,
-    },
-    undefined,
-    ['connected'],
-    app.provider.name,
-  )
+  const existing = keepExisting ? null : await ctx.store.getConnection(id)
+  // Unless `replace: false`, connecting a name again is the owner's own call (library or CLI):
+  // the new key replaces it.
+  const saved = await ctx
+    .saveWithEvents(
+      {
+        id,
+        app: app.record.name,
+        name,
+        state: 'active',
+        tokens,
+        scopes: [],
+        metadata: { grant: 'api_key' },
+        failures: 0,
+        // Never due: the background refresher has nothing to renew.
+        refreshDueAt: undefined,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+        lastRefreshAt: now,
+        version: existing?.version ?? 0,
+      },
+      keepExisting ? 0 : undefined,
+      ['connected'],
+      app.provider.name,
+    )
+    .catch((error: unknown) => {
+      throw keepExisting && isInnkeeperError(error) && error.code === 'conflict' ? nameTaken(id) : error
+    })
   ctx.events.emit('connected', toConnectionInfo(saved, app.provider.name, now))
   return saved
 }

@@ -355,6 +355,21 @@ describe('Booking Experts API keys', () => {
     expect(await fixture.keeper.connections()).toEqual([])
   })
 
+  it('with replace: false an API key never takes the name of an existing connection', async () => {
+    await withApp()
+    const key = fixture.emulator.info.apiKey!
+    await fixture.keeper.connect('acme-be', { name: 'key', apiKey: key })
+    const before = fixture.emulator.stats().apiRequests
+    const error = await fixture.keeper
+      .connect('acme-be', { name: 'key', apiKey: 'another-key-1234567890', replace: false })
+      .catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'conflict' })
+    expect(String((error as Error).message)).not.toContain('another-key')
+    // Refused before the platform was asked, and the first key still works.
+    expect(fixture.emulator.stats().apiRequests).toEqual(before)
+    expect((await fixture.keeper.connection('acme-be/key').fetch('/v3/administrations')).status).toBe(200)
+  })
+
   it('disconnecting an API-key connection forgets the key without calling the OAuth revocation', async () => {
     await withApp()
     await fixture.keeper.connect('acme-be', { name: 'key', apiKey: fixture.emulator.info.apiKey! })

@@ -1,7 +1,8 @@
 // The operator's path through the dashboard in headless Chromium (Debian's, via playwright-core):
 // log in, connect BookingSync through the out-of-band form (consent in a new tab, code pasted
 // back) and Booking Experts through the redirect, see both on the dashboard, and save a
-// screenshot. A framed connect page sends the top window to the consent page.
+// screenshot. A framed connect page sends the top window to the consent page. Booking Experts
+// also connects with an API key typed into a masked field.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -163,6 +164,22 @@ describe.runIf(runBrowserTests)('the dashboard in a browser', () => {
     expect(await page.textContent('body')).toContain('so it may still be valid there')
     expect(await page.locator('tr[data-connection="smily/main"]').count()).toBe(0)
     expect(await page.locator('tr[data-connection="experts/main"]').count()).toBe(1)
+    await page.context().close()
+  })
+
+  it('connects Booking Experts with an API key typed into a masked field', async () => {
+    const page = await loggedInPage()
+    const key = emulators[1]!.info.apiKey!
+    const form = page.locator('#app-experts form.api-key')
+    expect(await form.locator('input[name=apiKey]').getAttribute('type')).toBe('password')
+    await form.locator('input[name=name]').fill('key')
+    await form.locator('input[name=apiKey]').fill(key)
+    await Promise.all([page.waitForURL(/\/\?notice=connected/), form.locator('button[type=submit]').click()])
+    expect(await page.locator('#notice').textContent()).toContain('Connected experts/key')
+    expect(await page.locator('tr[data-connection="experts/key"] .badge').textContent()).toBe('active')
+    expect(page.url()).not.toContain(key)
+    expect(await page.content()).not.toContain(key)
+    expect(cspViolations).toEqual([])
     await page.context().close()
   })
 })

@@ -1,6 +1,7 @@
 // The operator dashboard: every app with its connect form (out-of-band, redirect, or
-// client-credentials fields generated from the provider's `connectOptions`), and every
-// connection with its state, expiry, last error, Reconnect and Disconnect.
+// client-credentials fields generated from the provider's `connectOptions`), an API-key form where
+// the provider definition declares `apiKey`, and every connection with its state, expiry, last
+// error, Reconnect and Disconnect.
 import type { AppInfo, ConnectionInfo } from '../../index.js'
 import type { ProviderDefinition } from '../../providers/index.js'
 import type { ConnectGrant } from '../../providers/schema.js'
@@ -116,6 +117,24 @@ function connectForm(app: DashboardApp, csrf: string, defaults: Record<string, s
   </form>`
 }
 
+/** Where the provider takes an API key instead of an authorization (Booking Experts' `X-API-KEY`). */
+function apiKeyForm(app: DashboardApp, csrf: string): SafeHtml {
+  const { info, provider } = app
+  const spec = provider.apiKey
+  if (!spec) return html``
+  const check = spec.verifyPath
+    ? html` It is tried with <code>GET ${spec.verifyPath}</code> first, and kept only if ${provider.displayName} accepts it.`
+    : ''
+  // The key field never has a value: a page never carries a key back.
+  return html`<p class="muted api-key-help">${provider.displayName} also takes an API key: it goes in the <code>${spec.header}</code> header of every call, never expires and is never refreshed.${check}</p>
+  <form method="post" action="/apps/${encodeURIComponent(info.name)}/api-key" class="api-key" data-app="${info.name}">
+    ${csrfField(csrf)}
+    <label>Connection name <input type="text" name="name" value="main" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}" required></label>
+    <label>API key <input type="password" name="apiKey" autocomplete="new-password" spellcheck="false" required></label>
+    <button type="submit" name="action" value="api-key">Connect with API key</button>
+  </form>`
+}
+
 function connectionRow(
   app: DashboardApp | undefined,
   connection: ConnectionInfo,
@@ -166,10 +185,11 @@ function appCard(app: DashboardApp, model: DashboardModel): SafeHtml {
   const { info, provider } = app
   return html`<section class="card app" id="app-${info.name}" data-app="${info.name}">
   <header><h2>${info.name}</h2><span class="muted">${provider.displayName}</span>
-    <span class="badge">${info.connectGrants.map((grant) => GRANT_LABELS[grant]).join(' or ')}</span>
+    <span class="badge">${[...info.connectGrants.map((grant) => GRANT_LABELS[grant]), ...(provider.apiKey ? ['API key'] : [])].join(' or ')}</span>
     <span class="muted">client <code>${info.clientId}</code></span></header>
   ${connectHelp(app, model.callbackUrl)}
   ${connectForm(app, model.csrf, model.connectDefaults[info.name])}
+  ${apiKeyForm(app, model.csrf)}
   ${connectionsTable(app, app.connections, model)}
 </section>`
 }

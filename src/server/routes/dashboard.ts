@@ -1,5 +1,6 @@
 // The operator pages: `GET /` (dashboard), `POST /apps/:app/connect` (start a connection),
-// `POST /apps/:app/code` (finish an out-of-band one with the pasted code) and
+// `POST /apps/:app/code` (finish an out-of-band one with the pasted code), `POST /apps/:app/api-key`
+// (connect with an API key, where the provider takes one) and
 // `POST /connections/:app/:name/disconnect`. Every form is CSRF-protected; handlers call the library.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runAsActor } from '../../audit/actor.js'
@@ -179,6 +180,30 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
         )
         if (connection.app !== request.params.app) request.log.warn('code pasted on another app’s form')
         return reply.redirect(`/?notice=connected&id=${encodeURIComponent(connection.id)}`, 303)
+      } catch (error) {
+        return sendFailure(request, reply, error)
+      }
+    },
+  )
+
+  // The key comes in the form's body only: never a URL, a log line (bodies are not logged) or a page.
+  app.post<{ Params: { app: string } }>(
+    '/apps/:app/api-key',
+    { preHandler: withCsrf },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Body
+      try {
+        const info = await keeper.apps.get(request.params.app)
+        const result = await runAsActor(operatorActor(request), () =>
+          keeper.connect(info.name, {
+            name: field(body, 'name') ?? 'main',
+            apiKey: typeof body.apiKey === 'string' ? body.apiKey : '',
+            // A new name only: replacing a working connection's key is Disconnect, then this form.
+            replace: false,
+          }),
+        )
+        if (result.kind !== 'connected') throw new Error('an API key connects at once')
+        return reply.redirect(`/?notice=connected&id=${encodeURIComponent(result.connection.id)}`, 303)
       } catch (error) {
         return sendFailure(request, reply, error)
       }
