@@ -61,6 +61,11 @@ function noticeFor(query: Record<string, unknown>): string | undefined {
   return undefined
 }
 
+/** Back to the dashboard, whose notice says what happened to connection `id`. */
+function showNotice(reply: FastifyReply, notice: string, id: string): FastifyReply {
+  return reply.redirect(`/?notice=${notice}&id=${encodeURIComponent(id)}`, 303)
+}
+
 function sendFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const status = statusFor(error)
   if (status >= 500) request.log.error({ err: error }, 'operator action failed')
@@ -133,7 +138,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
           }),
         )
         if (result.kind === 'connected') {
-          return reply.redirect(`/?notice=connected&id=${encodeURIComponent(result.connection.id)}`, 303)
+          return showNotice(reply, 'connected', result.connection.id)
         }
         for (const warning of result.warnings) request.log.warn({ app: info.name }, warning)
         allowFraming(reply, ctx)
@@ -179,7 +184,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
           keeper.completeAuthorization({ code, state: state ?? '' }),
         )
         if (connection.app !== request.params.app) request.log.warn('code pasted on another app’s form')
-        return reply.redirect(`/?notice=connected&id=${encodeURIComponent(connection.id)}`, 303)
+        return showNotice(reply, 'connected', connection.id)
       } catch (error) {
         return sendFailure(request, reply, error)
       }
@@ -203,7 +208,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
           }),
         )
         if (result.kind !== 'connected') throw new Error('an API key connects at once')
-        return reply.redirect(`/?notice=connected&id=${encodeURIComponent(result.connection.id)}`, 303)
+        return showNotice(reply, 'connected', result.connection.id)
       } catch (error) {
         return sendFailure(request, reply, error)
       }
@@ -222,7 +227,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
           : result.revocationError
             ? 'revocation_failed'
             : 'forgotten'
-        return reply.redirect(`/?notice=${notice}&id=${encodeURIComponent(id)}`, 303)
+        return showNotice(reply, notice, id)
       } catch (error) {
         return sendFailure(request, reply, error)
       }
