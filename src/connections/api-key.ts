@@ -8,7 +8,7 @@ import { fillTemplates } from '../providers/template.js'
 import type { ConnectionRecord } from '../stores/store.js'
 import { checkName, connectionId, splitConnectionId } from './connection-id.js'
 import type { KeeperContext, ResolvedApp } from './context.js'
-import { API_KEY_TOKEN_TYPE, credentialHeader } from './credential.js'
+import { API_KEY_GRANT, API_KEY_TOKEN_TYPE, credentialHeader } from './credential.js'
 import { toConnectionInfo } from './view.js'
 
 export interface ApiKeyConnectOptions {
@@ -112,7 +112,7 @@ export async function connectWithApiKey(
         state: 'active',
         tokens,
         scopes: [],
-        metadata: { grant: 'api_key' },
+        metadata: { grant: API_KEY_GRANT },
         failures: 0,
         // Never due: the background refresher has nothing to renew.
         refreshDueAt: undefined,

@@ -9,12 +9,24 @@ import type { ProviderDefinition } from '../providers/schema.js'
 /** The `tokenType` of an API key's token set (it has no expiry and no refresh token). */
 export const API_KEY_TOKEN_TYPE = 'api_key'
 
+/** The `grant` in an API-key connection's public metadata (its view carries no token set). */
+export const API_KEY_GRANT = 'api_key'
+
 export type CredentialKind = 'access_token' | 'api_key'
 
 export function isApiKeyConnection(record: {
   tokens: Pick<TokenSet, 'tokenType'> | null | undefined
 }): boolean {
   return record.tokens?.tokenType === API_KEY_TOKEN_TYPE
+}
+
+/**
+ * The same question asked of the public view (dashboard, connection page), which has no token set:
+ * `connectWithApiKey` is the one writer of `grant: 'api_key'`, and a key is never refreshed into
+ * anything else.
+ */
+export function isApiKeyConnectionInfo(info: { metadata: Record<string, unknown> }): boolean {
+  return info.metadata.grant === API_KEY_GRANT
 }
 
 export interface CredentialHeader {

@@ -309,6 +309,11 @@ export async function startBookingExpertsEmulator(options: EmulatorOptions = {})
     }
     return { apiKey: registerApiKey(organizationId), organizationId }
   })
+  // The owner revoking a key on the platform: every later call with it is the wrong-key 401.
+  appHost.post(`${ADMIN_PREFIX}/api-keys/revoke`, { config: { kind: 'admin' } }, async (request) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    return { revoked: typeof body.apiKey === 'string' && apiKeys.delete(body.apiKey) }
+  })
 
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0

@@ -187,6 +187,22 @@ describe('Booking Experts organizations and API keys', () => {
     expect((theirs.body.data as Array<{ id: string }>).map((a) => a.id)).toEqual(['2001'])
   })
 
+  it('refuses an API key its owner revoked, and only that one', async () => {
+    const registered = await postJson(`${emulator.info.adminUrl}/api-keys`, {})
+    const revoked = String(registered.body.apiKey)
+    expect((await postJson(`${emulator.info.adminUrl}/api-keys/revoke`, { apiKey: revoked })).body).toEqual({
+      revoked: true,
+    })
+    const refused = await get(`${emulator.info.apiUrl}/v3/administrations`, {
+      ...JSON_API,
+      'x-api-key': revoked,
+    })
+    expect(refused.status).toBe(401)
+    expect(refused.body).toMatchObject({ errors: [{ detail: 'The API key is wrong or was revoked' }] })
+    const demo = { ...JSON_API, 'x-api-key': emulator.info.apiKey! }
+    expect((await get(`${emulator.info.apiUrl}/v3/administrations`, demo)).status).toBe(200)
+  })
+
   it('answers a wrong API key with 401 and a JSON:API error document', async () => {
     const answer = await get(`${emulator.info.apiUrl}/v3/administrations`, {
       ...JSON_API,

@@ -1,6 +1,7 @@
 // One connection's page (`/connections/<app>/<name>`): its refresh timeline, what Innkeeper knows
 // about it (state, expiry times, scopes, public metadata; never a token or secret) and its audit
-// entries, with Reconnect and Disconnect.
+// entries, with Reconnect (Replace API key for a connection made with one) and Disconnect.
+import { isApiKeyConnectionInfo } from '../../connections/credential.js'
 import type { ConnectionInfo } from '../../model/connection.js'
 import type { ProviderDefinition } from '../../providers/index.js'
 import { redact } from '../../redact.js'
@@ -9,6 +10,7 @@ import { html, type SafeHtml } from '../html.js'
 import { auditTable } from './audit.js'
 import { connectionPath, layout } from './layout.js'
 import { refreshTimeline, timelineMarks } from './refresh-timeline.js'
+import { replaceApiKeyForm } from './replace-api-key.js'
 import { relativeTime } from './time.js'
 
 export interface ConnectionPageModel {
@@ -62,8 +64,10 @@ function actions(model: ConnectionPageModel): SafeHtml {
           : ''
       })
     : []
+  const replaceKey =
+    provider && isApiKeyConnectionInfo(connection) ? replaceApiKeyForm(connection, model.csrf) : ''
   const reconnect =
-    provider && REAUTH_STATES.has(connection.state)
+    provider && !replaceKey && REAUTH_STATES.has(connection.state)
       ? html`<form method="post" action="/apps/${encodeURIComponent(connection.app)}/connect" class="inline">
           <input type="hidden" name="_csrf" value="${model.csrf}">
           <input type="hidden" name="name" value="${connection.name}">
@@ -71,7 +75,7 @@ function actions(model: ConnectionPageModel): SafeHtml {
           <button type="submit" class="secondary">Reconnect</button>
         </form>`
       : ''
-  return html`<p class="actions">${reconnect}
+  return html`<p class="actions">${replaceKey}${reconnect}
     <form method="post" action="${path}/disconnect" class="inline">
       <input type="hidden" name="_csrf" value="${model.csrf}">
       <button type="submit" class="danger">Disconnect</button>

@@ -1,7 +1,8 @@
 // The operator dashboard: every app with its connect form (out-of-band, redirect, or
 // client-credentials fields generated from the provider's `connectOptions`), an API-key form where
 // the provider definition declares `apiKey`, and every connection with its state, expiry, last
-// error, Reconnect and Disconnect.
+// error, Reconnect (Replace API key for a connection made with one) and Disconnect.
+import { isApiKeyConnectionInfo } from '../../connections/credential.js'
 import type { AppInfo, ConnectionInfo } from '../../index.js'
 import type { ProviderDefinition } from '../../providers/index.js'
 import type { ConnectGrant } from '../../providers/schema.js'
@@ -9,6 +10,7 @@ import type { FleetSummary } from '../fleet-summary.js'
 import { html, type SafeHtml } from '../html.js'
 import { fleetStrip } from './fleet-strip.js'
 import { layout } from './layout.js'
+import { replaceApiKeyForm } from './replace-api-key.js'
 import { relativeTime } from './time.js'
 
 export const OOB_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob'
@@ -141,8 +143,11 @@ function connectionRow(
   model: DashboardModel,
 ): SafeHtml {
   const path = `/connections/${encodeURIComponent(connection.app)}/${encodeURIComponent(connection.name)}`
+  // An API key is replaced by another, in any state (the platform may refuse it before any state shows it).
+  const replaceKey =
+    app && isApiKeyConnectionInfo(connection) ? replaceApiKeyForm(connection, model.csrf) : ''
   const reconnect =
-    app && REAUTH_STATES.has(connection.state)
+    app && !replaceKey && REAUTH_STATES.has(connection.state)
       ? html`<form method="post" action="/apps/${encodeURIComponent(connection.app)}/connect" class="inline">
           ${csrfField(model.csrf)}
           <input type="hidden" name="name" value="${connection.name}">
@@ -161,7 +166,7 @@ function connectionRow(
     <td>${connection.hasRefreshToken ? relativeTime(connection.refreshTokenExpiresAt, model.now, 'yes, no expiry') : html`<span class="muted">none</span>`}</td>
     <td>${relativeTime(connection.lastRefreshAt, model.now)}</td>
     <td>${error}</td>
-    <td>${reconnect}
+    <td>${replaceKey}${reconnect}
       <form method="post" action="${path}/disconnect" class="inline">
         ${csrfField(model.csrf)}
         <button type="submit" class="danger">Disconnect</button>

@@ -1,11 +1,13 @@
 // The operator pages: `GET /` (dashboard), `POST /apps/:app/connect` (start a connection),
 // `POST /apps/:app/code` (finish an out-of-band one with the pasted code), `POST /apps/:app/api-key`
-// (connect with an API key, where the provider takes one) and
-// `POST /connections/:app/:name/disconnect`. Every form is CSRF-protected; handlers call the library.
+// (connect with an API key, where the provider takes one), `POST /connections/:app/:name/api-key`
+// (replace an API-key connection's key) and `POST /connections/:app/:name/disconnect`. Every form is
+// CSRF-protected; handlers call the library.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runAsActor } from '../../audit/actor.js'
 import { connectionId as connectionIdOf } from '../../connections/connection-id.js'
-import { ConfigError } from '../../errors.js'
+import { isApiKeyConnectionInfo } from '../../connections/credential.js'
+import { ConfigError, InnkeeperError, isInnkeeperError } from '../../errors.js'
 import type { ConnectGrant } from '../../providers/schema.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
@@ -52,6 +54,8 @@ function grantField(body: Body, offered: ConnectGrant[]): ConnectGrant | undefin
 function noticeFor(query: Record<string, unknown>): string | undefined {
   const id = typeof query.id === 'string' ? query.id.slice(0, 140) : ''
   if (query.notice === 'connected') return `Connected ${id}.`
+  if (query.notice === 'key_replaced')
+    return `Replaced the API key of ${id}: the platform accepted the new key, and only it is used from now on.`
   if (query.notice === 'disconnected')
     return `Disconnected ${id}: the grant is revoked and its tokens deleted.`
   if (query.notice === 'forgotten')
@@ -64,6 +68,15 @@ function noticeFor(query: Record<string, unknown>): string | undefined {
 /** Back to the dashboard, whose notice says what happened to connection `id`. */
 function showNotice(reply: FastifyReply, notice: string, id: string): FastifyReply {
   return reply.redirect(`/?notice=${notice}&id=${encodeURIComponent(id)}`, 303)
+}
+
+/** The answer to a new key the platform refused: the old key is kept (never either key in it). */
+function newKeyRefused(error: InnkeeperError, providerName: string, id: string): InnkeeperError {
+  return new InnkeeperError(
+    'invalid_token',
+    `${providerName} refused the new API key for ${id}, so nothing was replaced: the old key is still the one in use. Check the new key (copied whole, made for the right account, not revoked) and replace it again.`,
+    { status: error.status, cause: error },
+  )
 }
 
 function sendFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
@@ -203,12 +216,44 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
           keeper.connect(info.name, {
             name: field(body, 'name') ?? 'main',
             apiKey: typeof body.apiKey === 'string' ? body.apiKey : '',
-            // A new name only: replacing a working connection's key is Disconnect, then this form.
+            // A new name only: an API-key connection's key is replaced by its own form (below).
             replace: false,
           }),
         )
         if (result.kind !== 'connected') throw new Error('an API key connects at once')
         return showNotice(reply, 'connected', result.connection.id)
+      } catch (error) {
+        return sendFailure(request, reply, error)
+      }
+    },
+  )
+
+  // The connection's app and name come from the path (its id), never from the form; the key only
+  // from the POST body. The platform checks the new key before anything is replaced.
+  app.post<{ Params: { app: string; name: string } }>(
+    '/connections/:app/:name/api-key',
+    { preHandler: withCsrf },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Body
+      try {
+        const connection = await keeper.connection(`${request.params.app}/${request.params.name}`).info()
+        if (!isApiKeyConnectionInfo(connection)) {
+          throw new ConfigError(
+            'invalid_config',
+            `${connection.id} was connected with an authorization, not an API key: use Reconnect instead.`,
+          )
+        }
+        await runAsActor(operatorActor(request), () =>
+          keeper.connect(connection.app, {
+            name: connection.name,
+            apiKey: typeof body.apiKey === 'string' ? body.apiKey : '',
+            replace: true,
+          }),
+        ).catch((error: unknown) => {
+          if (!isInnkeeperError(error) || error.code !== 'invalid_token') throw error
+          throw newKeyRefused(error, keeper.providers.get(connection.provider).displayName, connection.id)
+        })
+        return showNotice(reply, 'key_replaced', connection.id)
       } catch (error) {
         return sendFailure(request, reply, error)
       }
