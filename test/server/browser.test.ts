@@ -2,7 +2,8 @@
 // log in, connect BookingSync through the out-of-band form (consent in a new tab, code pasted
 // back) and Booking Experts through the redirect, see both on the dashboard, and save a
 // screenshot. A framed connect page sends the top window to the consent page. Booking Experts
-// also connects with an API key typed into a masked field.
+// also connects with an API key typed into a masked field, and that key is replaced from the
+// connection's page.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -179,6 +180,28 @@ describe.runIf(runBrowserTests)('the dashboard in a browser', () => {
     expect(await page.locator('tr[data-connection="experts/key"] .badge').textContent()).toBe('active')
     expect(page.url()).not.toContain(key)
     expect(await page.content()).not.toContain(key)
+    expect(cspViolations).toEqual([])
+    await page.context().close()
+  })
+
+  it('replaces that connection’s API key from its page through a masked field, instead of Reconnect', async () => {
+    const page = await loggedInPage()
+    const registered = await fetch(`${emulators[1]!.info.adminUrl}/api-keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const newKey = ((await registered.json()) as { apiKey: string }).apiKey
+    await page.goto(`${baseUrl}/connections/experts/key`)
+    expect(await page.getByRole('button', { name: 'Reconnect' }).count()).toBe(0)
+    const form = page.locator('form.replace-api-key')
+    expect(await form.locator('input[name=apiKey]').getAttribute('type')).toBe('password')
+    await form.locator('input[name=apiKey]').fill(newKey)
+    await Promise.all([page.waitForURL(/\/\?notice=key_replaced/), form.getByRole('button').click()])
+    expect(await page.locator('#notice').textContent()).toContain('Replaced the API key of experts/key')
+    expect(page.url()).not.toContain(newKey)
+    expect(await page.content()).not.toContain(newKey)
+    expect(await keeper.connection('experts/key').accessToken()).toBe(newKey)
     expect(cspViolations).toEqual([])
     await page.context().close()
   })
