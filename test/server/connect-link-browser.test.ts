@@ -1,7 +1,7 @@
 // Connect links end to end in headless Chromium (Debian's, via playwright-core), as an end user of
 // a product built on Innkeeper: the product's backend creates a session with its API key, the
 // person opens the link (no operator login), consents on the emulator — BookingSync out of band
-// (code pasted back), Booking Experts by redirect — and lands on the product's return URL with
+// (code pasted back), Booking Experts by redirect or with a pasted API key — and lands on the product's return URL with
 // connection=<id>; the connection hands out tokens, the connection.created webhook arrives and the
 // audit trail names the API key. Used, expired and forged links get a clear page and change nothing.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -218,6 +218,37 @@ describe.runIf(runBrowserTests)('connect links in a browser', () => {
 
     expect(await connectionsNow()).toEqual(before)
     expect(receiver.deliveries.filter((delivery) => delivery.status === 200)).toHaveLength(2)
+    expect(cspViolations).toEqual([])
+    await page.context().close()
+  })
+
+  it('Booking Experts: an API key pasted on the link connects at once, after a refused one left the link usable', async () => {
+    const link = await newLink({
+      app: 'experts',
+      name: 'key-be',
+      returnUrl: `${productOrigin}/integrations/`,
+    })
+    const key = emulators[1]!.info.apiKey ?? ''
+    const page = await endUserPage()
+    await page.goto(link)
+    expect(await page.locator('#start').count()).toBe(1)
+    await page.fill('#api-key', 'wrong-key-0a1b2c3d4e5f')
+    await page.click('#connect-api-key')
+    expect(await page.locator('#link-failed').getAttribute('data-link-usable')).toBe('yes')
+    expect(await page.textContent('#link-failed')).toContain('Check that you copied the whole key')
+    await page.click('#try-again')
+    await page.fill('#api-key', key)
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(`${productOrigin}/integrations/`)),
+      page.click('#connect-api-key'),
+    ])
+    expect(new URL(page.url()).searchParams.get('connection')).toBe('experts/key-be')
+    expect(page.url()).not.toContain(key)
+    const token = await fetch(`${baseUrl}/api/connections/experts%2Fkey-be/token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}` },
+    })
+    expect(await token.json()).toMatchObject({ kind: 'api_key', header: { name: 'x-api-key', value: key } })
     expect(cspViolations).toEqual([])
     await page.context().close()
   })

@@ -1,6 +1,6 @@
 // The pages an end user sees through a connect link (no operator login, no dashboard links): the
 // start page (one button, plus the connect options the session left open for client-credentials
-// platforms), the success page when the session has no return URL, and the refusals (unknown,
+// platforms, plus an API-key form where the provider takes keys), the success page when the session has no return URL, and the refusals (unknown,
 // used, expired link, or a connect that failed), each saying that nothing was changed.
 import type { ConnectOption } from '../../providers/schema.js'
 import { html } from '../html.js'
@@ -15,6 +15,8 @@ export function linkStartPage(options: {
   fields: ConnectOption[]
   /** The connect step behind Continue: the consent redirect, the out-of-band code, or at once. */
   step: 'redirect' | 'code' | 'credentials'
+  /** Where the provider also takes an API key: the key form's action and the key's header. */
+  apiKey?: { action: string; header: string }
   expiresAt: number
 }): string {
   const fields = options.fields.map(
@@ -40,9 +42,21 @@ export function linkStartPage(options: {
     ${fields}
     <button type="submit" id="start">Continue to ${options.providerName}</button>
   </form>
+  ${options.apiKey ? apiKeyForm(options.apiKey, options.providerName, options.csrf) : ''}
   <p class="muted">This link works once, until <time datetime="${expires}">${expires}</time>. Connection: <code>${options.connectionId}</code></p>
 </section>`,
   })
+}
+
+/** The key field never has a value: no page ever carries a key back. */
+function apiKeyForm(apiKey: { action: string; header: string }, providerName: string, csrf: string) {
+  return html`<h2>Or connect with an API key</h2>
+  <p>If you have an API key from ${providerName}, paste it here instead. It is checked with ${providerName} first and kept encrypted; it is sent in the <code>${apiKey.header}</code> header of calls made for you.</p>
+  <form method="post" action="${apiKey.action}" id="api-key-form">
+    <input type="hidden" name="_csrf" value="${csrf}">
+    <p><label>${providerName} API key <input type="password" name="apiKey" id="api-key" autocomplete="off" spellcheck="false" required></label></p>
+    <button type="submit" id="connect-api-key">Connect with API key</button>
+  </form>`
 }
 
 export function linkDonePage(connectionId: string, providerName: string): string {

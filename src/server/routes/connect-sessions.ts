@@ -3,7 +3,9 @@
 // link up atomically and starts the app's connect step through the library: the consent redirect,
 // the out-of-band code form (`POST /connect/<token>/code`), or client credentials at once. Redirect
 // platforms come back through `/callback`, which finds the session by the authorization's state
-// (see routes/callback.ts). Success goes to the session's return URL with `connection=<id>`.
+// (see routes/callback.ts). Where the provider takes API keys, `POST /connect/<token>/api-key`
+// (CSRF) connects with the key pasted on the page instead. Success goes to the session's return
+// URL with `connection=<id>`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { apiKeyActor, runAsActor } from '../../audit/actor.js'
 import {
@@ -20,10 +22,12 @@ import {
   useConnectSession,
 } from '../../connections/connect-sessions.js'
 import { connectionId as connectionIdOf } from '../../connections/connection-id.js'
+import { isInnkeeperError } from '../../errors.js'
 import type { ConnectionInfo } from '../../model/connection.js'
+import type { Store } from '../../stores/store.js'
 import { apiKeyIdOf, requireApiKey } from '../auth.js'
 import { callbackUrl, type ServerContext } from '../context.js'
-import { errorBody, statusFor } from '../errors.js'
+import { errorBody, ServerError, statusFor } from '../errors.js'
 import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { linkDonePage, linkFailedPage, linkRefusedPage, linkStartPage } from '../pages/connect-link.js'
 import { OOB_REDIRECT_URI } from '../pages/dashboard.js'
@@ -90,8 +94,8 @@ export function sendLinkFailure(
   request: FastifyRequest,
   reply: FastifyReply,
   error: unknown,
-  /** The link was given back (nothing changed): the page offers to try again on the link's page. */
-  linkStillUsable = false,
+  /** The link was given back (nothing changed): its page, where the failure page offers to try again. */
+  linkPage?: string,
 ) {
   const status = statusFor(error)
   const body = errorBody(error)
@@ -99,12 +103,40 @@ export function sendLinkFailure(
   else request.log.warn({ code: body.error.code }, 'connect link refused')
   return sendPage(
     reply.code(status >= 500 ? status : 400),
-    linkFailedPage(
-      body.error.code,
-      body.error.message,
-      linkStillUsable ? request.url.split('?')[0] : undefined,
-    ),
+    linkFailedPage(body.error.code, body.error.message, linkPage),
   )
+}
+
+/** A link used up for one try; `giveBack()` returns it (and says true) when the try changed nothing. */
+interface LinkTry {
+  session: ConnectSession
+  giveBack(): Promise<boolean>
+}
+
+/**
+ * Uses the link up for one try (of concurrent callers one gets it, the others null), noting the
+ * connection as it was: a try that failed and changed nothing (a refused organization or key, the
+ * platform down before any grant) may give the link back, so the person can try again.
+ */
+async function useLinkForOneTry(store: Store, opened: ConnectSession, now: number): Promise<LinkTry | null> {
+  const id = connectionIdOf(opened.app, opened.name)
+  const before = await store.getConnection(id)
+  const session = await useConnectSession(store, opened, now)
+  if (!session) return null
+  return {
+    session,
+    async giveBack() {
+      const after = await store.getConnection(id).catch(() => undefined)
+      if (after === undefined || (after?.version ?? 0) !== (before?.version ?? 0)) return false
+      await releaseConnectSession(store, session).catch(() => undefined)
+      return true
+    },
+  }
+}
+
+/** The link's own page: `/connect/<token>`. */
+function linkPath(token: string): string {
+  return `/connect/${encodeURIComponent(token)}`
 }
 
 export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContext): void {
@@ -126,11 +158,12 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
     const info = await keeper.apps.get(session.app)
     const provider = keeper.providers.get(info.provider)
     const credentials = info.connectMode === 'client_credentials'
-    if (credentials) allowReturnRedirect(reply, session)
+    // Both forms that connect at once (credentials, API key) end in the return URL's redirect.
+    if (credentials || provider.apiKey) allowReturnRedirect(reply, session)
     return sendPage(
       reply,
       linkStartPage({
-        action: `/connect/${encodeURIComponent(request.params.token)}`,
+        action: linkPath(request.params.token),
         providerName: provider.displayName,
         connectionId: connectionIdOf(session.app, session.name),
         csrf: reply.generateCsrf(),
@@ -138,6 +171,11 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
           ? provider.connectOptions.filter((option) => !(option.name in session.options))
           : [],
         step: credentials ? 'credentials' : info.redirectUri === OOB_REDIRECT_URI ? 'code' : 'redirect',
+        ...(provider.apiKey
+          ? {
+              apiKey: { action: `${linkPath(request.params.token)}/api-key`, header: provider.apiKey.header },
+            }
+          : {}),
         expiresAt: session.expiresAt,
       }),
     )
@@ -160,10 +198,9 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       }
     }
     // The single use: of two submits (or two tabs) exactly one gets past this line.
-    const connectionId = connectionIdOf(opened.app, opened.name)
-    const before = await keeper.store.getConnection(connectionId)
-    const session = await useConnectSession(keeper.store, opened, keeper.now())
-    if (!session) return sendPage(reply.code(410), linkRefusedPage('used'))
+    const attempt = await useLinkForOneTry(keeper.store, opened, keeper.now())
+    if (!attempt) return sendPage(reply.code(410), linkRefusedPage('used'))
+    const { session } = attempt
     try {
       const result = await runAsActor(session.actor, () =>
         keeper.connect(session.app, {
@@ -209,11 +246,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
     } catch (error) {
       // Nothing changed (a refused organization, the platform down before any grant): the link
       // stays usable, so the person can correct the form and try again.
-      const after = await keeper.store.getConnection(connectionId).catch(() => undefined)
-      if (after !== undefined && (after?.version ?? 0) === (before?.version ?? 0)) {
-        await releaseConnectSession(keeper.store, session).catch(() => undefined)
-        return sendLinkFailure(request, reply, error, true)
-      }
+      if (await attempt.giveBack()) return sendLinkFailure(request, reply, error, linkPath(token))
       return sendLinkFailure(request, reply, error)
     }
   })
@@ -240,4 +273,83 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       await forgetState(keeper.store, state)
     }
   })
+  registerApiKeyForm(app, ctx, openSession)
+}
+
+/**
+ * `POST /connect/<token>/api-key`: the key pasted on the link's page. It uses the link up as
+ * Continue does, and gives it back when the try changed nothing (a refused key, the platform
+ * down), so the person can check the key and try again. The key comes in the form's body only:
+ * never a URL, a page, a log line (bodies are not logged) or an error message.
+ */
+function registerApiKeyForm(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  openSession: (token: string, reply: FastifyReply) => Promise<ConnectSession | null>,
+): void {
+  const { keeper } = ctx
+  const options = {
+    config: { rateLimit: { max: 120, timeWindow: 60_000 } },
+    preHandler: app.csrfProtection,
+  }
+  app.post<{ Params: { token: string } }>('/connect/:token/api-key', options, async (request, reply) => {
+    const token = request.params.token
+    const opened = await openSession(token, reply)
+    if (!opened) return reply
+    const provider = keeper.providers.get((await keeper.apps.get(opened.app)).provider)
+    if (!provider.apiKey) {
+      const error = new ServerError(
+        'invalid_request',
+        `${provider.displayName} takes no API keys: use Continue.`,
+      )
+      return sendLinkFailure(request, reply, error, linkPath(token))
+    }
+    const body = (request.body ?? {}) as Body
+    const apiKey = typeof body.apiKey === 'string' ? body.apiKey : ''
+    // The single use, as for Continue: of two submits exactly one gets past this line.
+    const attempt = await useLinkForOneTry(keeper.store, opened, keeper.now())
+    if (!attempt) return sendPage(reply.code(410), linkRefusedPage('used'))
+    const { session } = attempt
+    const connectionId = connectionIdOf(session.app, session.name)
+    try {
+      const result = await runAsActor(session.actor, () =>
+        keeper.connect(session.app, { name: session.name, apiKey, replace: session.replace }),
+      )
+      if (result.kind !== 'connected') throw new Error('an API key connects at once')
+      return sendConnected(reply, session, result.connection, provider.displayName)
+    } catch (error) {
+      const shown = forEndUser(error, provider.displayName, connectionId)
+      // A name taken since the link was made cannot succeed on another try: the link stays used.
+      const taken = isInnkeeperError(error) && error.code === 'conflict'
+      if (!taken && (await attempt.giveBack())) return sendLinkFailure(request, reply, shown, linkPath(token))
+      return sendLinkFailure(request, reply, shown)
+    }
+  })
+}
+
+/** The library's API-key errors speak to an operator (CLI commands); the link's page speaks to its end user. */
+function forEndUser(error: unknown, providerName: string, connectionId: string): unknown {
+  if (!isInnkeeperError(error)) return error
+  switch (error.code) {
+    case 'invalid_token':
+      return new ServerError(
+        'invalid_token',
+        `${providerName} did not accept this API key. Check that you copied the whole key from your ${providerName} account and that it is still active there, then try again.`,
+        400,
+      )
+    case 'invalid_config':
+      return new ServerError(
+        'invalid_config',
+        'The API key is empty or contains spaces. Paste the whole key, without spaces, and try again.',
+        400,
+      )
+    case 'conflict':
+      return new ServerError(
+        'conflict',
+        `The connection ${connectionId} already exists, and this link may not replace it; nothing was changed. Ask the app that sent you for a new link.`,
+        409,
+      )
+    default:
+      return error
+  }
 }
