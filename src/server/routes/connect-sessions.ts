@@ -6,7 +6,7 @@
 // (see routes/callback.ts). Where the provider takes API keys, `POST /connect/<token>/api-key`
 // (CSRF) connects with the key pasted on the page instead. Success goes to the session's return
 // URL with `connection=<id>`.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import { apiKeyActor, runAsActor } from '../../audit/actor.js'
 import {
   bindState,
@@ -28,18 +28,12 @@ import type { Store } from '../../stores/store.js'
 import { apiKeyIdOf, requireApiKey } from '../auth.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, ServerError, statusFor } from '../errors.js'
+import { apiKeyField, field, formBody } from '../form-body.js'
 import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { linkDonePage, linkFailedPage, linkRefusedPage, linkStartPage } from '../pages/connect-link.js'
 import { OOB_REDIRECT_URI } from '../pages/dashboard.js'
 import { sendPage } from '../pages/layout.js'
 import { scriptNonce } from '../security-headers.js'
-
-type Body = Record<string, unknown>
-
-function field(body: Body, name: string): string | undefined {
-  const value = body[name]
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
-}
 
 export function registerConnectSessionApi(api: FastifyInstance, ctx: ServerContext): void {
   api.addHook('onRequest', api.rateLimit({ max: ctx.limits.apiPerMinute, timeWindow: 60_000 }))
@@ -185,7 +179,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
     const token = request.params.token
     const opened = await openSession(token, reply)
     if (!opened) return reply
-    const body = (request.body ?? {}) as Body
+    const body = formBody(request)
     const info = await keeper.apps.get(opened.app)
     const provider = keeper.providers.get(info.provider)
     const credentials = info.connectMode === 'client_credentials'
@@ -253,7 +247,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
 
   app.post<{ Params: { token: string } }>('/connect/:token/code', withCsrf, async (request, reply) => {
     const found = await findConnectSession(keeper.store, request.params.token, keeper.now())
-    const body = (request.body ?? {}) as Body
+    const body = formBody(request)
     const state = field(body, 'state') ?? ''
     // Only the authorization this very link started: its state is bound to the session.
     const bound = found.status === 'unknown' ? null : await sessionOfState(keeper.store, state)
@@ -273,7 +267,7 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
       await forgetState(keeper.store, state)
     }
   })
-  registerApiKeyForm(app, ctx, openSession)
+  registerApiKeyForm(app, ctx, withCsrf, openSession)
 }
 
 /**
@@ -285,14 +279,12 @@ export function registerConnectLinkPages(app: FastifyInstance, ctx: ServerContex
 function registerApiKeyForm(
   app: FastifyInstance,
   ctx: ServerContext,
+  /** The link pages' rate limit and CSRF check, as for Continue. */
+  withCsrf: RouteShorthandOptions,
   openSession: (token: string, reply: FastifyReply) => Promise<ConnectSession | null>,
 ): void {
   const { keeper } = ctx
-  const options = {
-    config: { rateLimit: { max: 120, timeWindow: 60_000 } },
-    preHandler: app.csrfProtection,
-  }
-  app.post<{ Params: { token: string } }>('/connect/:token/api-key', options, async (request, reply) => {
+  app.post<{ Params: { token: string } }>('/connect/:token/api-key', withCsrf, async (request, reply) => {
     const token = request.params.token
     const opened = await openSession(token, reply)
     if (!opened) return reply
@@ -304,8 +296,8 @@ function registerApiKeyForm(
       )
       return sendLinkFailure(request, reply, error, linkPath(token))
     }
-    const body = (request.body ?? {}) as Body
-    const apiKey = typeof body.apiKey === 'string' ? body.apiKey : ''
+    const body = formBody(request)
+    const apiKey = apiKeyField(body)
     // The single use, as for Continue: of two submits exactly one gets past this line.
     const attempt = await useLinkForOneTry(keeper.store, opened, keeper.now())
     if (!attempt) return sendPage(reply.code(410), linkRefusedPage('used'))

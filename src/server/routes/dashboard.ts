@@ -12,26 +12,20 @@ import type { ConnectGrant } from '../../providers/schema.js'
 import { callbackUrl, type ServerContext } from '../context.js'
 import { errorBody, statusFor } from '../errors.js'
 import { fleetSummary } from '../fleet-summary.js'
+import { apiKeyField, type FormBody, field, formBody } from '../form-body.js'
 import { requireOperator, sessionOf } from '../operator.js'
 import { outOfBandPage, redirectPage } from '../pages/connect.js'
 import { type DashboardApp, dashboardPage, OOB_REDIRECT_URI } from '../pages/dashboard.js'
 import { errorPage, sendPage } from '../pages/layout.js'
 import { scriptNonce } from '../security-headers.js'
 
-type Body = Record<string, unknown>
-
 /** Who acts in the audit trail: the operator's session (`operator:password`, `operator:key:<id>`). */
 function operatorActor(request: FastifyRequest): string {
   return `operator:${sessionOf(request)?.subject ?? 'demo'}`
 }
 
-function field(body: Body, name: string): string | undefined {
-  const value = body[name]
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined
-}
-
 /** `option.organizationId=…` form fields → `{ organizationId: … }` for the provider's connect options. */
-function connectOptions(body: Body, names: string[]): Record<string, string> {
+function connectOptions(body: FormBody, names: string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const name of names) {
     const value = field(body, `option.${name}`)
@@ -41,7 +35,7 @@ function connectOptions(body: Body, names: string[]): Record<string, string> {
 }
 
 /** The grant picked on the form, when it is one the app offers (else the provider's default). */
-function grantField(body: Body, offered: ConnectGrant[]): ConnectGrant | undefined {
+function grantField(body: FormBody, offered: ConnectGrant[]): ConnectGrant | undefined {
   const value = field(body, 'grant')
   if (value === undefined) return undefined
   const grant = offered.find((g) => g === value)
@@ -132,7 +126,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
     '/apps/:app/connect',
     { preHandler: withCsrf },
     async (request, reply) => {
-      const body = (request.body ?? {}) as Body
+      const body = formBody(request)
       try {
         const info = await keeper.apps.get(request.params.app)
         const provider = keeper.providers.get(info.provider)
@@ -189,7 +183,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
     '/apps/:app/code',
     { preHandler: withCsrf },
     async (request, reply) => {
-      const body = (request.body ?? {}) as Body
+      const body = formBody(request)
       try {
         const code = field(body, 'code')
         const state = field(body, 'state')
@@ -209,13 +203,13 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
     '/apps/:app/api-key',
     { preHandler: withCsrf },
     async (request, reply) => {
-      const body = (request.body ?? {}) as Body
+      const body = formBody(request)
       try {
         const info = await keeper.apps.get(request.params.app)
         const result = await runAsActor(operatorActor(request), () =>
           keeper.connect(info.name, {
             name: field(body, 'name') ?? 'main',
-            apiKey: typeof body.apiKey === 'string' ? body.apiKey : '',
+            apiKey: apiKeyField(body),
             // A new name only: an API-key connection's key is replaced by its own form (below).
             replace: false,
           }),
@@ -234,7 +228,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
     '/connections/:app/:name/api-key',
     { preHandler: withCsrf },
     async (request, reply) => {
-      const body = (request.body ?? {}) as Body
+      const body = formBody(request)
       try {
         const connection = await keeper.connection(`${request.params.app}/${request.params.name}`).info()
         if (!isApiKeyConnectionInfo(connection)) {
@@ -246,7 +240,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ServerContext
         await runAsActor(operatorActor(request), () =>
           keeper.connect(connection.app, {
             name: connection.name,
-            apiKey: typeof body.apiKey === 'string' ? body.apiKey : '',
+            apiKey: apiKeyField(body),
             replace: true,
           }),
         ).catch((error: unknown) => {
