@@ -4,6 +4,7 @@
 // run it at start and hourly, so a store where no new link is made still loses them.
 // The collections are named here, not in connect-sessions.ts, so the facade loads this file alone.
 import type { Store } from '../stores/store.js'
+import { PollingLoop } from './polling-loop.js'
 
 export const CONNECT_SESSIONS_COLLECTION = 'connect_sessions'
 export const CONNECT_SESSION_STATES_COLLECTION = 'connect_session_states'
@@ -11,10 +12,14 @@ export const CONNECT_SESSION_STATES_COLLECTION = 'connect_session_states'
 /** Used and expired sessions are kept this long (their page says "used"/"expired"), then deleted. */
 export const KEPT_AFTER_EXPIRY_MS = 24 * 60 * 60_000
 
+/** How often workers and `serve` sweep. */
+const SWEEP_EVERY_MS = 3_600_000
+
 export class ConnectSessionSweep {
-  private timer: NodeJS.Timeout | undefined
-  /** The sweep under way, if any: rounds never overlap, and `stop` waits for it. */
+  /** The sweep under way, if any: rounds (and direct `sweep()` calls) never overlap. */
   private running: Promise<number> | undefined
+  /** A round at start, then one an hour; a store that is down now is swept on a later round. */
+  private readonly loop = new PollingLoop(() => this.sweep(), Number.POSITIVE_INFINITY, SWEEP_EVERY_MS)
 
   constructor(
     private readonly store: Store,
@@ -42,24 +47,18 @@ export class ConnectSessionSweep {
     return deleted
   }
 
-  /** Sweeps now and then every `intervalMs` (default hourly) until `stop` or the keeper's close. */
-  start(intervalMs = 3_600_000): void {
-    if (this.timer) return
-    // A store that is down now is swept on a later round.
-    const run = () => void this.sweep().catch(() => undefined)
-    run()
-    this.timer = setInterval(run, intervalMs)
-    this.timer.unref()
+  /** Sweeps now and then hourly until `stop` or the keeper's close. */
+  start(): void {
+    this.loop.start()
   }
 
   get started(): boolean {
-    return this.timer !== undefined
+    return this.loop.isRunning
   }
 
   /** Stops the rounds and waits for one under way, so the store is not closed beneath it. */
   async stop(): Promise<void> {
-    clearInterval(this.timer)
-    this.timer = undefined
+    await this.loop.stop()
     await this.running?.catch(() => undefined)
   }
 }
