@@ -18,8 +18,13 @@ const SWEEP_EVERY_MS = 3_600_000
 export class ConnectSessionSweep {
   /** The sweep under way, if any: rounds (and direct `sweep()` calls) never overlap. */
   private running: Promise<number> | undefined
-  /** A round at start, then one an hour; a store that is down now is swept on a later round. */
-  private readonly loop = new PollingLoop(() => this.sweep(), Number.POSITIVE_INFINITY, SWEEP_EVERY_MS)
+  /**
+   * A round at start, then one an hour, never keeping the process alive; a store that is down now
+   * is swept on a later round.
+   */
+  private readonly loop = new PollingLoop(() => this.sweep(), Number.POSITIVE_INFINITY, SWEEP_EVERY_MS, {
+    background: true,
+  })
 
   constructor(
     private readonly store: Store,

@@ -7,11 +7,15 @@ export class PollingLoop {
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
 
-  /** `round` answers how many items it claimed; a full batch means "more may be waiting". */
+  /**
+   * `round` answers how many items it claimed; a full batch means "more may be waiting".
+   * `background`: the pauses never keep the process alive (housekeeping beside other work).
+   */
   constructor(
     private readonly round: () => Promise<number>,
     private readonly batchSize: number,
     private readonly idleMs: number,
+    private readonly options: { background?: boolean } = {},
   ) {}
 
   get isRunning(): boolean {
@@ -41,6 +45,7 @@ export class PollingLoop {
       if (claimed < this.batchSize && this.running) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.idleMs)
+          if (this.options.background) timer.unref()
           this.wake = () => {
             clearTimeout(timer)
             resolve()
