@@ -100,7 +100,7 @@ export class TokenKeeper {
   accessToken(id: string): Promise<CachedToken & { accessToken: string }> {
     const cached = this.freshCached(id)
     if (cached) return Promise.resolve(cached)
-    return this.lookup(id).promise
+    return this.joinLookup(id).promise
   }
 
   /**
@@ -110,13 +110,13 @@ export class TokenKeeper {
   accessTokenValue(id: string): Promise<string> {
     const cached = this.freshCached(id)
     if (cached) return Promise.resolve(cached.accessToken)
-    const lookup = this.lookup(id)
+    const lookup = this.joinLookup(id)
     lookup.value ??= lookup.promise.then((tokens) => tokens.accessToken)
     return lookup.value
   }
 
   /** The lookup of `id` in progress, joined unless a change was heard since it started; or a new one. */
-  private lookup(id: string): Lookup {
+  private joinLookup(id: string): Lookup {
     const running = this.lookups.get(id)
     if (running && !this.cache.changedSince(id, running.stamp)) return running
     const promise = this.lookUp(id).finally(() => {
