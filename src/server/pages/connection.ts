@@ -1,7 +1,6 @@
 // One connection's page (`/connections/<app>/<name>`): its refresh timeline, what Innkeeper knows
 // about it (state, expiry times, scopes, public metadata; never a token or secret) and its audit
 // entries, with Reconnect (Replace API key for a connection made with one) and Disconnect.
-import { isApiKeyConnectionInfo } from '../../connections/credential.js'
 import type { ConnectionInfo } from '../../model/connection.js'
 import type { ProviderDefinition } from '../../providers/index.js'
 import { redact } from '../../redact.js'
@@ -9,8 +8,8 @@ import type { AuditEntry } from '../../stores/store.js'
 import { html, type SafeHtml } from '../html.js'
 import { auditTable } from './audit.js'
 import { connectionPath, layout } from './layout.js'
+import { reauthAction } from './reauth-action.js'
 import { refreshTimeline, timelineMarks } from './refresh-timeline.js'
-import { replaceApiKeyForm } from './replace-api-key.js'
 import { relativeTime } from './time.js'
 
 export interface ConnectionPageModel {
@@ -24,8 +23,6 @@ export interface ConnectionPageModel {
   csrf: string
   logoutCsrf?: string
 }
-
-const REAUTH_STATES = new Set(['needs_reauth', 'revoked', 'error'])
 
 function metadataValue(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
@@ -56,26 +53,7 @@ function facts(model: ConnectionPageModel): SafeHtml {
 function actions(model: ConnectionPageModel): SafeHtml {
   const { connection, provider } = model
   const path = connectionPath(connection.id)
-  const hidden = provider
-    ? provider.connectOptions.map((option) => {
-        const value = connection.metadata[option.name]
-        return typeof value === 'string' || typeof value === 'number'
-          ? html`<input type="hidden" name="option.${option.name}" value="${String(value)}">`
-          : ''
-      })
-    : []
-  const replaceKey =
-    provider && isApiKeyConnectionInfo(connection) ? replaceApiKeyForm(connection, model.csrf) : ''
-  const reconnect =
-    provider && !replaceKey && REAUTH_STATES.has(connection.state)
-      ? html`<form method="post" action="/apps/${encodeURIComponent(connection.app)}/connect" class="inline">
-          <input type="hidden" name="_csrf" value="${model.csrf}">
-          <input type="hidden" name="name" value="${connection.name}">
-          ${hidden}
-          <button type="submit" class="secondary">Reconnect</button>
-        </form>`
-      : ''
-  return html`<p class="actions">${replaceKey}${reconnect}
+  return html`<p class="actions">${reauthAction(connection, provider, model.csrf)}
     <form method="post" action="${path}/disconnect" class="inline">
       <input type="hidden" name="_csrf" value="${model.csrf}">
       <button type="submit" class="danger">Disconnect</button>

@@ -2,7 +2,6 @@
 // client-credentials fields generated from the provider's `connectOptions`), an API-key form where
 // the provider definition declares `apiKey`, and every connection with its state, expiry, last
 // error, Reconnect (Replace API key for a connection made with one) and Disconnect.
-import { isApiKeyConnectionInfo } from '../../connections/credential.js'
 import type { AppInfo, ConnectionInfo } from '../../index.js'
 import type { ProviderDefinition } from '../../providers/index.js'
 import type { ConnectGrant } from '../../providers/schema.js'
@@ -10,7 +9,7 @@ import type { FleetSummary } from '../fleet-summary.js'
 import { html, type SafeHtml } from '../html.js'
 import { fleetStrip } from './fleet-strip.js'
 import { layout } from './layout.js'
-import { replaceApiKeyForm } from './replace-api-key.js'
+import { reauthAction } from './reauth-action.js'
 import { relativeTime } from './time.js'
 
 export const OOB_REDIRECT_URI = 'urn:ietf:wg:oauth:2.0:oob'
@@ -36,8 +35,6 @@ export interface DashboardModel {
   fleet: FleetSummary
 }
 
-const REAUTH_STATES = new Set(['needs_reauth', 'revoked', 'error'])
-
 function csrfField(csrf: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${csrf}">`
 }
@@ -48,15 +45,6 @@ function connectOptionFields(provider: ProviderDefinition, values: Record<string
       html`<label>${option.name}${option.required ? ' *' : ''}
         <input type="text" name="option.${option.name}" value="${typeof values[option.name] === 'string' ? (values[option.name] as string) : ''}" placeholder="${option.description}" ${option.required ? html`required` : ''}></label>`,
   )}`
-}
-
-function hiddenOptionFields(provider: ProviderDefinition, metadata: Record<string, unknown>): SafeHtml {
-  return html`${provider.connectOptions.map((option) => {
-    const value = metadata[option.name]
-    return typeof value === 'string' || typeof value === 'number'
-      ? html`<input type="hidden" name="option.${option.name}" value="${String(value)}">`
-      : ''
-  })}`
 }
 
 const GRANT_LABELS: Record<ConnectGrant, string> = {
@@ -143,19 +131,9 @@ function connectionRow(
   model: DashboardModel,
 ): SafeHtml {
   const path = `/connections/${encodeURIComponent(connection.app)}/${encodeURIComponent(connection.name)}`
-  // An API key is replaced by another, in any state (the platform may refuse it before any state shows it).
-  const replaceKey =
-    app && isApiKeyConnectionInfo(connection) ? replaceApiKeyForm(connection, model.csrf) : ''
-  const reconnect =
-    app && !replaceKey && REAUTH_STATES.has(connection.state)
-      ? html`<form method="post" action="/apps/${encodeURIComponent(connection.app)}/connect" class="inline">
-          ${csrfField(model.csrf)}
-          <input type="hidden" name="name" value="${connection.name}">
-          ${hiddenOptionFields(app.provider, connection.metadata)}
-          ${hiddenGrantField(app, connection.metadata)}
-          <button type="submit" class="secondary">Reconnect</button>
-        </form>`
-      : ''
+  const action = app
+    ? reauthAction(connection, app.provider, model.csrf, hiddenGrantField(app, connection.metadata))
+    : ''
   const error = connection.lastError
     ? html`<span title="${connection.lastError.code}">${connection.lastError.message}</span>`
     : html`<span class="muted">—</span>`
@@ -166,7 +144,7 @@ function connectionRow(
     <td>${connection.hasRefreshToken ? relativeTime(connection.refreshTokenExpiresAt, model.now, 'yes, no expiry') : html`<span class="muted">none</span>`}</td>
     <td>${relativeTime(connection.lastRefreshAt, model.now)}</td>
     <td>${error}</td>
-    <td>${replaceKey}${reconnect}
+    <td>${action}
       <form method="post" action="${path}/disconnect" class="inline">
         ${csrfField(model.csrf)}
         <button type="submit" class="danger">Disconnect</button>
