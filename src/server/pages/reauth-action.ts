@@ -36,10 +36,7 @@ export function reauthAction(
 }
 
 /** The connect options a connection was made with, for a connect form to send again. */
-function hiddenOptionFields(
-  provider: ProviderDefinition,
-  metadata: Record<string, unknown>,
-): SafeHtml {
+function hiddenOptionFields(provider: ProviderDefinition, metadata: Record<string, unknown>): SafeHtml {
   return html`${provider.connectOptions.map((option) => {
     const value = metadata[option.name]
     return typeof value === 'string' || typeof value === 'number'
